@@ -1,0 +1,35 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup dot clean
+
+setup: $(STAMP) dot
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Graphviz's `dot` program comes from the system package manager, installed only when missing.
+dot:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "Installing Graphviz (the dot program)..."; \
+	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq graphviz >/dev/null; \
+	  elif command -v brew >/dev/null 2>&1; then brew install graphviz; \
+	  elif command -v dnf >/dev/null 2>&1; then $$SUDO dnf install -y graphviz; \
+	  else echo "Please install Graphviz (https://graphviz.org/download/)"; exit 1; fi; }
+
+demo: setup
+	$(BIN)/python -m graphc.demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis out
