@@ -1,0 +1,34 @@
+"""graphc: neural networks as explicit computational graphs.
+
+Declare a graph, derive its gradients symbolically, evaluate and check them:
+
+>>> import graphc as gc
+>>> g = gc.Graph("sigmoid neuron")
+>>> x, w, y = g.input("x", shape=(2,)), g.param("w", shape=(2,)), g.input("y")
+>>> loss = gc.bce(gc.sigmoid((w @ x).named("z")), y).named("loss")
+>>> (dw,) = gc.grad(loss, [w])
+>>> gc.evaluate(dw, at={"x": [1, -1], "w": [1, 2], "y": 1}).round(4)
+array([-0.7311,  0.7311])
+"""
+
+from . import ops
+from .autodiff import grad
+from .errors import (DifferentiationError, DomainError, DTypeError, FeedError, GraphcError,
+                     GraphError, ShapeError)
+from .functional import (abs, add, bce, bce_with_logits, cross_entropy, div, exp, log,
+                         log_softmax, matmul, mean, mse, mul, neg, pow, relu, sigmoid,
+                         softmax, sub, sum, tanh, transpose)
+from .gradcheck import GradcheckReport, gradcheck
+from .graph import Graph, Node
+from .runtime import evaluate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Graph", "Node", "grad", "evaluate", "gradcheck", "GradcheckReport", "ops",
+    "GraphcError", "GraphError", "ShapeError", "DTypeError", "FeedError",
+    "DifferentiationError", "DomainError",
+    "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "abs", "sigmoid", "tanh", "relu",
+    "matmul", "transpose", "sum", "mean", "softmax", "log_softmax", "cross_entropy", "bce",
+    "bce_with_logits", "mse",
+]

@@ -1,0 +1,44 @@
+"""The errors graphc raises.
+
+Every error is a ``GraphcError``, and also the built-in exception that fits (``ValueError``
+or ``TypeError``), so ``except ValueError`` keeps working for callers who do not know graphc.
+Messages name the node (with ``repr()``), the op and every shape involved.
+"""
+
+
+class GraphcError(Exception):
+    """Base class of every error graphc raises on purpose."""
+
+
+class GraphError(GraphcError, ValueError):
+    """The graph's structure is wrong: a cycle, an unknown op, a bad operand, a duplicate name."""
+
+
+class ShapeError(GraphcError, ValueError):
+    """Shapes do not fit an op.
+
+    Carries what a diagram of the mistake needs: ``graph`` (the graph as built so far),
+    ``op`` (the op that failed) and ``operands`` (the names of its operands).
+    """
+
+    def __init__(self, message, *, graph=None, op=None, operands=()):
+        super().__init__(message)
+        self.graph = graph
+        self.op = op
+        self.operands = tuple(operands)
+
+
+class DTypeError(GraphcError, TypeError):
+    """A dtype does not fit: an integer where a float is needed, an unknown dtype."""
+
+
+class FeedError(GraphcError, ValueError):
+    """A value fed to a graph at run time is missing, unknown or of the wrong shape."""
+
+
+class DifferentiationError(GraphcError, ValueError):
+    """A gradient cannot be taken: a non-scalar output, an op without a gradient."""
+
+
+class DomainError(GraphcError, ValueError):
+    """A value is outside what an op accepts, such as a class label out of range."""

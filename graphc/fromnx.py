@@ -1,0 +1,61 @@
+"""Graph.from_networkx: rebuild a DAG made directly with NetworkX, checking everything."""
+
+import networkx as nx
+
+from . import ops
+from .errors import GraphError
+
+
+def build(graph, G):
+    """Add the nodes of ``G`` to the empty ``graph`` in topological order."""
+    if not isinstance(G, nx.DiGraph):
+        raise GraphError(f"from_networkx needs a networkx.DiGraph, got {type(G).__name__}")
+    _check_acyclic(G)
+    handles = {}
+    for key in nx.lexicographical_topological_sort(G, key=str):
+        data = G.nodes[key]
+        name = data.get("name", str(key))
+        op = data.get("op")
+        if op is None:
+            raise GraphError(f"node {name!r} has no 'op' attribute")
+        if op in ("input", "param"):
+            make = graph.input if op == "input" else graph.param
+            handles[key] = make(name, data.get("shape", ()), data.get("dtype", "float64"))
+        elif op == "const":
+            if "value" not in data:
+                raise GraphError(f"constant {name!r} has no 'value' attribute")
+            handles[key] = graph.const(name, data["value"], data.get("dtype"))
+        else:
+            operands = [handles[u] for u in _slots(G, key, name, op)]
+            handles[key] = graph.apply(op, operands, data.get("attrs"), name=name)
+    return graph
+
+
+def _check_acyclic(G):
+    try:
+        cycle = nx.find_cycle(G)
+    except nx.NetworkXNoCycle:
+        return
+    names = [str(G.nodes[e[0]].get("name", e[0])) for e in cycle]
+    path = " -> ".join(names + names[:1])
+    raise GraphError(f"the graph has a cycle: {path}")
+
+
+def _slots(G, key, name, op):
+    """The operands of node ``key`` in slot order; every slot present exactly once."""
+    opdef = ops.get(op)
+    found = {}
+    for u, _, data in G.in_edges(key, data=True):
+        slot = data.get("slot")
+        if not isinstance(slot, int) or isinstance(slot, bool):
+            raise GraphError(f"edge {G.nodes[u].get('name', u)!r} -> {name!r} has no integer "
+                             f"'slot' attribute (got {slot!r})")
+        if slot in found:
+            raise GraphError(f"node {name!r} ({op}): operand slot {slot} is given twice")
+        found[slot] = u
+    count = len(found) if opdef.arity is None else opdef.arity
+    expected = list(range(count))
+    if sorted(found) != expected:
+        raise GraphError(f"node {name!r} ({op}) expects operand slots {expected}, got "
+                         f"{sorted(found)}")
+    return [found[i] for i in expected]

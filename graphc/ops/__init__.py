@@ -1,0 +1,6 @@
+"""The op registry and its families; importing this package registers every op."""
+
+from . import elementwise, linalg, nn, reduce, shape  # noqa: F401  (registration)
+from .registry import OpDef, TestSpec, all_ops, get, register
+
+__all__ = ["OpDef", "TestSpec", "all_ops", "get", "register"]

@@ -1,0 +1,135 @@
+"""Element-wise ops, each defined by its SymPy scalar formula.
+
+No op here has a hand-written gradient: ``elementwise_vjp`` differentiates the formula with
+``sympy.diff`` and emits one ``elementwise`` node computing ``ct * df/da_i``, in which any
+copy of the op's own formula is replaced by the op's output (so sigmoid's gradient reads
+``ct*out*(1 - out)``, as on the slides). Gradients sum over broadcast dimensions.
+"""
+
+import functools
+
+import numpy as np
+import sympy as sp
+
+from ..errors import GraphError
+from . import shapes
+from .registry import OpDef, TestSpec, get, register
+from .scalar import NUMPY_FUNCTIONS, arg, np_relu, np_sigmoid, relu, sigmoid
+
+#: The cotangent flowing into the op, and the op's own output, in gradient formulas.
+CT = sp.Symbol("ct", real=True)
+OUT = sp.Symbol("out", real=True)
+
+
+def infer_elementwise(name, float_only):
+    def infer(attrs, args):
+        shape = shapes.broadcast(args, name)
+        dtype = shapes.promote(args, name)
+        return shape, (shapes.float_of(dtype) if float_only else dtype)
+    return infer
+
+
+def formula(opdef, attrs, n):
+    """The op's scalar formula over the operand symbols a0 .. a{n-1}."""
+    return opdef.scalar(*[arg(i) for i in range(n)], **attrs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _gradient_formula(name, attr_items, n, i):
+    f = formula(get(name), dict(attr_items), n)
+    d = sp.diff(f, arg(i))
+    if not f.is_Atom:
+        d = d.xreplace({f: OUT})  # exact subtrees only: subs() would rewrite x**(b-1)
+    return CT * d
+
+
+def elementwise_vjp(b, node, ct, needs):
+    """d f(a0, ..., an)/d a_i = sympy.diff(f, a_i), times ct, summed to a_i's shape."""
+    operands = node.operands
+    items = tuple(sorted(node.attrs.items()))
+    grads = []
+    for i, x in enumerate(operands):
+        g = _gradient_formula(node.op, items, len(operands), i) if needs[i] else sp.S.Zero
+        if g == 0:
+            grads.append(None)
+            continue
+        mapping = {CT: ct, OUT: node, **{arg(k): v for k, v in enumerate(operands)}}
+        r = b.ew(g, mapping)
+        if tuple(r.shape) != tuple(x.shape):
+            r = b.op("sum_to", r, x)
+        grads.append(r)
+    return grads
+
+
+def define(name, scalar, reference, test, doc, arity=1, float_only=True):
+    """Register an element-wise op from its SymPy formula and its NumPy implementation."""
+    return register(OpDef(
+        name=name, family="elementwise", arity=arity, infer=infer_elementwise(name, float_only),
+        reference=lambda attrs, *xs: reference(*xs), vjp=elementwise_vjp, test=test,
+        doc=doc, scalar=scalar))
+
+
+def _float(shape, lo=-2.0, hi=2.0):
+    return ("float", shape, lo, hi)
+
+
+def _nonzero(shape, lo=0.2, hi=2.0):
+    return ("nonzero", shape, lo, hi)
+
+
+_PAIR = TestSpec(inputs=(_float((3, 4)), _float((4,))))
+
+define("add", lambda a, b: a + b, np.add, _PAIR, "a + b", arity=2, float_only=False)
+define("sub", lambda a, b: a - b, np.subtract, _PAIR, "a - b", arity=2, float_only=False)
+define("mul", lambda a, b: a * b, np.multiply, _PAIR, "a * b", arity=2, float_only=False)
+define("div", lambda a, b: a / b, np.true_divide,
+       TestSpec(inputs=(_float((3, 4)), _nonzero((4,), 0.5, 2.0))), "a / b", arity=2)
+define("pow", lambda a, b: a ** b, np.power,
+       TestSpec(inputs=(_float((3, 4), 0.5, 2.0), _float((), 1.0, 3.0))), "a ** b",
+       arity=2, float_only=False)
+define("neg", lambda a: -a, np.negative, TestSpec(inputs=(_float((3, 4)),)), "-a",
+       float_only=False)
+define("exp", sp.exp, np.exp, TestSpec(inputs=(_float((3, 4)),)), "e ** a")
+define("log", sp.log, np.log, TestSpec(inputs=(_float((3, 4), 0.5, 3.0),)),
+       "natural logarithm")
+define("abs", sp.Abs, np.abs, TestSpec(inputs=(_nonzero((3, 4)),)),
+       "|a|; abs'(0) = 0", float_only=False)
+define("sigmoid", sigmoid, np_sigmoid, TestSpec(inputs=(_float((3, 4), -3.0, 3.0),)),
+       "1 / (1 + exp(-a)); sigmoid' = sigmoid (1 - sigmoid)")
+define("tanh", sp.tanh, np.tanh, TestSpec(inputs=(_float((3, 4)),)), "hyperbolic tangent")
+define("relu", relu, np_relu, TestSpec(inputs=(_nonzero((3, 4)),)),
+       "max(a, 0); relu'(0) = 0", float_only=False)
+
+
+# The generic element-wise op: any SymPy formula over a0 .. a{n-1}. Gradients are made of
+# it, fused element-wise regions are made of it, and so are users' own element-wise ops.
+
+@functools.lru_cache(maxsize=4096)
+def _lambdified(expr, n):
+    symbols = [arg(i) for i in range(n)]
+    return sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
+
+
+def _infer_expr(attrs, args):
+    expr = attrs.get("expr")
+    if not isinstance(expr, sp.Expr):
+        raise GraphError(f"elementwise: 'expr' must be a SymPy expression, got {expr!r}")
+    allowed = {arg(i) for i in range(len(args))}
+    stray = sorted(str(s) for s in expr.free_symbols - allowed)
+    if stray:
+        raise GraphError(f"elementwise: formula {expr} uses {', '.join(stray)}, which are "
+                         f"not operands (a0 .. a{len(args) - 1})")
+    return infer_elementwise("elementwise", True)(attrs, args)
+
+
+def _reference_expr(attrs, *xs):
+    return _lambdified(attrs["expr"], len(xs))(*xs)
+
+
+register(OpDef(
+    name="elementwise", family="elementwise", arity=None, infer=_infer_expr,
+    reference=_reference_expr, vjp=elementwise_vjp, attrs=("expr",),
+    scalar=lambda *symbols, expr: expr,
+    test=TestSpec(inputs=(_float((3,)), _float((2, 3))),
+                  attrs={"expr": arg(0) * sigmoid(arg(1)) + arg(0) ** 2 * sp.tanh(arg(1))}),
+    doc="any element-wise formula of its operands a0, a1, ... (gradients, fused regions)"))

@@ -1,0 +1,228 @@
+"""Neural-network ops: softmax, log_softmax, cross-entropy and the losses of the lectures.
+
+All are numerically stable for logits of any size: softmax subtracts the row max,
+log_softmax and cross_entropy use log-sum-exp, bce_with_logits uses
+max(z, 0) - z y + log(1 + exp(-|z|)). A bce of a probability that did not come from a
+sigmoid clamps its logs at -100, as PyTorch does. Losses are means and have shape ().
+
+Gradient rules:
+  softmax:        dx = y * (ct - sum(ct * y, axis))
+  log_softmax:    dx = ct - exp(y) * sum(ct, axis)
+  cross_entropy:  dz = ct * (softmax(z) * sum(t) - t) / N       (t: one-hot or rows)
+  bce:            dp = ct * (p - y) / (p (1 - p)) / n           (sigmoid(z) - y through z)
+  bce_with_logits dz = ct * (sigmoid(z) - y) / n
+  mse:            dp = ct * 2 (p - t) / n
+"""
+
+import numpy as np
+import sympy as sp
+
+from ..errors import DomainError, DTypeError, ShapeError
+from . import shapes
+from .registry import OpDef, TestSpec, register
+from .scalar import maximum, sigmoid
+
+CT, P, Y, N = sp.symbols("ct p y n", real=True)
+LOG_FLOOR = -100  # PyTorch's clamp of log(p) in binary cross-entropy
+
+
+def _prepare_axis(attrs, args, op):
+    (axis,) = shapes.normalize_axes(attrs.get("axis", -1), len(args[0].shape), op, args[0])
+    return {"axis": axis}
+
+
+def _infer_same_float(attrs, args, op):
+    shapes.require_float(args[0], op)
+    if not args[0].shape:
+        raise ShapeError(f"{op} of {shapes.describe(args[0])}: needs at least one axis")
+    return tuple(args[0].shape), args[0].dtype
+
+
+def _np_log_softmax(z, axis):
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _np_softmax(z, axis):
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _vjp_softmax(b, node, ct, needs):
+    axis = node.attrs["axis"]
+    return [node * (ct - b.op("sum", ct * node, axis=axis, keepdims=True))]
+
+
+def _vjp_log_softmax(b, node, ct, needs):
+    axis = node.attrs["axis"]
+    return [ct - b.op("exp", node) * b.op("sum", ct, axis=axis, keepdims=True)]
+
+
+for _name, _ref, _vjp in (("softmax", _np_softmax, _vjp_softmax),
+                          ("log_softmax", _np_log_softmax, _vjp_log_softmax)):
+    register(OpDef(
+        name=_name, family="nn", arity=1, attrs=("axis",),
+        prepare=lambda attrs, args, op=_name: _prepare_axis(attrs, args, op),
+        infer=lambda attrs, args, op=_name: _infer_same_float(attrs, args, op),
+        reference=lambda attrs, z, ref=_ref: ref(z, attrs["axis"]), vjp=_vjp,
+        test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),), attrs={"axis": -1}),
+        doc=f"{_name} along axis (the last by default), stable for any logits"))
+
+
+def check_labels(labels, classes):
+    """Class labels must lie in [0, classes); DomainError naming the first bad one."""
+    bad = (labels < 0) | (labels >= classes)
+    if np.any(bad):
+        first = labels[bad].flat[0]
+        raise DomainError(f"class label {first} is out of range [0, {classes}) "
+                          f"({int(np.sum(bad))} bad labels)")
+
+
+def _infer_one_hot(attrs, args):
+    labels, like = args
+    if labels.dtype not in shapes.INTS or tuple(like.shape[:-1]) != tuple(labels.shape):
+        raise ShapeError(f"one_hot: labels {shapes.describe(labels)} ({labels.dtype}) must "
+                         f"be integers of shape {shapes.fmt(like.shape[:-1])}")
+    return tuple(like.shape), shapes.float_of(like.dtype)
+
+
+def _reference_one_hot(attrs, labels, like):
+    classes = np.shape(like)[-1]
+    check_labels(labels, classes)
+    return (labels[..., None] == np.arange(classes)).astype(np.asarray(like).dtype)
+
+
+register(OpDef(
+    name="one_hot", family="nn", arity=2, nondiff=(0, 1), infer=_infer_one_hot,
+    reference=_reference_one_hot, vjp=lambda b, node, ct, needs: [None, None],
+    test=TestSpec(inputs=(("labels", (4,), 3), ("float", (4, 3), -2.0, 2.0)), grad=False),
+    doc="one-hot rows of integer labels, as wide as like's last axis"))
+
+
+def _infer_cross_entropy(attrs, args):
+    logits, target = args
+    shapes.require_float(logits, "cross_entropy")
+    where = f"cross_entropy of logits {shapes.describe(logits)}"
+    if len(logits.shape) not in (1, 2):
+        raise ShapeError(f"{where}: logits must be (C,) or (N, C)")
+    if target.dtype in shapes.INTS:
+        if tuple(target.shape) != tuple(logits.shape[:-1]):
+            raise ShapeError(f"{where}: integer labels {shapes.describe(target)} must have "
+                             f"shape {shapes.fmt(logits.shape[:-1])}")
+    elif tuple(target.shape) != tuple(logits.shape):
+        raise ShapeError(f"{where}: target {shapes.describe(target)} ({target.dtype}) must "
+                         f"be integer labels of shape {shapes.fmt(logits.shape[:-1])} or "
+                         f"probability rows (such as one-hot) of shape "
+                         f"{shapes.fmt(logits.shape)}")
+    return (), logits.dtype
+
+
+def _reference_cross_entropy(attrs, logits, target):
+    log_p = _np_log_softmax(logits, -1)
+    if np.issubdtype(np.asarray(target).dtype, np.integer):
+        check_labels(target, logits.shape[-1])
+        picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
+        return -np.mean(picked)
+    return -np.mean(np.sum(target * log_p, axis=-1))
+
+
+def _vjp_cross_entropy(b, node, ct, needs):
+    logits, target = node.operands
+    batch = len(logits.shape) == 2
+    scale = (lambda x: x / b.op("count", logits, axes=(0,))) if batch else (lambda x: x)
+    grads = [None, None]
+    if needs[0]:
+        probs = b.op("softmax", logits, axis=-1)
+        if target.dtype in shapes.INTS:
+            delta = probs - b.op("one_hot", target, logits)
+        else:
+            delta = probs * b.op("sum", target, axis=-1, keepdims=True) - target
+        grads[0] = scale(ct * delta)
+    if needs[1]:
+        grads[1] = scale(-ct * b.op("log_softmax", logits, axis=-1))
+    return grads
+
+
+register(OpDef(
+    name="cross_entropy", family="nn", arity=2, infer=_infer_cross_entropy,
+    reference=_reference_cross_entropy, vjp=_vjp_cross_entropy,
+    test=TestSpec(inputs=(("float", (4, 3), -2.0, 2.0), ("labels", (4,), 3))),
+    doc="softmax cross-entropy of logits (C,) or (N, C) against integer labels or "
+        "probability rows; the mean over the batch"))
+
+
+def _prepare_loss(attrs, args):
+    return {"broadcast": bool(attrs.get("broadcast", False))}
+
+
+def _infer_loss(op):
+    def infer(attrs, args):
+        for a in args:
+            shapes.require_float(a, op)
+        if not attrs["broadcast"] and tuple(args[0].shape) != tuple(args[1].shape):
+            joined = shapes.broadcast(args, op)
+            raise ShapeError(
+                f"{op}: {shapes.describe(args[0])} and {shapes.describe(args[1])} have "
+                f"different shapes and would broadcast to {shapes.fmt(joined)}; make them "
+                f"equal, or pass broadcast=True if that is meant")
+        shapes.broadcast(args, op)
+        return (), shapes.promote(args, op)
+    return infer
+
+
+def _loss_vjp(b, node, ct, needs, rules):
+    """Gradients of a mean loss from per-element formulas over ct, p, y and n."""
+    p, y = node.operands
+    n = b.op("count", p, y)
+    grads = []
+    for x, need, rule in zip((p, y), needs, rules):
+        if not need:
+            grads.append(None)
+            continue
+        g = b.ew(rule(p) * CT / N, {CT: ct, P: p, Y: y, N: n})
+        grads.append(b.op("sum_to", g, x) if tuple(g.shape) != tuple(x.shape) else g)
+    return grads
+
+
+def _clamped_log(x):
+    return maximum(sp.log(x), LOG_FLOOR)
+
+
+def _bce_dp(p_node):
+    if p_node.op == "sigmoid":  # unclamped, so that sigmoid's p (1 - p) cancels to p - y
+        return (P - Y) / (P * (1 - P))
+    return (P - Y) / maximum(P * (1 - P), sp.Float(1e-12))
+
+
+def _reference_bce(attrs, p, y):
+    log_p = np.log(np.maximum(p, np.exp(LOG_FLOOR)))        # = max(log p, -100)
+    log_q = np.log(np.maximum(1 - p, np.exp(LOG_FLOOR)))
+    return -np.mean(y * log_p + (1 - y) * log_q)
+
+
+def _reference_bce_with_logits(attrs, z, y):
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+_LOSSES = (
+    ("bce", _reference_bce,
+     (_bce_dp, lambda p: _clamped_log(1 - P) - _clamped_log(P)),
+     TestSpec(inputs=(("float", (4,), 0.1, 0.9), ("float", (4,), 0.0, 1.0))),
+     "binary cross-entropy of probabilities p against targets y (mean); "
+     "bce(sigmoid(z), y) is computed from z"),
+    ("bce_with_logits", _reference_bce_with_logits,
+     (lambda p: sigmoid(P) - Y, lambda p: -P),
+     TestSpec(inputs=(("float", (4,), -3.0, 3.0), ("float", (4,), 0.0, 1.0))),
+     "binary cross-entropy of logits z against targets y (mean), stable for any z"),
+    ("mse", lambda attrs, p, t: np.mean((p - t) ** 2),
+     (lambda p: 2 * (P - Y), lambda p: 2 * (Y - P)),
+     TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("float", (4,), -2.0, 2.0))),
+     "mean of squared differences (as PyTorch; write the lectures' 1/2 yourself)"),
+)
+
+for _name, _ref, _rules, _test, _doc in _LOSSES:
+    register(OpDef(
+        name=_name, family="nn", arity=2, attrs=("broadcast",), prepare=_prepare_loss,
+        infer=_infer_loss(_name), reference=_ref,
+        vjp=lambda b, node, ct, needs, rules=_rules: _loss_vjp(b, node, ct, needs, rules),
+        test=_test, doc=_doc))

@@ -1,0 +1,80 @@
+"""Reductions: sum and mean (whole, or along axes, with keepdims), and count.
+
+Gradient rules:
+  d sum(x, axes)/dx  = broadcast ct back over the summed axes
+  d mean(x, axes)/dx = the same, divided by the number of elements averaged
+``count`` is the number of elements over some axes, read from the runtime shape, so a
+named batch dimension such as N needs no value when the graph is built.
+"""
+
+import math
+
+import numpy as np
+
+from . import shapes
+from .registry import OpDef, TestSpec, register
+
+
+def _prepare_reduce(attrs, args, op):
+    x = args[0]
+    axes = shapes.normalize_axes(attrs.get("axis"), len(x.shape), op, x)
+    return {"axes": axes, "keepdims": bool(attrs.get("keepdims", False))}
+
+
+def _reduced(shape, axes, keepdims):
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _spread(b, node, ct):
+    """ct broadcast back to the reduced operand's shape."""
+    axes = () if node.attrs["keepdims"] else node.attrs["axes"]
+    return b.op("broadcast_like", ct, node.operands[0], axes=axes)
+
+
+def _define_reduce(name, reference, vjp, float_result, doc):
+    register(OpDef(
+        name=name, family="reduce", arity=1, attrs=("axis", "keepdims"),
+        prepare=lambda attrs, args: _prepare_reduce(attrs, args, name),
+        infer=lambda attrs, args: (
+            _reduced(args[0].shape, attrs["axes"], attrs["keepdims"]),
+            shapes.float_of(args[0].dtype) if float_result else args[0].dtype),
+        reference=lambda attrs, x: reference(x, axis=attrs["axes"],
+                                             keepdims=attrs["keepdims"]),
+        vjp=vjp,
+        test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),),
+                      attrs={"axis": 1, "keepdims": name == "mean"}),
+        doc=doc))
+
+
+_define_reduce("sum", np.sum, lambda b, node, ct, needs: [_spread(b, node, ct)], False,
+               "sum of all elements, or along axis (keepdims keeps them as size 1)")
+_define_reduce(
+    "mean", np.mean,
+    lambda b, node, ct, needs: [
+        _spread(b, node, ct) / b.op("count", node.operands[0], axes=node.attrs["axes"])],
+    True, "mean of all elements, or along axis")
+
+
+def _prepare_count(attrs, args):
+    shape = shapes.broadcast(args, "count")
+    probe = shapes.Arg(args[0].name, args[0].op, shape, args[0].dtype)
+    return {"axes": shapes.normalize_axes(attrs.get("axes"), len(shape), "count", probe)}
+
+
+def _reference_count(attrs, *xs):
+    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
+    n = math.prod(shape[i] for i in attrs["axes"])
+    return np.asarray(n, dtype=shapes.float_of(np.result_type(*xs).name))
+
+
+register(OpDef(
+    name="count", family="reduce", arity=None, attrs=("axes",), prepare=_prepare_count,
+    infer=lambda attrs, args: ((), shapes.float_of(shapes.promote(args, "count"))),
+    reference=_reference_count,
+    vjp=lambda b, node, ct, needs: [None] * len(needs),  # depends on shapes, not values
+    test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),), attrs={"axes": (0,)},
+                  grad=False),
+    doc="the number of elements of the operands' broadcast shape over axes (all by "
+        "default), as a float; the divisor of a mean"))

@@ -1,0 +1,70 @@
+"""The op registry: one ``OpDef`` per op, holding everything about it.
+
+An op's ``vjp`` is handed a builder (``b``) with ``b.op(name, *operands, **attrs)``,
+``b.ew(expr, {symbol: node})`` and ``b.const(value)``, and node handles that support
+arithmetic operators, so this package never imports the graph module.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..errors import GraphError
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """How the test suite exercises an op.
+
+    ``inputs`` gives one entry per operand: ``("float", shape, low, high)`` for values drawn
+    uniformly, ``("labels", shape, classes)`` for integer class labels. ``grad`` is False for
+    ops whose output carries no gradient (the suite then checks their values only).
+    """
+
+    inputs: tuple
+    attrs: dict = field(default_factory=dict)
+    tol: float = 1e-6
+    grad: bool = True
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """Everything about one op. See ARCHITECTURE.md, "The op contract"."""
+
+    name: str
+    family: str                 # elementwise, linalg, reduce, shape, nn
+    arity: int | None           # None: one or more operands
+    infer: Callable             # (attrs, [Arg]) -> (shape, dtype); raises ShapeError
+    reference: Callable         # (attrs, *arrays) -> array: plain NumPy, the oracle
+    vjp: Callable | None        # (b, node, ct, needs) -> [node | None]; None: no gradient
+    test: TestSpec | None
+    doc: str
+    scalar: Callable | None = None   # element-wise: (*symbols, **attrs) -> SymPy expr
+    attrs: tuple = ()                # the attribute names the op accepts
+    defaults: dict = field(default_factory=dict)
+    nondiff: tuple = ()              # operand slots that carry no gradient (shape-only)
+    prepare: Callable | None = None  # (attrs, [Arg]) -> attrs, checked and normalized
+
+
+_REGISTRY = {}
+
+
+def register(opdef):
+    """Add ``opdef`` to the registry; a name registered twice is an error."""
+    if opdef.name in _REGISTRY:
+        raise GraphError(f"op {opdef.name!r} is already registered")
+    _REGISTRY[opdef.name] = opdef
+    return opdef
+
+
+def get(name):
+    """The OpDef called ``name``; GraphError listing the known ops if there is none."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise GraphError(f"unknown op {name!r}; known ops: {known}") from None
+
+
+def all_ops():
+    """Every registered OpDef, sorted by name."""
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]

@@ -1,0 +1,121 @@
+"""The lecture's named functions as SymPy Function classes, and their NumPy forms.
+
+Each class states its own derivative once, in terms of itself, so ``sympy.diff`` of any
+composition stays in lecture form (``sigmoid' = sigmoid (1 - sigmoid)``). At kinks the
+derivative follows PyTorch: relu'(0) = 0, step'(x) = 0.
+"""
+
+import numpy as np
+import sympy as sp
+
+
+class sigmoid(sp.Function):
+    """The logistic function 1 / (1 + exp(-x))."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.S.Half
+        return None
+
+    def fdiff(self, argindex=1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.exp)._eval_evalf(prec)
+
+
+class step(sp.Function):
+    """The perceptron's step: 1 if x > 0 else 0. Its derivative is 0 everywhere we use it."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_extended_positive:
+            return sp.S.One
+        if x.is_extended_nonpositive:
+            return sp.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class relu(sp.Function):
+    """max(x, 0); relu'(x) = step(x), so relu'(0) = 0 as in PyTorch."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_extended_nonnegative:
+            return x
+        if x.is_extended_nonpositive:
+            return sp.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return step(self.args[0])
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class maximum(sp.Function):
+    """Element-wise max of two values; used to clamp (a log at -100, a denominator at eps)."""
+
+    @classmethod
+    def eval(cls, a, b):
+        if (a - b).is_extended_nonnegative:
+            return a
+        if (a - b).is_extended_negative:
+            return b
+        return None
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return step(a - b) if argindex == 1 else step(b - a)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real and self.args[1].is_real
+
+
+def np_sigmoid(x):
+    """exp(-log(1 + exp(-x))): no overflow for any x, accurate in both tails."""
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def np_relu(x):
+    return np.maximum(x, 0)
+
+
+def np_step(x):
+    return np.heaviside(x, 0)
+
+
+#: NumPy implementations of the functions above, by SymPy name (for ``lambdify``).
+NUMPY_FUNCTIONS = {
+    "sigmoid": np_sigmoid,
+    "relu": np_relu,
+    "step": np_step,
+    "maximum": np.maximum,
+}
+
+#: The functions a formula may use besides SymPy's own (exp, log, tanh, Abs, sign, ...).
+FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step, "maximum": maximum}
+
+_SYMBOLS = {}
+
+
+def arg(i):
+    """The symbol of operand ``i`` in an element-wise formula: a0, a1, ... (real)."""
+    if i not in _SYMBOLS:
+        _SYMBOLS[i] = sp.Symbol(f"a{i}", real=True)
+    return _SYMBOLS[i]

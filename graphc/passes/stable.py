@@ -1,0 +1,21 @@
+"""Numerically stable rewrites."""
+
+
+def rewrite_stable(graph):
+    """Return a graph in which every ``bce(sigmoid(z), y)`` is computed as
+    ``bce_with_logits(z, y)``.
+
+    Afterwards no binary cross-entropy takes the log of a probability that came from a
+    sigmoid, so logits of any size give a finite loss. Node ids and names are kept; the
+    graph given is not changed (a copy is made when there is something to rewrite).
+    """
+    targets = [v for v, op in graph.nx.nodes(data="op") if op == "bce"
+               and graph.nx.nodes[graph.operands(v)[0]]["op"] == "sigmoid"]
+    if not targets:
+        return graph
+    out = graph.copy()
+    for v in targets:
+        p, y = out.operands(v)
+        (z,) = out.operands(p)
+        out._rewire(v, "bce_with_logits", [z, y], out.nx.nodes[v]["attrs"])
+    return out
