@@ -58,20 +58,23 @@ class Builder:
 
 def canonical(expr, mapping):
     """``expr`` over a0, a1, ... in the order of ``mapping``, and the nodes they stand for."""
+    symbols = tuple(mapping)
+    ids = [mapping[s].id for s in symbols]
+    canon, picks = _canonical(expr, symbols, tuple(ids.index(i) for i in ids))
+    return canon, [mapping[symbols[k]] for k in picks]
+
+
+@functools.lru_cache(maxsize=8192)
+def _canonical(expr, symbols, same):
+    """Cached by formula and by which symbols share a node (``same[i]``: the first of them)."""
     used = expr.free_symbols
-    first, merge = {}, {}
-    for symbol, node in mapping.items():
-        if symbol not in used:
-            continue
-        if node.id in first:
-            merge[symbol] = first[node.id]
-        else:
-            first[node.id] = symbol
+    merge = {s: symbols[same[i]] for i, s in enumerate(symbols) if same[i] != i and s in used}
     if merge:
         expr = expr.xreplace(merge)
-    symbols = [s for s in first.values() if s in expr.free_symbols]
-    canon = expr.xreplace({s: arg(i) for i, s in enumerate(symbols)})
-    return canon, [mapping[s] for s in symbols]
+    used = expr.free_symbols
+    picks = tuple(i for i, s in enumerate(symbols) if same[i] == i and s in used)
+    canon = expr.xreplace({symbols[k]: arg(j) for j, k in enumerate(picks)})
+    return canon, picks
 
 
 def grad(y, wrt, unused="zero"):
@@ -181,15 +184,24 @@ def _fuse(b, g, ct):
     k = next((i for i, o in enumerate(operands) if o == ct), None)
     if k is None:
         return g
-    inner = {arg(j): sp.Symbol(f"_c{j}", real=True) for j in range(len(ct.operands))}
-    fused = g.attrs["expr"].xreplace({arg(k): ct.attrs["expr"].xreplace(inner)})
+    fused = _substitute(g.attrs["expr"], k, ct.attrs["expr"], len(ct.operands))
     mapping = {arg(i): o for i, o in enumerate(operands) if i != k}
-    mapping.update({inner[arg(j)]: o for j, o in enumerate(ct.operands)})
+    mapping.update({_inner(j): o for j, o in enumerate(ct.operands)})
     canon, nodes = canonical(fused, mapping)
     if _size(canon) > _size(ct.attrs["expr"]):
         return g
     graph._remove(g.id)
     return b.op("elementwise", *nodes, expr=canon)
+
+
+def _inner(j):
+    return sp.Symbol(f"_c{j}", real=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _substitute(outer, k, inner, n):
+    """``outer`` with its operand a{k} replaced by ``inner`` (over _c0 .. _c{n-1})."""
+    return outer.xreplace({arg(k): inner.xreplace({arg(j): _inner(j) for j in range(n)})})
 
 
 @functools.lru_cache(maxsize=4096)

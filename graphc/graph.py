@@ -182,13 +182,18 @@ class Graph:
 
     def operands(self, node_id):
         """The operand ids of a node, in slot order."""
-        edges = self.nx.in_edges(node_id, keys=True, data="slot")
-        return [u for u, _, _, _ in sorted(edges, key=lambda e: e[3])]
+        slots = [(data["slot"], u) for u, edges in self.nx.pred[node_id].items()
+                 for data in edges.values()]
+        return [u for _, u in sorted(slots)]
 
     def order(self, ids=None):
-        """Node ids in a deterministic topological order (ties broken by creation)."""
-        view = self.nx if ids is None else self.nx.subgraph(ids)
-        return list(nx.lexicographical_topological_sort(view))
+        """Node ids in a deterministic topological order (ties broken by creation).
+
+        An operand always exists before the node that uses it, so every edge runs from a
+        smaller id to a larger one and creation order is already the lexicographical
+        topological order that ``networkx.lexicographical_topological_sort`` would give.
+        """
+        return sorted(self.nx.nodes if ids is None else ids)
 
     @contextlib.contextmanager
     def scope(self, name):
@@ -216,6 +221,8 @@ class Graph:
     def _rewire(self, node_id, op, operands, attrs):
         """Make an existing node compute ``op`` over ``operands`` (ids); shape must stay."""
         data = self.nx.nodes[node_id]
+        if any(u >= node_id for u in operands):
+            raise GraphError(f"rewriting {data['name']!r}: an operand must come before it")
         opdef = ops.get(op)
         args = [self._arg(Node(self, u)) for u in operands]
         shape, dtype = opdef.infer(attrs, args)
