@@ -17,9 +17,11 @@ import difflib
 
 import networkx as nx
 import numpy as np
+import sympy as sp
 
 from . import ops
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import DTypeError, GraphcError, GraphError, ShapeError
+from .ops.scalar import arg
 from .ops.shapes import Arg, fmt, normalize_dtype, normalize_shape
 
 LEAVES = ("input", "param", "const")
@@ -91,7 +93,9 @@ class Graph:
             shape, dtype = opdef.infer(attrs, args)
         except ShapeError as err:
             err.graph, err.op, err.operands = self, op, tuple(a.name for a in args)
-            raise
+            raise _at_node(err, name)
+        except GraphcError as err:
+            raise _at_node(err, name)
         if name is not None:
             self._check_name(name)
         node = self._add(name, op=op, role="op", shape=tuple(shape), dtype=dtype, attrs=attrs)
@@ -250,8 +254,11 @@ class Graph:
             rhs = ""
         elif data["op"] == "const":
             rhs = np.array2string(data["value"], threshold=6)
+        elif data["op"] == "elementwise":
+            rhs = f"{_formula_text(data['attrs']['expr'], node.operands)}  (elementwise)"
         else:
-            rhs = f"{data['op']}{_attr_text(data['attrs'])}({', '.join(o.name for o in node.operands)})"
+            names = ", ".join(o.name for o in node.operands)
+            rhs = f"{data['op']}{_attr_text(data['attrs'])}({names})"
         return [data["role"], data["name"], fmt(data["shape"]), data["dtype"], rhs]
 
     def __repr__(self):
@@ -271,10 +278,22 @@ class Graph:
         return build(cls(name), G)
 
 
+def _at_node(err, name):
+    """``err`` with the name of the node being built, when it has one, put in front."""
+    if name is not None:
+        err.args = (f"node {name!r}: {err}",) + err.args[1:]
+    return err
+
+
 def _attr_text(attrs):
-    if not attrs:
-        return ""
-    return "[" + ", ".join(f"{k}={v}" for k, v in attrs.items()) + "]"
+    shown = [f"{k}={v}" for k, v in attrs.items() if v is not False]
+    return "[" + ", ".join(shown) + "]" if shown else ""
+
+
+def _formula_text(expr, operands):
+    """An element-wise formula written over its operands' names instead of a0, a1, ..."""
+    names = {arg(i): sp.Symbol(o.name) for i, o in enumerate(operands)}
+    return str(expr.xreplace(names))
 
 
 class Node:

@@ -130,6 +130,7 @@ def test_listing_shows_every_node_with_its_op_shape_and_dtype():
     text = str(g)
     assert text.splitlines()[0] == "Graph 'sigmoid neuron': " + f"{len(g)} nodes"
     assert "param  w" in text and "= matmul(w, x)" in text and "= sigmoid(z)" in text
+    assert "= dloss_dloss*(-y + yhat)/count7  (elementwise)" in text
     assert any(line.startswith("  grad") and "dloss_dw" in line for line in text.splitlines())
 
 
