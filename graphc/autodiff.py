@@ -82,7 +82,8 @@ def grad(y, wrt, unused="zero"):
 
     Returns a list of gradient nodes (a single node when ``wrt`` is a node), named
     ``d{y}_d{w}``. A node ``y`` does not depend on gets zeros of its shape, or raises
-    DifferentiationError when ``unused="error"``.
+    DifferentiationError when ``unused="error"``; one it depends on only through zero
+    derivatives (a step) gets zeros either way.
 
     >>> (dw,) = grad(loss, [w])       # doctest: +SKIP
     """
@@ -92,7 +93,7 @@ def grad(y, wrt, unused="zero"):
     b = Builder(y.graph)
     relevant = _relevant(y, nodes)
     cts = _backward(b, y, relevant, wanted={w.id for w in nodes})
-    results = [_result(b, y, w, cts, unused) for w in nodes]
+    results = [_result(b, y, w, cts, unused, relevant) for w in nodes]
     _sweep(b, keep={r.id for r in results})
     for v in y.graph.nx.nodes:
         if v >= b.start:
@@ -224,12 +225,12 @@ def _name(b, y, node, ct):
         data["grad_of"] = (y.id, node.id)
 
 
-def _result(b, y, w, cts, unused):
+def _result(b, y, w, cts, unused, relevant):
     ct = cts.get(w.id)
     if ct is not None and b.fresh(ct) and ct._data.get("grad_of") == (y.id, w.id):
         return ct
     if ct is None:
-        if unused == "error":
+        if unused == "error" and w.id not in relevant:  # not a zero derivative (step)
             raise DifferentiationError(f"{y.name!r} does not depend on {w.name!r}: no "
                                        f"gradient flows to it")
         result = b.op("zeros_like", w)

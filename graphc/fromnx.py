@@ -43,7 +43,10 @@ def _check_acyclic(G):
 
 def _slots(G, key, name, op):
     """The operands of node ``key`` in slot order; every slot present exactly once."""
-    opdef = ops.get(op)
+    try:
+        opdef = ops.get(op)
+    except GraphError as err:
+        raise GraphError(f"node {name!r}: {err}") from None
     found = {}
     for u, _, data in G.in_edges(key, data=True):
         slot = data.get("slot")
@@ -51,7 +54,9 @@ def _slots(G, key, name, op):
             raise GraphError(f"edge {G.nodes[u].get('name', u)!r} -> {name!r} has no integer "
                              f"'slot' attribute (got {slot!r})")
         if slot in found:
-            raise GraphError(f"node {name!r} ({op}): operand slot {slot} is given twice")
+            first, second = (str(G.nodes[v].get("name", v)) for v in (found[slot], u))
+            raise GraphError(f"node {name!r} ({op}): operand slot {slot} is given twice "
+                             f"({first!r} and {second!r}); it expects {_expects(opdef)}")
         found[slot] = u
     count = len(found) if opdef.arity is None else opdef.arity
     expected = list(range(count))
@@ -59,3 +64,9 @@ def _slots(G, key, name, op):
         raise GraphError(f"node {name!r} ({op}) expects operand slots {expected}, got "
                          f"{sorted(found)}")
     return [found[i] for i in expected]
+
+
+def _expects(opdef):
+    if opdef.arity is None:
+        return "one or more operand slots 0, 1, ..."
+    return f"operand slots {list(range(opdef.arity))}"

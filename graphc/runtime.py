@@ -124,7 +124,10 @@ class Interpreter:
         try:
             out = ops.get(data["op"]).reference(data["attrs"], *args)
         except DomainError as err:
-            raise DomainError(f"node {data['name']!r} ({data['op']}): {err}") from None
+            names = ", ".join(repr(self.graph.nx.nodes[u]["name"])
+                              for u in self.graph.operands(v))
+            raise DomainError(f"node {data['name']!r} ({data['op']} of {names}): "
+                              f"{err}") from None
         return np.asarray(out).astype(dtype, copy=False)
 
 
@@ -143,4 +146,5 @@ def evaluate(nodes, at=None):
         raise GraphError("evaluate takes nodes of one graph")
     feeds = check_feeds(graph, at or {})
     values = Interpreter(graph).run([n.id for n in nodes], feeds)
+    values = [np.array(v) for v in values]  # never a feed, a view of one, or a constant
     return values[0] if single else values

@@ -63,10 +63,21 @@ def elementwise_vjp(b, node, ct, needs):
 
 def define(name, scalar, reference, test, doc, arity=1, float_only=True):
     """Register an element-wise op from its SymPy formula and its NumPy implementation."""
+    _check_symbols(name, scalar, arity)
     return register(OpDef(
         name=name, family="elementwise", arity=arity, infer=infer_elementwise(name, float_only),
         reference=lambda attrs, *xs: reference(*xs), vjp=elementwise_vjp, test=test,
         doc=doc, scalar=scalar))
+
+
+def _check_symbols(name, scalar, arity):
+    """GraphError when the op's formula uses symbols other than its operands."""
+    expr = sp.sympify(scalar(*[arg(i) for i in range(arity)]))
+    stray = sorted(str(s) for s in expr.free_symbols - {arg(i) for i in range(arity)})
+    if stray:
+        raise GraphError(f"element-wise op {name!r}: formula {expr} uses "
+                         f"{', '.join(stray)}, which are not its operands "
+                         f"(a0 .. a{arity - 1})")
 
 
 def _float(shape, lo=-2.0, hi=2.0):
