@@ -26,7 +26,7 @@ dot:
 	  else echo "Please install Graphviz (https://graphviz.org/download/)"; exit 1; fi; }
 
 demo: setup
-	$(BIN)/python -m graphc.demo
+	$(BIN)/python examples/neuron.py out
 
 test: setup
 	$(BIN)/python -m pytest -q

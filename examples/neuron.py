@@ -1,0 +1,50 @@
+"""The sigmoid neuron of the backprop lecture (seeds 000 and 003), at the slide's point.
+
+    x = (1, -1), w = (1, 2), y = 1
+    z = w . x = -1,  yhat = sigmoid(-1) = 0.2689,  loss = -log sigmoid(-1) = 1.3133
+    dl/dz = yhat - y = sigmoid(-1) - 1 = -0.7311
+    dl/dw = dl/dz * x = (sigmoid(-1) - 1, 1 - sigmoid(-1)) = (-0.7311, 0.7311)
+
+Run it (this is what `make demo` runs):   python examples/neuron.py [OUT_DIR]
+Generate its code with the command line:  graphc compile examples/neuron.py -o neuron.py
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import graphc as gc
+
+g = gc.Graph("sigmoid neuron")
+x = g.input("x", shape=(2,))
+w = g.param("w", shape=(2,))
+y = g.input("y")
+z = (w @ x).named("z")
+yhat = gc.sigmoid(z).named("yhat")
+loss = gc.bce(yhat, y).named("loss")
+dloss_dz, dloss_dw = gc.grad(loss, [z, w])
+
+AT = {"x": [1, -1], "w": [1, 2], "y": 1}
+
+
+def main(out_dir="out"):
+    print(f"graphc: the lecture's sigmoid neuron\n\n{g}\n")
+    f = gc.compile([z, yhat, loss, dloss_dz, dloss_dw])
+    vz, vyhat, vloss, vdz, vdw = f(**AT)
+    sig = 1 / (1 + np.exp(1.0))
+    print("At the slide's point x = (1, -1), w = (1, 2), y = 1, the generated code gives:")
+    print(f"  z       = {vz:.0f}")
+    print(f"  yhat    = sigmoid(-1)        = {vyhat:.10f}   (exact {sig:.10f})")
+    print(f"  loss    = -log sigmoid(-1)   = {vloss:.10f}   (exact {-np.log(sig):.10f})")
+    print(f"  dl/dz   = sigmoid(-1) - 1    = {vdz:.10f}  (exact {sig - 1:.10f})")
+    print(f"  dl/dw   = (sigmoid(-1) - 1, 1 - sigmoid(-1)) = ({vdw[0]:.10f}, {vdw[1]:.10f})")
+    report = gc.gradcheck(loss, [w, z], at=AT)
+    print(f"\n{report}\n")
+    path = f.save(Path(out_dir) / "neuron_generated.py")
+    print(f"The generated NumPy module (it imports only numpy) is in {path}:\n")
+    print(f.source)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,93 @@
+"""The graphc command line, run as a user runs it."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from cmdline import ROOT, graphc, run
+
+SIG = 1.0 / (1.0 + np.exp(1.0))
+NO_GRAPHC_DEPS = ("import sys; [sys.modules.__setitem__(m, None) for m in "
+                  "('sympy', 'networkx', 'graphviz', 'graphc')]; ")
+
+
+def test_help_and_version():
+    result = graphc("--help")
+    assert result.returncode == 0
+    assert "compile" in result.stdout
+    result = graphc("--version")
+    assert result.returncode == 0 and result.stdout.strip() == "graphc 0.1.0"
+    result = graphc("compile", "--help")
+    assert result.returncode == 0 and "OUT.py" in result.stdout
+
+
+def test_compile_writes_a_standalone_module(tmp_path):
+    out = tmp_path / "neuron_generated.py"
+    result = graphc("compile", "examples/neuron.py", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out}" in result.stderr and "dloss_dw" in result.stderr
+    assert result.stdout == ""
+    code = (NO_GRAPHC_DEPS + f"sys.path.insert(0, {str(tmp_path)!r}); import neuron_generated as m; "
+            "print(m.OUTPUTS); print(*[float(v) for v in np.ravel(m.run(x=[1, -1], w=[1, 2], y=1)[1])])")
+    code = code.replace("import neuron_generated", "import numpy as np; import neuron_generated")
+    result = run([sys.executable, "-c", code], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    names, grads = result.stdout.strip().splitlines()
+    assert names == "('loss', 'dloss_dw')"
+    np.testing.assert_allclose([float(v) for v in grads.split()], [SIG - 1, 1 - SIG],
+                               atol=1e-12)
+
+
+def test_compile_to_standard_output_and_replace_an_existing_file(tmp_path):
+    result = graphc("compile", "examples/mlp.py")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('"""') and "import numpy as np" in result.stdout
+    assert "standard output" in result.stderr
+    out = tmp_path / "mlp.py"
+    out.write_text("old")
+    assert graphc("compile", "examples/mlp.py", "-o", out).returncode == 0
+    assert out.read_text() == result.stdout
+
+
+def test_the_loss_is_the_one_unused_scalar_when_no_variable_is_named_loss(tmp_path):
+    source = tmp_path / "net.py"
+    source.write_text("import graphc as gc\ng = gc.Graph('n')\nx = g.input('x', shape=(3,))\n"
+                      "v = g.param('v', shape=(3,))\nobjective = gc.sum(gc.tanh(v * x))\n")
+    result = graphc("compile", source)
+    assert result.returncode == 0, result.stderr
+    assert "dsum" in result.stderr and "_dv" in result.stderr
+
+
+@pytest.mark.parametrize("text,message", [
+    ("raise RuntimeError('boom')", "failed to load: RuntimeError: boom"),
+    ("x = (", "failed to load: SyntaxError"),
+    ("import graphc as gc\n", "expected one gc.Graph"),
+    ("import graphc as gc\ng = gc.Graph()\na = g.input('a')\nb = gc.exp(a)\nc = gc.log(a)\n",
+     "cannot tell which node is the loss"),
+    ("import graphc as gc\ng = gc.Graph()\na = g.input('a', shape=(2,))\n"
+     "loss = a @ g.input('b', shape=(3,))\n", "inner dimensions 2 and 3 differ"),
+])
+def test_a_file_that_fails_gives_one_line_and_status_2(tmp_path, text, message):
+    source = tmp_path / "bad.py"
+    source.write_text(text)
+    result = graphc("compile", source)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_usage_gives_status_2(tmp_path):
+    assert graphc("compile").returncode == 2
+    assert graphc("frobnicate").returncode == 2
+    result = graphc("compile", tmp_path / "missing.py")
+    assert result.returncode == 2 and "no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_file_is_not_run_as_main(tmp_path):
+    source = tmp_path / "net.py"
+    source.write_text((ROOT / "examples" / "neuron.py").read_text()
+                      + "\nif __name__ == '__main__':\n    raise SystemExit('ran as main')\n")
+    result = graphc("compile", source, "-o", tmp_path / "out.py")
+    assert result.returncode == 0, result.stderr
