@@ -13,6 +13,7 @@ array([-0.7311,  0.7311])
 
 from . import ops
 from .autodiff import grad
+from .compiler import CompiledFunction, compile
 from .errors import (DifferentiationError, DomainError, DTypeError, FeedError, GraphcError,
                      GraphError, ShapeError)
 from .functional import (abs, add, bce, bce_with_logits, cross_entropy, div, exp, log,
@@ -26,6 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "grad", "evaluate", "gradcheck", "GradcheckReport", "ops",
+    "compile", "CompiledFunction",
     "GraphcError", "GraphError", "ShapeError", "DTypeError", "FeedError",
     "DifferentiationError", "DomainError",
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "abs", "sigmoid", "tanh", "relu",

@@ -52,6 +52,12 @@ class Builder:
             return nodes[0]
         return self.op("elementwise", *nodes, expr=canon)
 
+    def sum_to(self, x, like, axes=()):
+        """``x`` summed down to ``like``'s shape (undoing broadcasting); ``x`` if it fits."""
+        if not axes and tuple(x.shape) == tuple(like.shape):
+            return x
+        return self.op("sum_to", x, like, axes=axes)
+
     def fresh(self, node):
         return node.id >= self.start
 

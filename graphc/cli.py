@@ -62,7 +62,7 @@ def gradients(loss):
              if n._data.get("grad_of", (None,))[0] == loss.id}
     missing = [p for p in graph.params if p.id not in taken]
     fresh = dict(zip((p.id for p in missing), grad(loss, missing) if missing else []))
-    return [taken.get(p.id) or fresh[p.id] for p in graph.params]
+    return [taken[p.id] if p.id in taken else fresh[p.id] for p in graph.params]
 
 
 def cmd_compile(args):

@@ -5,14 +5,18 @@ the oracle the generated code is tested against. It runs on ``rewrite_stable(gra
 ``bce(sigmoid(z), y)`` is computed from ``z``.
 """
 
-import difflib
+import hashlib
+import linecache
+import re
+import types
 
 import numpy as np
 
 from . import ops
 from .errors import DomainError, FeedError, GraphError
+from .feeds import bind_shape, feed_array, missing_feeds, unknown_feed
 from .graph import Node
-from .ops.shapes import FLOATS, fmt
+from .ops.shapes import FLOATS
 from .passes import rewrite_stable
 
 
@@ -37,11 +41,8 @@ def check_feeds(graph, at, float64=False):
 def _feed_node(graph, key):
     name = key.name if isinstance(key, Node) else key
     if not isinstance(name, str) or name not in graph:
-        fed = [n.name for n in graph.inputs + graph.params]
-        close = difflib.get_close_matches(str(name), fed, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise FeedError(f"{name!r} is not an input or parameter of graph {graph.name!r}"
-                        f"{hint} (inputs and parameters: {', '.join(fed) or 'none'})")
+        fed = [n.name for n in graph if n.role in ("input", "param")]  # creation order
+        raise unknown_feed(name, graph.name, fed)
     node = graph.node(name)
     if node.role not in ("input", "param"):
         raise FeedError(f"{name!r} is a {node.op} node, not an input or parameter; only "
@@ -50,36 +51,14 @@ def _feed_node(graph, key):
 
 
 def _as_array(node, value, float64):
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError) as err:
-        raise FeedError(f"feed for {node.name!r} is not a rectangular array of numbers "
-                        f"(expected shape {fmt(node.shape)}): {err}") from None
-    if array.dtype.kind not in "biuf":
-        raise FeedError(f"feed for {node.name!r} has dtype {array.dtype}, not numbers "
-                        f"(expected shape {fmt(node.shape)}, {node.dtype})")
-    if node.dtype not in FLOATS and array.dtype.kind == "f":
-        raise FeedError(f"feed for {node.name!r} must be integers ({node.dtype}), got "
-                        f"{array.dtype} values")
-    dtype = "float64" if float64 and node.dtype in FLOATS else node.dtype
-    return array.astype(dtype, copy=False)
+    # The messages live in graphc.feeds, which generated modules copy word for word.
+    cast = "float64" if float64 and node.dtype in FLOATS else None
+    return feed_array(node.name, node.shape, node.dtype, value, cast)
 
 
 def _bind(node, array, dims):
     """Check ``array``'s shape against the node's, binding named dimensions in ``dims``."""
-    expected = node.shape
-    if array.ndim != len(expected) or any(
-            isinstance(d, int) and d != n for d, n in zip(expected, array.shape)):
-        raise FeedError(f"feed for {node.name!r} has shape {fmt(array.shape)}, expected "
-                        f"{fmt(expected)}")
-    for d, n in zip(expected, array.shape):
-        if isinstance(d, str):
-            if d in dims and dims[d][0] != n:
-                size, other = dims[d]
-                raise FeedError(
-                    f"feed for {node.name!r} has shape {fmt(array.shape)}, so {d} = {n}, "
-                    f"but {other.name!r} {fmt(other.shape)} was fed with {d} = {size}")
-            dims.setdefault(d, (n, node))
+    bind_shape(node.name, node.shape, array, dims)
 
 
 class Interpreter:
@@ -110,9 +89,8 @@ class Interpreter:
             needed.add(v)
             stack.extend(self.graph.nx.predecessors(v))
         if missing:
-            names = ", ".join(f"{nodes[v]['name']!r} {fmt(nodes[v]['shape'])}"
-                              for v in sorted(set(missing)))
-            raise FeedError(f"missing feed for {names}")
+            raise missing_feeds([(nodes[v]["name"], nodes[v]["shape"])
+                                 for v in sorted(set(missing))])
         return needed
 
     def _eval(self, v, values):
@@ -148,3 +126,34 @@ def evaluate(nodes, at=None):
     values = Interpreter(graph).run([n.id for n in nodes], feeds)
     values = [np.array(v) for v in values]  # never a feed, a view of one, or a constant
     return values[0] if single else values
+
+
+# ---- the loader: generated source into a module -------------------------------------------
+
+_MODULES = {}  # file name (with the source's hash) -> module: compiled once per process
+
+
+def load_module(source, name="graphc"):
+    """Compile generated ``source`` into a fresh module; its code shows in tracebacks.
+
+    The file name is ``<graphc:NAME:HASH>``, registered with ``linecache`` so tracebacks and
+    debuggers show the generated lines. The module's FeedError and DomainError (plain
+    ValueErrors when it stands alone) become graphc's own.
+
+    >>> module = load_module("import numpy as np\\ndef run(**feeds):\\n    return ()\\n")
+    >>> module.run()
+    ()
+    """
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    label = re.sub(r"[^0-9A-Za-z_.-]+", "_", str(name))[:40] or "graphc"
+    filename = f"<graphc:{label}:{digest}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    if filename not in _MODULES:
+        module = types.ModuleType(f"graphc_generated_{label}", "generated by graphc")
+        module.__file__ = filename
+        exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102
+        module.FeedError, module.DomainError = FeedError, DomainError
+        if len(_MODULES) >= 256:
+            del _MODULES[next(iter(_MODULES))]  # the oldest; its callers keep their module
+        _MODULES[filename] = module
+    return _MODULES[filename]

@@ -54,20 +54,21 @@ def elementwise_vjp(b, node, ct, needs):
             grads.append(None)
             continue
         mapping = {CT: ct, OUT: node, **{arg(k): v for k, v in enumerate(operands)}}
-        r = b.ew(g, mapping)
-        if tuple(r.shape) != tuple(x.shape):
-            r = b.op("sum_to", r, x)
-        grads.append(r)
+        grads.append(b.sum_to(b.ew(g, mapping), x))
     return grads
 
 
-def define(name, scalar, reference, test, doc, arity=1, float_only=True):
-    """Register an element-wise op from its SymPy formula and its NumPy implementation."""
+def define(name, scalar, reference, test, doc, arity=1, float_only=True, numpy="{formula}",
+           helpers=()):
+    """Register an element-wise op from its SymPy formula and its NumPy implementation.
+
+    ``numpy`` is its code template (see templates.py); by default the formula is printed.
+    """
     _check_symbols(name, scalar, arity)
     return register(OpDef(
         name=name, family="elementwise", arity=arity, infer=infer_elementwise(name, float_only),
         reference=lambda attrs, *xs: reference(*xs), vjp=elementwise_vjp, test=test,
-        doc=doc, scalar=scalar))
+        doc=doc, scalar=scalar, numpy=numpy, helpers=helpers))
 
 
 def _check_symbols(name, scalar, arity):
@@ -90,26 +91,33 @@ def _nonzero(shape, lo=0.2, hi=2.0):
 
 _PAIR = TestSpec(inputs=(_float((3, 4)), _float((4,))))
 
-define("add", lambda a, b: a + b, np.add, _PAIR, "a + b", arity=2, float_only=False)
-define("sub", lambda a, b: a - b, np.subtract, _PAIR, "a - b", arity=2, float_only=False)
-define("mul", lambda a, b: a * b, np.multiply, _PAIR, "a * b", arity=2, float_only=False)
+define("add", lambda a, b: a + b, np.add, _PAIR, "a + b", arity=2, float_only=False,
+       numpy="{0} + {1}")
+define("sub", lambda a, b: a - b, np.subtract, _PAIR, "a - b", arity=2, float_only=False,
+       numpy="{0} - {1}")
+define("mul", lambda a, b: a * b, np.multiply, _PAIR, "a * b", arity=2, float_only=False,
+       numpy="{0} * {1}")
 define("div", lambda a, b: a / b, np.true_divide,
-       TestSpec(inputs=(_float((3, 4)), _nonzero((4,), 0.5, 2.0))), "a / b", arity=2)
+       TestSpec(inputs=(_float((3, 4)), _nonzero((4,), 0.5, 2.0))), "a / b", arity=2,
+       numpy="{0} / {1}")
 define("pow", lambda a, b: a ** b, np.power,
        TestSpec(inputs=(_float((3, 4), 0.5, 2.0), _float((), 1.0, 3.0))), "a ** b",
-       arity=2, float_only=False)
+       arity=2, float_only=False, numpy="{0} ** {1}")
 define("neg", lambda a: -a, np.negative, TestSpec(inputs=(_float((3, 4)),)), "-a",
-       float_only=False)
-define("exp", sp.exp, np.exp, TestSpec(inputs=(_float((3, 4)),)), "e ** a")
+       float_only=False, numpy="-{0}")
+define("exp", sp.exp, np.exp, TestSpec(inputs=(_float((3, 4)),)), "e ** a",
+       numpy="np.exp({0})")
 define("log", sp.log, np.log, TestSpec(inputs=(_float((3, 4), 0.5, 3.0),)),
-       "natural logarithm")
+       "natural logarithm", numpy="np.log({0})")
 define("abs", sp.Abs, np.abs, TestSpec(inputs=(_nonzero((3, 4)),)),
-       "|a|; abs'(0) = 0", float_only=False)
+       "|a|; abs'(0) = 0", float_only=False, numpy="np.abs({0})")
 define("sigmoid", sigmoid, np_sigmoid, TestSpec(inputs=(_float((3, 4), -3.0, 3.0),)),
-       "1 / (1 + exp(-a)); sigmoid' = sigmoid (1 - sigmoid)")
-define("tanh", sp.tanh, np.tanh, TestSpec(inputs=(_float((3, 4)),)), "hyperbolic tangent")
+       "1 / (1 + exp(-a)); sigmoid' = sigmoid (1 - sigmoid)",
+       numpy="np_sigmoid({0})", helpers=(np_sigmoid,))  # exp(-logaddexp(0, -a)): no overflow
+define("tanh", sp.tanh, np.tanh, TestSpec(inputs=(_float((3, 4)),)), "hyperbolic tangent",
+       numpy="np.tanh({0})")
 define("relu", relu, np_relu, TestSpec(inputs=(_nonzero((3, 4)),)),
-       "max(a, 0); relu'(0) = 0", float_only=False)
+       "max(a, 0); relu'(0) = 0", float_only=False, numpy="np.maximum({0}, 0)")
 
 
 # The generic element-wise op: any SymPy formula over a0 .. a{n-1}. Gradients are made of
@@ -134,13 +142,15 @@ def _infer_expr(attrs, args):
 
 
 def _reference_expr(attrs, *xs):
-    return _lambdified(attrs["expr"], len(xs))(*xs)
+    out = _lambdified(attrs["expr"], len(xs))(*xs)
+    # A formula may leave an operand out (a0 * 2 over a0, a1): the shape is still theirs.
+    return np.broadcast_to(out, np.broadcast_shapes(*[np.shape(x) for x in xs]))
 
 
 register(OpDef(
     name="elementwise", family="elementwise", arity=None, infer=_infer_expr,
     reference=_reference_expr, vjp=elementwise_vjp, attrs=("expr",),
-    scalar=lambda *symbols, expr: expr,
+    scalar=lambda *symbols, expr: expr, numpy="{formula}",
     test=TestSpec(inputs=(_float((3,)), _float((2, 3))),
                   attrs={"expr": arg(0) * sigmoid(arg(1)) + arg(0) ** 2 * sp.tanh(arg(1))}),
     doc="any element-wise formula of its operands a0, a1, ... (gradients, fused regions)"))

@@ -56,14 +56,14 @@ def _vjp_matmul(b, node, ct, needs):
     elif ra == 1:
         rules = (lambda: c @ ct, lambda: b.op("outer", a, ct))
     else:
-        rules = (lambda: b.op("sum_to", ct @ _swap(b, c), a),
-                 lambda: b.op("sum_to", _swap(b, a) @ ct, c))
+        rules = (lambda: b.sum_to(ct @ _swap(b, c), a),
+                 lambda: b.sum_to(_swap(b, a) @ ct, c))
     return [rule() if need else None for rule, need in zip(rules, needs)]
 
 
 register(OpDef(
     name="matmul", family="linalg", arity=2, infer=_infer_matmul,
-    reference=lambda attrs, a, c: np.matmul(a, c), vjp=_vjp_matmul,
+    reference=lambda attrs, a, c: np.matmul(a, c), vjp=_vjp_matmul, numpy="{0} @ {1}",
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0), ("float", (4, 2), -2.0, 2.0))),
     doc="matrix product: vector . vector, matrix @ vector, vector @ matrix, "
         "(batch of) matrix @ matrix"))
@@ -79,7 +79,7 @@ def _infer_outer(attrs, args):
 
 register(OpDef(
     name="outer", family="linalg", arity=2, infer=_infer_outer,
-    reference=lambda attrs, u, v: np.multiply.outer(u, v),
+    reference=lambda attrs, u, v: np.multiply.outer(u, v), numpy="np.multiply.outer({0}, {1})",
     # d outer(u, v)/du = ct @ v; d/dv = u @ ct
     vjp=lambda b, node, ct, needs: [
         ct @ node.operands[1] if needs[0] else None,
@@ -109,5 +109,6 @@ register(OpDef(
     infer=lambda attrs, args: (tuple(args[0].shape[i] for i in attrs["axes"]),
                                args[0].dtype),
     reference=lambda attrs, x: np.transpose(x, attrs["axes"]), vjp=_vjp_transpose,
+    numpy="np.transpose({0}, {axes})",
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),)),
     doc="permute axes; by default reverse them (x.T)"))

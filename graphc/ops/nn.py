@@ -22,7 +22,7 @@ from . import shapes
 from .registry import OpDef, TestSpec, register
 from .scalar import maximum, sigmoid
 
-CT, P, Y, N = sp.symbols("ct p y n", real=True)
+CT, P, Y, N, R, L = sp.symbols("ct p y n r l", real=True)
 LOG_FLOOR = -100  # PyTorch's clamp of log(p) in binary cross-entropy
 
 
@@ -65,6 +65,7 @@ for _name, _ref, _vjp in (("softmax", _np_softmax, _vjp_softmax),
         prepare=lambda attrs, args, op=_name: _prepare_axis(attrs, args, op),
         infer=lambda attrs, args, op=_name: _infer_same_float(attrs, args, op),
         reference=lambda attrs, z, ref=_ref: ref(z, attrs["axis"]), vjp=_vjp,
+        numpy=f"{_ref.__name__}({{0}}, axis={{axis}})", helpers=(_ref,),
         test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),), attrs={"axis": -1}),
         doc=f"{_name} along axis (the last by default), stable for any logits"))
 
@@ -86,7 +87,8 @@ def _infer_one_hot(attrs, args):
     return tuple(like.shape), shapes.float_of(like.dtype)
 
 
-def _reference_one_hot(attrs, labels, like):
+def _np_one_hot(labels, like):
+    """One-hot rows of ``labels`` as wide as ``like``'s last axis, in ``like``'s dtype."""
     classes = np.shape(like)[-1]
     check_labels(labels, classes)
     return (labels[..., None] == np.arange(classes)).astype(np.asarray(like).dtype)
@@ -94,7 +96,9 @@ def _reference_one_hot(attrs, labels, like):
 
 register(OpDef(
     name="one_hot", family="nn", arity=2, nondiff=(0, 1), infer=_infer_one_hot,
-    reference=_reference_one_hot, vjp=lambda b, node, ct, needs: [None, None],
+    numpy="_np_one_hot({0}, {1})", helpers=(_np_one_hot, check_labels),
+    reference=lambda attrs, labels, like: _np_one_hot(labels, like),
+    vjp=lambda b, node, ct, needs: [None, None],
     test=TestSpec(inputs=(("labels", (4,), 3), ("float", (4, 3), -2.0, 2.0)), grad=False),
     doc="one-hot rows of integer labels, as wide as like's last axis"))
 
@@ -117,35 +121,41 @@ def _infer_cross_entropy(attrs, args):
     return (), logits.dtype
 
 
-def _reference_cross_entropy(attrs, logits, target):
+def _vjp_cross_entropy(b, node, ct, needs):
+    logits, target = node.operands
+    scale, per = {CT: ct}, CT
+    if len(logits.shape) == 2:  # the mean over the batch
+        scale, per = {CT: ct, N: b.op("count", logits, axes=(0,))}, CT / N
+    grads = [None, None]
+    if needs[0]:
+        probs = b.op("softmax", logits, axis=-1)
+        if target.dtype in shapes.INTS:
+            grads[0] = b.ew(per * (P - Y), {**scale, P: probs,
+                                            Y: b.op("one_hot", target, logits)})
+        else:
+            rows = b.op("sum", target, axis=-1, keepdims=True)
+            grads[0] = b.ew(per * (P * R - Y), {**scale, P: probs, R: rows, Y: target})
+    if needs[1]:
+        grads[1] = b.ew(-per * L, {**scale, L: b.op("log_softmax", logits, axis=-1)})
+    return grads
+
+
+def _np_cross_entropy(logits, target):
+    """Mean softmax cross-entropy against integer labels or probability rows."""
     log_p = _np_log_softmax(logits, -1)
     if np.issubdtype(np.asarray(target).dtype, np.integer):
-        check_labels(target, logits.shape[-1])
+        check_labels(target, np.shape(logits)[-1])
         picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
         return -np.mean(picked)
     return -np.mean(np.sum(target * log_p, axis=-1))
 
 
-def _vjp_cross_entropy(b, node, ct, needs):
-    logits, target = node.operands
-    batch = len(logits.shape) == 2
-    scale = (lambda x: x / b.op("count", logits, axes=(0,))) if batch else (lambda x: x)
-    grads = [None, None]
-    if needs[0]:
-        probs = b.op("softmax", logits, axis=-1)
-        if target.dtype in shapes.INTS:
-            delta = probs - b.op("one_hot", target, logits)
-        else:
-            delta = probs * b.op("sum", target, axis=-1, keepdims=True) - target
-        grads[0] = scale(ct * delta)
-    if needs[1]:
-        grads[1] = scale(-ct * b.op("log_softmax", logits, axis=-1))
-    return grads
-
-
 register(OpDef(
     name="cross_entropy", family="nn", arity=2, infer=_infer_cross_entropy,
-    reference=_reference_cross_entropy, vjp=_vjp_cross_entropy,
+    numpy="_np_cross_entropy({0}, {1})",
+    helpers=(_np_cross_entropy, _np_log_softmax, check_labels),
+    reference=lambda attrs, logits, target: _np_cross_entropy(logits, target),
+    vjp=_vjp_cross_entropy,
     test=TestSpec(inputs=(("float", (4, 3), -2.0, 2.0), ("labels", (4,), 3))),
     doc="softmax cross-entropy of logits (C,) or (N, C) against integer labels or "
         "probability rows; the mean over the batch"))
@@ -179,8 +189,7 @@ def _loss_vjp(b, node, ct, needs, rules):
         if not need:
             grads.append(None)
             continue
-        g = b.ew(rule(p) * CT / N, {CT: ct, P: p, Y: y, N: n})
-        grads.append(b.op("sum_to", g, x) if tuple(g.shape) != tuple(x.shape) else g)
+        grads.append(b.sum_to(b.ew(rule(p) * CT / N, {CT: ct, P: p, Y: y, N: n}), x))
     return grads
 
 
@@ -204,25 +213,38 @@ def _reference_bce_with_logits(attrs, z, y):
     return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
 
+def _np_bce(p, y):
+    """Binary cross-entropy of probabilities (mean), each log clamped at -100 as PyTorch
+    does; the floor is a Python float, so float32 stays float32."""
+    floor = 3.720075976020836e-44  # exp(-100): log(max(p, floor)) = max(log(p), -100)
+    return -np.mean(y * np.log(np.maximum(p, floor))
+                    + (1 - y) * np.log(np.maximum(1 - p, floor)))
+
+
+# name, reference, gradient rules (d/dp, d/dy), test, doc, NumPy template and helpers
 _LOSSES = (
     ("bce", _reference_bce,
      (_bce_dp, lambda p: _clamped_log(1 - P) - _clamped_log(P)),
      TestSpec(inputs=(("float", (4,), 0.1, 0.9), ("float", (4,), 0.0, 1.0))),
      "binary cross-entropy of probabilities p against targets y (mean); "
-     "bce(sigmoid(z), y) is computed from z"),
+     "bce(sigmoid(z), y) is computed from z", "_np_bce({0}, {1})", (_np_bce,)),
     ("bce_with_logits", _reference_bce_with_logits,
      (lambda p: sigmoid(P) - Y, lambda p: -P),
      TestSpec(inputs=(("float", (4,), -3.0, 3.0), ("float", (4,), 0.0, 1.0))),
-     "binary cross-entropy of logits z against targets y (mean), stable for any z"),
+     "binary cross-entropy of logits z against targets y (mean), stable for any z",
+     # max(z, 0) - z y + log(1 + exp(-|z|)): exp never overflows
+     "np.mean(np.maximum({0}, 0) - {0} * {1} + np.log1p(np.exp(-np.abs({0}))))", ()),
     ("mse", lambda attrs, p, t: np.mean((p - t) ** 2),
      (lambda p: 2 * (P - Y), lambda p: 2 * (Y - P)),
      TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("float", (4,), -2.0, 2.0))),
-     "mean of squared differences (as PyTorch; write the lectures' 1/2 yourself)"),
+     "mean of squared differences (as PyTorch; write the lectures' 1/2 yourself)",
+     "np.mean(({0} - {1}) ** 2)", ()),
 )
 
-for _name, _ref, _rules, _test, _doc in _LOSSES:
+for _name, _ref, _rules, _test, _doc, _numpy, _helpers in _LOSSES:
     register(OpDef(
         name=_name, family="nn", arity=2, attrs=("broadcast",), prepare=_prepare_loss,
+        numpy=_numpy, helpers=_helpers,
         infer=_infer_loss(_name), reference=_ref,
         vjp=lambda b, node, ct, needs, rules=_rules: _loss_vjp(b, node, ct, needs, rules),
         test=_test, doc=_doc))

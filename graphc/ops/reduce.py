@@ -36,6 +36,7 @@ def _spread(b, node, ct):
 def _define_reduce(name, reference, vjp, float_result, doc):
     register(OpDef(
         name=name, family="reduce", arity=1, attrs=("axis", "keepdims"),
+        numpy=f"np.{name}({{0}}, axis={{axes}}, keepdims={{keepdims}})",
         prepare=lambda attrs, args: _prepare_reduce(attrs, args, name),
         infer=lambda attrs, args: (
             _reduced(args[0].shape, attrs["axes"], attrs["keepdims"]),
@@ -69,8 +70,20 @@ def _reference_count(attrs, *xs):
     return np.asarray(n, dtype=shapes.float_of(np.result_type(*xs).name))
 
 
+def _np_count(*xs, axes):
+    """The number of elements of the operands' broadcast shape over ``axes``, as a float of
+    their dtype (float64 for integers): the divisor of a mean."""
+    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
+    dtype = np.result_type(*xs)
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return np.asarray(n, dtype=dtype if dtype.kind == "f" else np.float64)
+
+
 register(OpDef(
     name="count", family="reduce", arity=None, attrs=("axes",), prepare=_prepare_count,
+    numpy="_np_count({operands}, axes={axes})", helpers=(_np_count,),
     infer=lambda attrs, args: ((), shapes.float_of(shapes.promote(args, "count"))),
     reference=_reference_count,
     vjp=lambda b, node, ct, needs: [None] * len(needs),  # depends on shapes, not values

@@ -1,7 +1,8 @@
 """The op registry: one ``OpDef`` per op, holding everything about it.
 
 An op's ``vjp`` is handed a builder (``b``) with ``b.op(name, *operands, **attrs)``,
-``b.ew(expr, {symbol: node})`` and ``b.const(value)``, and node handles that support
+``b.ew(expr, {symbol: node})``, ``b.sum_to(x, like)`` (undo broadcasting) and
+``b.const(value)``, and node handles that support
 arithmetic operators, so this package never imports the graph module.
 """
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import GraphError
+from .templates import check_template
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class OpDef:
     defaults: dict = field(default_factory=dict)
     nondiff: tuple = ()              # operand slots that carry no gradient (shape-only)
     prepare: Callable | None = None  # (attrs, [Arg]) -> attrs, checked and normalized
+    numpy: str | Callable | None = None  # code template, see templates.py: "np.matmul({0}, {1})",
+    #                                      or (attrs, operand shapes) -> template
+    helpers: tuple = ()              # functions the template calls; modules copy their source
 
 
 _REGISTRY = {}
@@ -52,6 +57,8 @@ def register(opdef):
     """Add ``opdef`` to the registry; a name registered twice is an error."""
     if opdef.name in _REGISTRY:
         raise GraphError(f"op {opdef.name!r} is already registered")
+    if isinstance(opdef.numpy, str):  # checked now, so a typo fails at import, not in a module
+        check_template(opdef.name, opdef.numpy, opdef.arity, opdef.helpers)
     _REGISTRY[opdef.name] = opdef
     return opdef
 

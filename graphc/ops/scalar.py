@@ -108,6 +108,15 @@ NUMPY_FUNCTIONS = {
     "maximum": np.maximum,
 }
 
+#: How generated code writes each of them, by SymPy name: a template over the arguments
+#: ({0}, {1}) and the helpers whose source the generated module then defines.
+NUMPY_TEMPLATES = {
+    "sigmoid": ("np_sigmoid({0})", (np_sigmoid,)),   # stable in both tails
+    "relu": ("np.maximum({0}, 0)", ()),
+    "step": ("np.heaviside({0}, 0)", ()),            # step(0) = 0
+    "maximum": ("np.maximum({0}, {1})", ()),
+}
+
 #: The functions a formula may use besides SymPy's own (exp, log, tanh, Abs, sign, ...).
 FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step, "maximum": maximum}
 

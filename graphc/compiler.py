@@ -1,0 +1,122 @@
+"""gc.compile: graph -> stable rewrites -> Program -> NumPy source -> a callable.
+
+This is the public layer that wires the stages together (they never import each other):
+``passes.rewrite_stable``, ``program.lower``, ``codegen.generate``, ``runtime.load_module``.
+
+>>> import graphc as gc
+>>> g = gc.Graph("neuron")
+>>> x, w, y = g.input("x", shape=(2,)), g.param("w", shape=(2,)), g.input("y")
+>>> loss = gc.bce(gc.sigmoid((w @ x).named("z")), y).named("loss")
+>>> f = gc.compile([loss] + gc.grad(loss, [w]))
+>>> loss_v, dw_v = f(x=[1, -1], w=[1, 2], y=1)
+>>> dw_v.round(4)
+array([-0.7311,  0.7311])
+"""
+
+import contextlib
+import os
+import secrets
+import warnings
+from pathlib import Path
+
+from .codegen import generate
+from .errors import GraphError
+from .graph import Node
+from .passes import rewrite_stable
+from .program import lower
+from .runtime import load_module
+
+
+def compile(nodes, name=None, unused="warn"):  # noqa: A001  (gc.compile, as the issue asks)
+    """Generate NumPy code computing ``nodes`` and compile it into a CompiledFunction.
+
+    Call it with every input and parameter the nodes need, by keyword; it returns a tuple
+    of arrays in the order of ``nodes`` (one array if ``nodes`` is a single node). An input
+    or parameter that no node needs is reported: ``unused="warn"`` (default), ``"error"``
+    (GraphError) or ``"ignore"``. The function keeps its source, not the graph: changing
+    the graph later does not change what it computes.
+
+    >>> f = gc.compile([loss, dloss_dw])                 # doctest: +SKIP
+    >>> loss_v, dw_v = f(x=[1, -1], w=[1, 2], y=1)       # doctest: +SKIP
+    """
+    if unused not in ("warn", "error", "ignore"):
+        raise ValueError(f"unused must be 'warn', 'error' or 'ignore', got {unused!r}")
+    single = isinstance(nodes, Node)
+    nodes = [nodes] if single else list(nodes)
+    graph = _graph_of(nodes)
+    program = lower(rewrite_stable(graph), [n.id for n in nodes])
+    _report_unused(program, unused)
+    return CompiledFunction(generate(program), name or graph.name, single)
+
+
+def _graph_of(nodes):
+    if not nodes:
+        raise GraphError("compile needs at least one node to compute")
+    for n in nodes:
+        if not isinstance(n, Node):
+            raise TypeError(f"compile takes graph nodes, got {n!r}")
+    graph = nodes[0].graph
+    strays = [n.name for n in nodes if n.graph is not graph]
+    if strays:
+        raise GraphError(f"compile takes nodes of one graph: {strays[0]!r} is not in graph "
+                         f"{graph.name!r}")
+    return graph
+
+
+def _report_unused(program, unused):
+    if not program.unused or unused == "ignore":
+        return
+    names = ", ".join(f"{leaf.role} {leaf.name!r}" for leaf in program.unused)
+    message = (f"graph {program.graph!r}: no output needs {names}; the compiled function "
+               f"does not use it (feeding it is allowed)")
+    if unused == "error":
+        raise GraphError(message)
+    warnings.warn(message + "; pass unused='ignore' to compile to silence this",
+                  stacklevel=3)
+
+
+class CompiledFunction:
+    """Generated NumPy code, compiled: call it with feeds by keyword.
+
+    ``source`` is the module's text, ``save(path)`` writes it as a standalone module,
+    ``inputs`` lists (name, shape, dtype) for each feed and ``outputs`` the output names.
+    """
+
+    def __init__(self, source, name, single=False):
+        self.source = source
+        self.name = name
+        self._single = single
+        self._module = load_module(source, name)
+
+    @property
+    def inputs(self):
+        return self._module.INPUTS
+
+    @property
+    def outputs(self):
+        return self._module.OUTPUTS
+
+    def __call__(self, /, **feeds):  # positional-only self: a feed may be called "self"
+        values = self._module.run(**feeds)
+        return values[0] if self._single else values
+
+    def save(self, path):
+        """Write the module to ``path`` and return the path. It goes to a temporary file
+        beside it first, renamed into place: an error leaves the old file, never half."""
+        path = Path(path)
+        temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            with open(temp, "x", encoding="utf-8", newline="\n") as f:
+                f.write(self.source)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        return path
+
+    def __repr__(self):
+        return (f"<CompiledFunction {self.name!r}: ({', '.join(self.outputs)}) from "
+                f"{', '.join(n for n, _, _ in self.inputs) or 'nothing'}>")

@@ -1,0 +1,110 @@
+"""Feed checking and output hand-back: the code at the boundary of every generated module.
+
+The functions below are written once and used twice: ``graphc.runtime.check_feeds`` calls
+them, and ``graphc.codegen`` copies their source, word for word, into each generated module
+(``SOURCES``), so a saved module, which cannot import graphc, raises the same messages.
+They use only ``difflib``, ``numpy as np``, ``fmt`` and the name ``FeedError``: here that is
+graphc's FeedError; a generated module binds it to ``ValueError`` (graphc's loader swaps in
+its own FeedError, a ValueError too).
+
+>>> check_named_feeds("g", (("x", (2,), "float64"),), {"x": [1, 2]})
+(array([1., 2.]),)
+"""
+
+import difflib
+import inspect
+
+import numpy as np
+
+from .errors import FeedError
+from .ops.shapes import fmt
+
+
+def unknown_feed(name, graph, names):
+    """The error for a feed called ``name`` that is not among ``names`` (did-you-mean)."""
+    close = difflib.get_close_matches(str(name), list(names), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return FeedError(f"{name!r} is not an input or parameter of graph {graph!r}"
+                     f"{hint} (inputs and parameters: {', '.join(names) or 'none'})")
+
+
+def missing_feeds(missing):
+    """The error for the (name, shape) pairs in ``missing`` that were not fed."""
+    names = ", ".join(f"{name!r} {fmt(shape)}" for name, shape in missing)
+    return FeedError(f"missing feed for {names}")
+
+
+def feed_array(name, shape, dtype, value, cast=None):
+    """``value`` as an array of ``dtype`` (or of ``cast``); FeedError if it is ragged, not
+    numbers, or floats fed to an integer input. Never copies a value that already fits."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise FeedError(f"feed for {name!r} is not a rectangular array of numbers "
+                        f"(expected shape {fmt(shape)}): {err}") from None
+    if array.dtype.kind not in "biuf":
+        raise FeedError(f"feed for {name!r} has dtype {array.dtype}, not numbers "
+                        f"(expected shape {fmt(shape)}, {dtype})")
+    if not dtype.startswith("float") and array.dtype.kind == "f":
+        raise FeedError(f"feed for {name!r} must be integers ({dtype}), got "
+                        f"{array.dtype} values")
+    return array.astype(cast or dtype, copy=False)
+
+
+def bind_shape(name, shape, array, dims):
+    """Check ``array``'s shape against ``shape``; bind its named dimensions in ``dims``
+    (name -> (size, fed name, fed shape)), FeedError where one contradicts another feed."""
+    if array.ndim != len(shape) or any(
+            isinstance(d, int) and d != n for d, n in zip(shape, array.shape)):
+        raise FeedError(f"feed for {name!r} has shape {fmt(array.shape)}, expected "
+                        f"{fmt(shape)}")
+    for d, n in zip(shape, array.shape):
+        if isinstance(d, str):
+            if d in dims and dims[d][0] != n:
+                size, other, other_shape = dims[d]
+                raise FeedError(
+                    f"feed for {name!r} has shape {fmt(array.shape)}, so {d} = {n}, "
+                    f"but {other!r} {fmt(other_shape)} was fed with {d} = {size}")
+            dims.setdefault(d, (n, name, shape))
+
+
+def check_named_feeds(graph, inputs, feeds, unused=()):
+    """The arrays for ``inputs`` ((name, shape, dtype) triples), in that order, from the
+    mapping ``feeds``; names in ``unused`` are accepted and ignored."""
+    specs = {name: (shape, dtype) for name, shape, dtype in inputs}
+    arrays, dims = {}, {}
+    for name, value in feeds.items():
+        if name in unused:
+            continue
+        if name not in specs:
+            raise unknown_feed(name, graph, [n for n, _, _ in inputs] + list(unused))
+        shape, dtype = specs[name]
+        arrays[name] = feed_array(name, shape, dtype, value)
+        bind_shape(name, shape, arrays[name], dims)
+    missing = [(name, shape) for name, shape, _ in inputs if name not in arrays]
+    if missing:
+        raise missing_feeds(missing)
+    return tuple(arrays[name] for name, _, _ in inputs)
+
+
+def fresh_outputs(values, shared):
+    """``values`` as arrays, each copied where it may share memory with an array in
+    ``shared`` (the feeds, the constants) or with an earlier output, so the caller owns
+    what it gets and can never change a feed or a constant through it."""
+    out = []
+    for value in values:
+        array = np.asarray(value)
+        if any(np.may_share_memory(array, other) for other in (*shared, *out)):
+            array = array.copy()
+        out.append(array)
+    return tuple(out)
+
+
+#: What codegen copies into a generated module, in this order.
+FUNCTIONS = (fmt, unknown_feed, missing_feeds, feed_array, bind_shape, check_named_feeds,
+             fresh_outputs)
+
+
+def sources():
+    """The source text of ``FUNCTIONS``, as a generated module holds it."""
+    return [inspect.getsource(f) for f in FUNCTIONS]

@@ -1,0 +1,142 @@
+"""Lowering: a graph and the nodes wanted from it, as a Program (a flat list of equations).
+
+A Program is plain, frozen data: the leaves to feed, the constants, one equation per node
+that some output needs (in the graph's deterministic order; nodes no output needs are left
+out) and the outputs. Each equation also says which values die with it (their last use), so
+a printer can free them. Names are the graph's node names; printers make identifiers.
+
+>>> import graphc as gc
+>>> g = gc.Graph("neuron")
+>>> x, w = g.input("x", shape=(2,)), g.param("w", shape=(2,))
+>>> z = (w @ x).named("z")
+>>> unused = gc.exp(z)
+>>> [e.op for e in lower(g, [gc.sigmoid(z).named("s")]).equations]
+['matmul', 'sigmoid']
+"""
+
+from dataclasses import dataclass
+
+from .errors import GraphError
+from .graph import Node
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """An input or parameter: fed by name on every call."""
+
+    name: str
+    role: str       # "input" or "param"
+    shape: tuple    # ints and dimension names such as "N"
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A constant node's value (read-only); ``weak`` if it came from a plain Python number."""
+
+    name: str
+    value: object   # a read-only numpy array
+    dtype: str
+    weak: bool
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``name = op[attrs](*operands)``; ``frees``: values whose last use this is."""
+
+    name: str
+    op: str
+    operands: tuple   # node names, in slot order
+    attrs: tuple      # (key, value) pairs, in the node's order
+    shape: tuple
+    dtype: str
+    frees: tuple = ()
+
+
+@dataclass(frozen=True)
+class Program:
+    """What a printer needs to write code for ``outputs`` of graph ``graph``."""
+
+    graph: str          # the graph's name, for messages
+    inputs: tuple       # Leaf: the inputs and parameters the outputs need, creation order
+    unused: tuple       # Leaf: those that no output needs
+    constants: tuple    # Constant
+    equations: tuple    # Equation, in an order where operands come first
+    outputs: tuple      # node names, as asked (an output may repeat, or be a leaf)
+
+
+def lower(graph, outputs):
+    """The Program computing ``outputs`` (nodes or node ids of ``graph``), and only them.
+
+    The graph is lowered as it is; ``gc.compile`` runs ``passes.rewrite_stable`` first.
+    """
+    ids = [_node_id(graph, o) for o in outputs]
+    if not ids:
+        raise GraphError("nothing to compute: give at least one output node")
+    needed = _ancestors(graph, ids)
+    nodes = graph.nx.nodes
+    leaves, constants, equations = [], [], []
+    for v in graph.order(needed):
+        data = nodes[v]
+        if data["op"] in ("input", "param"):
+            leaves.append(_leaf(data))
+        elif data["op"] == "const":
+            constants.append(_constant(data))
+        else:
+            equations.append(_equation(graph, v, data))
+    outputs = tuple(nodes[v]["name"] for v in ids)  # a name in here is never freed
+    unused = tuple(_leaf(nodes[v]) for v in graph.order()
+                   if nodes[v]["op"] in ("input", "param") and v not in needed)
+    return Program(graph=graph.name, inputs=tuple(leaves), unused=unused,
+                   constants=tuple(constants), equations=_with_frees(equations, outputs),
+                   outputs=outputs)
+
+
+def _node_id(graph, node):
+    node_id = node.id if isinstance(node, Node) else node
+    if not isinstance(node_id, int) or node_id not in graph.nx:
+        raise GraphError(f"{node!r} is not a node of graph {graph.name!r}")
+    return node_id
+
+
+def _ancestors(graph, ids):
+    """``ids`` and every node they depend on, found without recursion."""
+    seen, stack = set(ids), list(ids)
+    while stack:
+        for u in graph.nx.predecessors(stack.pop()):
+            if u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return seen
+
+
+def _leaf(data):
+    return Leaf(data["name"], data["op"], tuple(data["shape"]), data["dtype"])
+
+
+def _constant(data):
+    value = data["value"].copy()
+    value.flags.writeable = False  # the Program is frozen data
+    return Constant(data["name"], value, data["dtype"], bool(data.get("weak", False)))
+
+
+def _equation(graph, v, data):
+    operands = tuple(graph.nx.nodes[u]["name"] for u in graph.operands(v))
+    return Equation(data["name"], data["op"], operands, tuple(data["attrs"].items()),
+                    tuple(data["shape"]), data["dtype"])
+
+
+def _with_frees(equations, outputs):
+    """The equations, each with the computed values whose last use it is (not outputs)."""
+    position = {e.name: i for i, e in enumerate(equations)}
+    last = {}
+    for i, e in enumerate(equations):
+        for name in e.operands:
+            last[name] = i
+    frees = [[] for _ in equations]
+    for name, i in last.items():
+        if name in position and name not in outputs:
+            frees[i].append(name)
+    return tuple(Equation(e.name, e.op, e.operands, e.attrs, e.shape, e.dtype,
+                          tuple(sorted(f, key=position.__getitem__)))
+                 for e, f in zip(equations, frees))
