@@ -42,8 +42,15 @@ def main(out_dir="out"):
     report = gc.gradcheck(loss, [w, z], at=AT)
     print(f"\n{report}\n")
     path = f.save(Path(out_dir) / "neuron_generated.py")
-    print(f"The generated NumPy module (it imports only numpy) is in {path}:\n")
-    print(f.source)
+    print(f"The generated NumPy module (it imports only numpy) is in {path}.")
+    print("Its compute() function, one line a node of the graph:\n")
+    print(compute_function(f.source))
+
+
+def compute_function(source):
+    """The ``def compute`` part of a generated module (the rest checks feeds)."""
+    start = source.index("def compute(")
+    return source[start:source.index("\n\n\n", start)]
 
 
 if __name__ == "__main__":

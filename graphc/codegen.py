@@ -297,7 +297,8 @@ def statement(e, env):
         template = template(dict(e.attrs), [tuple(v.shape) for v in values])
         _check_chosen(e.op, template, opdef.arity, opdef.helpers)
     ident = env.ident(e.name)
-    comment = f"  # {e.op}{_aka(e.name, ident)}"
+    note = f" ({e.note})" if e.note else ""
+    comment = f"  # {e.op}{note}{_aka(e.name, ident)}"
     if opdef.arity is None and _foldable(template):
         return _fold(template, e, values, ident, comment)
     texts, seen = _operands(values)

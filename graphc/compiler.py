@@ -101,9 +101,11 @@ class CompiledFunction:
         return values[0] if self._single else values
 
     def save(self, path):
-        """Write the module to ``path`` and return the path. It goes to a temporary file
-        beside it first, renamed into place: an error leaves the old file, never half."""
+        """Write the module to ``path`` (creating its folder) and return the path. It goes
+        to a temporary file beside it first, renamed into place: an error leaves the old
+        file, never half."""
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
             with open(temp, "x", encoding="utf-8", newline="\n") as f:

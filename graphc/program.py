@@ -14,6 +14,7 @@ a printer can free them. Names are the graph's node names; printers make identif
 ['matmul', 'sigmoid']
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from .errors import GraphError
@@ -42,7 +43,8 @@ class Constant:
 
 @dataclass(frozen=True)
 class Equation:
-    """``name = op[attrs](*operands)``; ``frees``: values whose last use this is."""
+    """``name = op[attrs](*operands)``; ``frees``: values whose last use this is;
+    ``note``: what a rewrite pass says of it (for the comment)."""
 
     name: str
     op: str
@@ -51,6 +53,7 @@ class Equation:
     shape: tuple
     dtype: str
     frees: tuple = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def _constant(data):
 def _equation(graph, v, data):
     operands = tuple(graph.nx.nodes[u]["name"] for u in graph.operands(v))
     return Equation(data["name"], data["op"], operands, tuple(data["attrs"].items()),
-                    tuple(data["shape"]), data["dtype"])
+                    tuple(data["shape"]), data["dtype"], note=data.get("note", ""))
 
 
 def _with_frees(equations, outputs):
@@ -137,6 +140,5 @@ def _with_frees(equations, outputs):
     for name, i in last.items():
         if name in position and name not in outputs:
             frees[i].append(name)
-    return tuple(Equation(e.name, e.op, e.operands, e.attrs, e.shape, e.dtype,
-                          tuple(sorted(f, key=position.__getitem__)))
+    return tuple(dataclasses.replace(e, frees=tuple(sorted(f, key=position.__getitem__)))
                  for e, f in zip(equations, frees))

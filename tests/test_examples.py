@@ -14,13 +14,17 @@ SIG = 1.0 / (1.0 + np.exp(1.0))
 
 
 def test_neuron_example_prints_the_slides_numbers_and_writes_its_module(tmp_path):
-    result = run([sys.executable, "examples/neuron.py", str(tmp_path)])
+    out_dir = tmp_path / "out"  # not there yet, as in a fresh clone's `make demo`
+    result = run([sys.executable, "examples/neuron.py", str(out_dir)])
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"= {-np.log(SIG):.10f}" in out and f"= {SIG - 1:.10f}" in out
     assert f"({SIG - 1:.10f}, {1 - SIG:.10f})" in out
     assert "PASS" in out
-    assert (tmp_path / "neuron_generated.py").read_text() in out
+    assert f"is in {out_dir / 'neuron_generated.py'}" in out
+    source = (out_dir / "neuron_generated.py").read_text()
+    assert "dloss_dz = (yhat - y)/count7  # elementwise" in out
+    assert source[source.index("def compute("):source.index("def run(")].strip() in out
 
 
 def test_neuron_example_through_compiled_code_to_1e_12():

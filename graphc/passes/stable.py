@@ -18,4 +18,5 @@ def rewrite_stable(graph):
         p, y = out.operands(v)
         (z,) = out.operands(p)
         out._rewire(v, "bce_with_logits", [z, y], out.nx.nodes[v]["attrs"])
+        out.nx.nodes[v]["note"] = "bce of a sigmoid, computed from its logits"
     return out

@@ -30,7 +30,7 @@ def compute(x, w, y):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
     z = w @ x  # matmul
     yhat = np_sigmoid(z)  # sigmoid
-    loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))  # bce_with_logits
+    loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))  # bce_with_logits (bce of a sigmoid, computed from its logits)
     del z
     count7 = _np_count(yhat, y, axes=())  # count
     dloss_dz = (yhat - y)/count7  # elementwise
