@@ -17,16 +17,16 @@ def draw(entry, rng):
     return value
 
 
-def build(opdef, seed=0):
-    """(graph, output, operands, feeds) for ``opdef`` at a random point."""
+def build(opdef, seed=0, dtype="float64"):
+    """(graph, output, operands, feeds) for ``opdef`` at a random point, floats in ``dtype``."""
     rng = np.random.default_rng(seed)
     g = gc.Graph(f"test {opdef.name}")
     operands, feeds = [], {}
     for i, entry in enumerate(opdef.test.inputs):
-        dtype = "int64" if entry[0] == "labels" else "float64"
-        node = g.input(f"in{i}", shape=entry[1], dtype=dtype)
+        kind = "int64" if entry[0] == "labels" else dtype
+        node = g.input(f"in{i}", shape=entry[1], dtype=kind)
         operands.append(node)
-        feeds[node.name] = draw(entry, rng)
+        feeds[node.name] = draw(entry, rng).astype(kind)
     out = g.apply(opdef.name, operands, dict(opdef.test.attrs), name="out")
     return g, out, operands, feeds
 

@@ -70,21 +70,9 @@ def test_every_op_backward_agrees_with_the_interpreter(opdef):
     same(gc.compile(nodes)(**feeds), gc.evaluate(nodes, at=feeds))
 
 
-def build32(opdef, seed=0):
-    """Like opspecs.build, with float32 inputs."""
-    rng = np.random.default_rng(seed)
-    g = gc.Graph(f"test {opdef.name} float32")
-    operands, feeds = [], {}
-    for i, entry in enumerate(opdef.test.inputs):
-        dtype = "int64" if entry[0] == "labels" else "float32"
-        operands.append(g.input(f"in{i}", shape=entry[1], dtype=dtype))
-        feeds[f"in{i}"] = draw(entry, rng).astype(dtype)
-    return g, g.apply(opdef.name, operands, dict(opdef.test.attrs), name="out"), operands, feeds
-
-
 @pytest.mark.parametrize("opdef", OPS, ids=lambda op: op.name)
 def test_float32_stays_float32_forward_and_backward(opdef):
-    g, out, operands, feeds = build32(opdef)
+    g, out, operands, feeds = build(opdef, 0, "float32")
     nodes = [out]
     if opdef.test.grad:
         loss = gc.sum(out * g.const("weights", np.linspace(0.5, 1.5, max(1, int(np.prod(
