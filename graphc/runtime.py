@@ -33,7 +33,7 @@ def check_feeds(graph, at, float64=False):
     for key, value in at.items():
         node = _feed_node(graph, key)
         array = _as_array(node, value, float64)
-        _bind(node, array, dims)
+        bind_shape(node.name, node.shape, array, dims)
         feeds[node.id] = array
     return feeds
 
@@ -56,23 +56,17 @@ def _as_array(node, value, float64):
     return feed_array(node.name, node.shape, node.dtype, value, cast)
 
 
-def _bind(node, array, dims):
-    """Check ``array``'s shape against the node's, binding named dimensions in ``dims``."""
-    bind_shape(node.name, node.shape, array, dims)
-
-
 class Interpreter:
     """Evaluates nodes of a graph with plain NumPy, one op at a time."""
 
     def __init__(self, graph, float64=False):
         self.graph = rewrite_stable(graph)
         self.float64 = float64
-        self.position = {v: i for i, v in enumerate(self.graph.order())}
 
     def run(self, targets, feeds, overrides=None):
         """The values of the ``targets`` (node ids), from checked ``feeds`` by id."""
         values = {**feeds, **(overrides or {})}
-        for v in sorted(self._needed(targets, values), key=self.position.__getitem__):
+        for v in self.graph.order(self._needed(targets, values)):
             values[v] = self._eval(v, values)
         return [values[v] for v in targets]
 
