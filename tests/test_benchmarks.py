@@ -1,0 +1,13 @@
+"""The benchmark script runs and checks itself; its timings are read by people, never
+asserted here (speed and memory are measured in benchmarks/, as ratios)."""
+
+import sys
+
+from cmdline import run
+
+
+def test_mlp_benchmark_runs_quick_and_checks_generated_code_against_hand_written():
+    result = run([sys.executable, "benchmarks/bench_mlp.py", "--quick"])
+    assert result.returncode == 0, result.stderr
+    assert ("check: generated code == hand-written NumPy (loss and 4 gradients, "
+            "rtol 1e-10): OK") in result.stdout
