@@ -14,22 +14,24 @@ array([-0.7311,  0.7311])
 from . import ops
 from .autodiff import grad
 from .compiler import CompiledFunction, compile
-from .errors import (DifferentiationError, DomainError, DTypeError, FeedError, GraphcError,
-                     GraphError, ShapeError)
+from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, FeedError,
+                     GraphcError, GraphError, ShapeError)
 from .functional import (abs, add, bce, bce_with_logits, cross_entropy, div, exp, log,
                          log_softmax, matmul, mean, mse, mul, neg, pow, relu, sigmoid,
                          softmax, sub, sum, tanh, transpose)
 from .gradcheck import GradcheckReport, gradcheck
 from .graph import Graph, Node
-from .runtime import evaluate
+from .api import evaluate
+from .symbolic import formula, latex
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Graph", "Node", "grad", "evaluate", "gradcheck", "GradcheckReport", "ops",
+    "formula", "latex",
     "compile", "CompiledFunction",
     "GraphcError", "GraphError", "ShapeError", "DTypeError", "FeedError",
-    "DifferentiationError", "DomainError",
+    "DifferentiationError", "DomainError", "ClaimError",
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "abs", "sigmoid", "tanh", "relu",
     "matmul", "transpose", "sum", "mean", "softmax", "log_softmax", "cross_entropy", "bce",
     "bce_with_logits", "mse",

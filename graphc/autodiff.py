@@ -130,13 +130,7 @@ def _check(y, nodes, unused):
 def _relevant(y, wrt):
     """Nodes on a path from some node of ``wrt`` to ``y``, found without recursion."""
     graph = y.graph.nx
-    up = {y.id}
-    stack = [y.id]
-    while stack:
-        for u in graph.predecessors(stack.pop()):
-            if u not in up:
-                up.add(u)
-                stack.append(u)
+    up = y.graph.upstream([y.id])
     down, stack = set(), [w.id for w in wrt]
     while stack:
         v = stack.pop()

@@ -17,7 +17,8 @@ import inspect
 import numpy as np
 
 from .errors import FeedError
-from .ops.shapes import fmt
+from .graph import Node
+from .ops.shapes import FLOATS, fmt
 
 
 def unknown_feed(name, graph, names):
@@ -108,3 +109,52 @@ FUNCTIONS = (fmt, unknown_feed, missing_feeds, feed_array, bind_shape, check_nam
 def sources():
     """The source text of ``FUNCTIONS``, as a generated module holds it."""
     return [inspect.getsource(f) for f in FUNCTIONS]
+
+
+# ---- graphc's own checks of a graph's feeds (not copied into generated modules) ----------
+
+def check_feeds(graph, at, float64=False):
+    """The values of ``at`` (keyed by name or node) as arrays by node id, all checked.
+
+    Raises FeedError for an unknown name (with a did-you-mean), a node that is not an
+    input or parameter, a ragged or non-numeric value, a wrong shape, or a value that
+    contradicts a named dimension given by another feed.
+    """
+    if not hasattr(at, "items"):
+        raise FeedError(f"feeds must be a mapping of names to values, got {type(at).__name__}")
+    feeds, dims = {}, {}
+    for key, value in at.items():
+        node = _feed_node(graph, key)
+        array = _as_array(node, value, float64)
+        bind_shape(node.name, node.shape, array, dims)
+        feeds[node.id] = array
+    return feeds
+
+
+def _feed_node(graph, key):
+    name = key.name if isinstance(key, Node) else key
+    if not isinstance(name, str) or name not in graph:
+        fed = [n.name for n in graph if n.role in ("input", "param")]  # creation order
+        raise unknown_feed(name, graph.name, fed)
+    node = graph.node(name)
+    if node.role not in ("input", "param"):
+        raise FeedError(f"{name!r} is a {node.op} node, not an input or parameter; only "
+                        f"inputs and parameters are fed")
+    return node
+
+
+def _as_array(node, value, float64):
+    # The messages live in graphc.feeds, which generated modules copy word for word.
+    cast = "float64" if float64 and node.dtype in FLOATS else None
+    return feed_array(node.name, node.shape, node.dtype, value, cast)
+
+
+def needed(graph, targets, known):
+    """The nodes to compute for ``targets`` when the nodes in ``known`` have values;
+    FeedError naming every input or parameter that is needed and not known."""
+    todo = graph.upstream(targets, stop=known) - set(known)
+    nodes = graph.nx.nodes
+    missing = sorted(v for v in todo if nodes[v]["role"] in ("input", "param"))
+    if missing:
+        raise missing_feeds([(nodes[v]["name"], nodes[v]["shape"]) for v in missing])
+    return todo

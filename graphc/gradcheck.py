@@ -7,7 +7,8 @@ import numpy as np
 from .autodiff import grad
 from .graph import Node
 from .ops.shapes import fmt
-from .runtime import Interpreter, check_feeds
+from .feeds import check_feeds
+from .runtime import Interpreter
 
 
 @dataclass(frozen=True)

@@ -134,11 +134,13 @@ class Graph:
     def _add(self, name, **data):
         node_id = self._next_id
         self._next_id += 1
+        chosen = name is not None  # named by the user, not after its op
         if name is None:
             name = f"{data['op']}{node_id}"
             while name in self._by_name:
                 name += "_"
-        self.nx.add_node(node_id, name=name, scope="/".join(self._scopes), **data)
+        self.nx.add_node(node_id, name=name, named=chosen, scope="/".join(self._scopes),
+                         **data)
         self._by_name[name] = node_id
         return Node(self, node_id)
 
@@ -150,7 +152,7 @@ class Graph:
         self._check_name(name)
         del self._by_name[old]
         self._by_name[name] = node.id
-        self.nx.nodes[node.id]["name"] = name
+        self.nx.nodes[node.id].update(name=name, named=True)
         return node
 
     def node(self, name):
@@ -189,6 +191,20 @@ class Graph:
         slots = [(data["slot"], u) for u, edges in self.nx.pred[node_id].items()
                  for data in edges.values()]
         return [u for _, u in sorted(slots)]
+
+    def upstream(self, ids, stop=()):
+        """``ids`` and every node they depend on (without recursion); nodes in ``stop`` are
+        included when reached, but what they depend on is not."""
+        seen, stack = set(ids), list(ids)
+        while stack:
+            v = stack.pop()
+            if v in stop:
+                continue
+            for u in self.nx.predecessors(v):
+                if u not in seen:
+                    seen.add(u)
+                    stack.append(u)
+        return seen
 
     def order(self, ids=None):
         """Node ids in a deterministic topological order (ties broken by creation).

@@ -76,7 +76,7 @@ def lower(graph, outputs):
     ids = [_node_id(graph, o) for o in outputs]
     if not ids:
         raise GraphError("nothing to compute: give at least one output node")
-    needed = _ancestors(graph, ids)
+    needed = graph.upstream(ids)
     nodes = graph.nx.nodes
     leaves, constants, equations = [], [], []
     for v in graph.order(needed):
@@ -100,17 +100,6 @@ def _node_id(graph, node):
     if not isinstance(node_id, int) or node_id not in graph.nx:
         raise GraphError(f"{node!r} is not a node of graph {graph.name!r}")
     return node_id
-
-
-def _ancestors(graph, ids):
-    """``ids`` and every node they depend on, found without recursion."""
-    seen, stack = set(ids), list(ids)
-    while stack:
-        for u in graph.nx.predecessors(stack.pop()):
-            if u not in seen:
-                seen.add(u)
-                stack.append(u)
-    return seen
 
 
 def _leaf(data):

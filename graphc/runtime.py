@@ -1,4 +1,4 @@
-"""Running graphs: feed checking and the slow reference interpreter.
+"""Running graphs: the slow reference interpreter, and the loader of generated code.
 
 The interpreter evaluates nodes one by one with each op's plain NumPy ``reference``; it is
 the oracle the generated code is tested against. It runs on ``rewrite_stable(graph)``, so
@@ -14,46 +14,10 @@ import numpy as np
 
 from . import ops
 from .errors import DomainError, FeedError, GraphError
-from .feeds import bind_shape, feed_array, missing_feeds, unknown_feed
+from .feeds import check_feeds, needed
 from .graph import Node
 from .ops.shapes import FLOATS
 from .passes import rewrite_stable
-
-
-def check_feeds(graph, at, float64=False):
-    """The values of ``at`` (keyed by name or node) as arrays by node id, all checked.
-
-    Raises FeedError for an unknown name (with a did-you-mean), a node that is not an
-    input or parameter, a ragged or non-numeric value, a wrong shape, or a value that
-    contradicts a named dimension given by another feed.
-    """
-    if not hasattr(at, "items"):
-        raise FeedError(f"feeds must be a mapping of names to values, got {type(at).__name__}")
-    feeds, dims = {}, {}
-    for key, value in at.items():
-        node = _feed_node(graph, key)
-        array = _as_array(node, value, float64)
-        bind_shape(node.name, node.shape, array, dims)
-        feeds[node.id] = array
-    return feeds
-
-
-def _feed_node(graph, key):
-    name = key.name if isinstance(key, Node) else key
-    if not isinstance(name, str) or name not in graph:
-        fed = [n.name for n in graph if n.role in ("input", "param")]  # creation order
-        raise unknown_feed(name, graph.name, fed)
-    node = graph.node(name)
-    if node.role not in ("input", "param"):
-        raise FeedError(f"{name!r} is a {node.op} node, not an input or parameter; only "
-                        f"inputs and parameters are fed")
-    return node
-
-
-def _as_array(node, value, float64):
-    # The messages live in graphc.feeds, which generated modules copy word for word.
-    cast = "float64" if float64 and node.dtype in FLOATS else None
-    return feed_array(node.name, node.shape, node.dtype, value, cast)
 
 
 class Interpreter:
@@ -66,26 +30,9 @@ class Interpreter:
     def run(self, targets, feeds, overrides=None):
         """The values of the ``targets`` (node ids), from checked ``feeds`` by id."""
         values = {**feeds, **(overrides or {})}
-        for v in self.graph.order(self._needed(targets, values)):
+        for v in self.graph.order(needed(self.graph, targets, values)):
             values[v] = self._eval(v, values)
         return [values[v] for v in targets]
-
-    def _needed(self, targets, known):
-        needed, missing, stack = set(), [], list(targets)
-        nodes = self.graph.nx.nodes
-        while stack:
-            v = stack.pop()
-            if v in needed or v in known:
-                continue
-            if nodes[v]["role"] in ("input", "param"):
-                missing.append(v)
-                continue
-            needed.add(v)
-            stack.extend(self.graph.nx.predecessors(v))
-        if missing:
-            raise missing_feeds([(nodes[v]["name"], nodes[v]["shape"])
-                                 for v in sorted(set(missing))])
-        return needed
 
     def _eval(self, v, values):
         data = self.graph.nx.nodes[v]

@@ -8,9 +8,10 @@ Gradient rules, one identity each:
 """
 
 import numpy as np
+import sympy as sp
 
 from ..errors import ShapeError
-from . import shapes
+from . import notation, shapes
 from .registry import OpDef, TestSpec, register
 
 
@@ -63,6 +64,7 @@ def _vjp_matmul(b, node, ct, needs):
 
 register(OpDef(
     name="matmul", family="linalg", arity=2, infer=_infer_matmul,
+    notation=lambda attrs, shapes_, a, c: notation.MatMul(a, c),
     reference=lambda attrs, a, c: np.matmul(a, c), vjp=_vjp_matmul, numpy="{0} @ {1}",
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0), ("float", (4, 2), -2.0, 2.0))),
     doc="matrix product: vector . vector, matrix @ vector, vector @ matrix, "
@@ -79,6 +81,7 @@ def _infer_outer(attrs, args):
 
 register(OpDef(
     name="outer", family="linalg", arity=2, infer=_infer_outer,
+    notation=lambda attrs, shapes_, u, v: notation.Outer(u, v),
     reference=lambda attrs, u, v: np.multiply.outer(u, v), numpy="np.multiply.outer({0}, {1})",
     # d outer(u, v)/du = ct @ v; d/dv = u @ ct
     vjp=lambda b, node, ct, needs: [
@@ -98,13 +101,22 @@ def _prepare_transpose(attrs, args):
     return {"axes": axes}
 
 
+def _notation_transpose(attrs, operand_shapes, x):
+    axes = attrs["axes"]
+    if axes == tuple(range(len(axes))):
+        return x  # a vector or scalar "transposed"
+    if len(axes) == 2:
+        return notation.Transpose(x)
+    return notation.Permute(x, sp.Tuple(*axes))
+
+
 def _vjp_transpose(b, node, ct, needs):
     inverse = tuple(int(i) for i in np.argsort(node.attrs["axes"]))
     return [b.op("transpose", ct, axes=inverse)]  # d(x.T)/dx = ct.T
 
 
 register(OpDef(
-    name="transpose", family="shape", arity=1, attrs=("axes",),
+    name="transpose", family="shape", arity=1, attrs=("axes",), notation=_notation_transpose,
     prepare=_prepare_transpose,
     infer=lambda attrs, args: (tuple(args[0].shape[i] for i in attrs["axes"]),
                                args[0].dtype),

@@ -17,8 +17,8 @@ Gradient rules:
 import numpy as np
 import sympy as sp
 
-from ..errors import DomainError, DTypeError, ShapeError
-from . import shapes
+from ..errors import DomainError, ShapeError
+from . import notation, shapes
 from .registry import OpDef, TestSpec, register
 from .scalar import maximum, sigmoid
 
@@ -58,10 +58,23 @@ def _vjp_log_softmax(b, node, ct, needs):
     return [ct - b.op("exp", node) * b.op("sum", ct, axis=axis, keepdims=True)]
 
 
-for _name, _ref, _vjp in (("softmax", _np_softmax, _vjp_softmax),
-                          ("log_softmax", _np_log_softmax, _vjp_log_softmax)):
+def _exact_softmax(attrs, z):
+    e = notation.emap(sp.exp, z)
+    return e / np.sum(e, axis=attrs["axis"], keepdims=True)
+
+
+def _exact_log_softmax(attrs, z):
+    total = np.sum(notation.emap(sp.exp, z), axis=attrs["axis"], keepdims=True)
+    return z - notation.emap(sp.log, total)
+
+
+for _name, _ref, _vjp, _exact, _notation in (
+        ("softmax", _np_softmax, _vjp_softmax, _exact_softmax, notation.Softmax),
+        ("log_softmax", _np_log_softmax, _vjp_log_softmax, _exact_log_softmax,
+         notation.LogSoftmax)):
     register(OpDef(
-        name=_name, family="nn", arity=1, attrs=("axis",),
+        name=_name, family="nn", arity=1, attrs=("axis",), exact=_exact,
+        notation=lambda attrs, shapes_, z, cls=_notation: cls(z),
         prepare=lambda attrs, args, op=_name: _prepare_axis(attrs, args, op),
         infer=lambda attrs, args, op=_name: _infer_same_float(attrs, args, op),
         reference=lambda attrs, z, ref=_ref: ref(z, attrs["axis"]), vjp=_vjp,
@@ -96,11 +109,28 @@ def _np_one_hot(labels, like):
 
 register(OpDef(
     name="one_hot", family="nn", arity=2, nondiff=(0, 1), infer=_infer_one_hot,
+    notation=lambda attrs, shapes_, labels, like: notation.OneHot(labels),
+    exact=lambda attrs, labels, like: _exact_one_hot(labels, np.shape(like)[-1]),
     numpy="_np_one_hot({0}, {1})", helpers=(_np_one_hot, check_labels),
     reference=lambda attrs, labels, like: _np_one_hot(labels, like),
     vjp=lambda b, node, ct, needs: [None, None],
     test=TestSpec(inputs=(("labels", (4,), 3), ("float", (4, 3), -2.0, 2.0)), grad=False),
     doc="one-hot rows of integer labels, as wide as like's last axis"))
+
+
+def _exact_one_hot(labels, classes):
+    check_labels(labels, classes)
+    hot = np.asarray(labels)[..., None] == np.arange(classes)
+    return np.where(hot, sp.S.One, sp.S.Zero).astype(object)
+
+
+def _exact_cross_entropy(attrs, logits, target):
+    log_p = _exact_log_softmax({"axis": -1}, logits)
+    if np.asarray(target).dtype.kind in "iu":
+        check_labels(target, np.shape(logits)[-1])
+        picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
+        return -notation.exact_mean(picked)
+    return -notation.exact_mean(np.sum(target * log_p, axis=-1))
 
 
 def _infer_cross_entropy(attrs, args):
@@ -152,6 +182,8 @@ def _np_cross_entropy(logits, target):
 
 register(OpDef(
     name="cross_entropy", family="nn", arity=2, infer=_infer_cross_entropy,
+    notation=lambda attrs, shapes_, z, t: notation.CrossEntropy(z, t),
+    exact=_exact_cross_entropy,
     numpy="_np_cross_entropy({0}, {1})",
     helpers=(_np_cross_entropy, _np_log_softmax, check_labels),
     reference=lambda attrs, logits, target: _np_cross_entropy(logits, target),
@@ -241,9 +273,31 @@ _LOSSES = (
      "np.mean(({0} - {1}) ** 2)", ()),
 )
 
+#: Each loss per element, over P (prediction) and Y (target), as the lectures write it.
+_ELEMENT = {
+    "bce": -Y * sp.log(P) - (1 - Y) * sp.log(1 - P),
+    "bce_with_logits": -Y * sp.log(sigmoid(P)) - (1 - Y) * sp.log(1 - sigmoid(P)),
+    "mse": (P - Y) ** 2,
+}
+
+
+def _notation_loss(element, operand_shapes, p, y):
+    """The loss of one element; for tensors, the mean of it."""
+    e = element.xreplace({P: p, Y: y})
+    return e if all(s == () for s in operand_shapes) else notation.reduce("mean", e)
+
+
+def _exact_loss(element, p, y):
+    return notation.exact_mean(notation.emap(lambda a, b: element.xreplace({P: a, Y: b}),
+                                             p, y))
+
+
 for _name, _ref, _rules, _test, _doc, _numpy, _helpers in _LOSSES:
     register(OpDef(
         name=_name, family="nn", arity=2, attrs=("broadcast",), prepare=_prepare_loss,
+        notation=lambda attrs, shapes_, p, y, e=_ELEMENT[_name]: _notation_loss(e, shapes_,
+                                                                                 p, y),
+        exact=lambda attrs, p, y, e=_ELEMENT[_name]: _exact_loss(e, p, y),
         numpy=_numpy, helpers=_helpers,
         infer=_infer_loss(_name), reference=_ref,
         vjp=lambda b, node, ct, needs, rules=_rules: _loss_vjp(b, node, ct, needs, rules),

@@ -10,8 +10,9 @@ named batch dimension such as N needs no value when the graph is built.
 import math
 
 import numpy as np
+import sympy as sp
 
-from . import shapes
+from . import notation, shapes
 from .registry import OpDef, TestSpec, register
 
 
@@ -33,8 +34,27 @@ def _spread(b, node, ct):
     return b.op("broadcast_like", ct, node.operands[0], axes=axes)
 
 
+def _notation_reduce(name, attrs, operand_shapes, x):
+    """``sum(x, axis=1)``; over every axis just ``sum(x)``; of a scalar, the scalar."""
+    (shape,) = operand_shapes
+    if not shape:
+        return x
+    axes = () if len(attrs["axes"]) == len(shape) else attrs["axes"]
+    return notation.reduce(name, x, axes, attrs["keepdims"])
+
+
+def _exact_reduce(name, attrs, x):
+    summed = np.sum(x, axis=attrs["axes"], keepdims=attrs["keepdims"])
+    if name == "sum":
+        return np.asarray(summed, dtype=object)
+    count = math.prod(np.shape(x)[a] for a in attrs["axes"])
+    return np.asarray(summed / sp.Integer(count), dtype=object)
+
+
 def _define_reduce(name, reference, vjp, float_result, doc):
     register(OpDef(
+        notation=lambda attrs, shapes_, x: _notation_reduce(name, attrs, shapes_, x),
+        exact=lambda attrs, x: _exact_reduce(name, attrs, x),
         name=name, family="reduce", arity=1, attrs=("axis", "keepdims"),
         numpy=f"np.{name}({{0}}, axis={{axes}}, keepdims={{keepdims}})",
         prepare=lambda attrs, args: _prepare_reduce(attrs, args, name),
@@ -64,10 +84,22 @@ def _prepare_count(attrs, args):
     return {"axes": shapes.normalize_axes(attrs.get("axes"), len(shape), "count", probe)}
 
 
-def _reference_count(attrs, *xs):
+def _count(attrs, xs):
     shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
-    n = math.prod(shape[i] for i in attrs["axes"])
-    return np.asarray(n, dtype=shapes.float_of(np.result_type(*xs).name))
+    return sp.Integer(math.prod(shape[i] for i in attrs["axes"]))
+
+
+def _count_notation(attrs, operand_shapes):
+    """The count as a number, or as the product of named dimensions such as N."""
+    shape = shapes.broadcast([shapes.Arg("", "", s, "float64") for s in operand_shapes],
+                             "count")
+    return sp.Mul(*[sp.Symbol(d, positive=True, integer=True) if isinstance(d, str)
+                    else sp.Integer(d) for d in (shape[i] for i in attrs["axes"])])
+
+
+def _reference_count(attrs, *xs):
+    dtype = shapes.float_of(np.result_type(*xs).name)
+    return np.asarray(int(_count(attrs, xs)), dtype=dtype)
 
 
 def _np_count(*xs, axes):
@@ -83,6 +115,8 @@ def _np_count(*xs, axes):
 
 register(OpDef(
     name="count", family="reduce", arity=None, attrs=("axes",), prepare=_prepare_count,
+    notation=lambda attrs, shapes_, *xs: _count_notation(attrs, shapes_),
+    exact=lambda attrs, *xs: np.asarray(_count(attrs, xs), dtype=object),
     numpy="_np_count({operands}, axes={axes})", helpers=(_np_count,),
     infer=lambda attrs, args: ((), shapes.float_of(shapes.promote(args, "count"))),
     reference=_reference_count,

@@ -45,6 +45,12 @@ class OpDef:
     defaults: dict = field(default_factory=dict)
     nondiff: tuple = ()              # operand slots that carry no gradient (shape-only)
     prepare: Callable | None = None  # (attrs, [Arg]) -> attrs, checked and normalized
+    # The formula in matrix notation: (attrs, operand shapes, *operand formulas) -> SymPy;
+    # element-wise ops need none (their scalar formula is applied to the operands).
+    notation: Callable | None = None
+    # The exact value: (attrs, *object arrays of SymPy numbers) -> object array; None: the
+    # element-wise formula, else ``reference`` (NumPy's structural functions take objects).
+    exact: Callable | None = None
     numpy: str | Callable | None = None  # code template, see templates.py: "np.matmul({0}, {1})",
     #                                      or (attrs, operand shapes) -> template
     helpers: tuple = ()              # functions the template calls; modules copy their source

@@ -31,6 +31,10 @@ class sigmoid(sp.Function):
     def _eval_evalf(self, prec):
         return self.rewrite(sp.exp)._eval_evalf(prec)
 
+    def _latex(self, printer, exp=None):
+        text = rf"\sigma\left({printer.doprint(self.args[0])}\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
 
 class step(sp.Function):
     """The perceptron's step: 1 if x > 0 else 0. Its derivative is 0 everywhere we use it."""
@@ -63,6 +67,10 @@ class relu(sp.Function):
 
     def fdiff(self, argindex=1):
         return step(self.args[0])
+
+    def _latex(self, printer, exp=None):
+        text = rf"\operatorname{{ReLU}}\left({printer.doprint(self.args[0])}\right)"
+        return f"{text}^{{{exp}}}" if exp else text
 
     def _eval_is_real(self):
         return self.args[0].is_real

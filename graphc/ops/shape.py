@@ -10,9 +10,10 @@ run time, so named dimensions need no value when the graph is built.
 import functools
 
 import numpy as np
+import sympy as sp
 
 from ..errors import ShapeError
-from . import shapes
+from . import notation, shapes
 from .registry import OpDef, TestSpec, register
 
 
@@ -68,6 +69,7 @@ def _np_broadcast_like(x, shape, axes=()):
 
 register(OpDef(
     name="broadcast_like", family="shape", arity=2, attrs=("axes",), nondiff=(1,),
+    notation=lambda attrs, shapes_, x, like: x,  # broadcasting is implicit in the notation
     numpy="_np_broadcast_like({0}, np.shape({1}), axes={axes})",
     helpers=(_np_broadcast_like,),
     prepare=_prepare_axes, infer=_infer_broadcast_like, reference=_reference_broadcast_like,
@@ -98,8 +100,15 @@ def _numpy_sum_to(attrs, operand_shapes):
     return f"np.sum({{0}}, axis={axis}, keepdims=True).reshape(np.shape({{1}}))"
 
 
+def _notation_sum_to(attrs, operand_shapes, x):
+    """``sum(x, axis=0)`` for the axes broadcasting added, written as the sum it is."""
+    _, summed = _summed_axes(*operand_shapes, attrs["axes"])
+    return notation.reduce("sum", x, summed) if summed else x
+
+
 register(OpDef(
     name="sum_to", family="shape", arity=2, attrs=("axes",), nondiff=(1,),
+    notation=lambda attrs, shapes_, x, like: _notation_sum_to(attrs, shapes_, x),
     numpy=_numpy_sum_to,
     prepare=_prepare_axes, infer=_infer_sum_to, reference=_reference_sum_to,
     # d sum_to(x)/dx = ct broadcast back to x's shape
@@ -110,6 +119,8 @@ register(OpDef(
 
 register(OpDef(
     name="zeros_like", family="shape", arity=1, nondiff=(0,),
+    notation=lambda attrs, shapes_, x: sp.S.Zero,
+    exact=lambda attrs, x: np.full(np.shape(x), sp.S.Zero, dtype=object),
     infer=lambda attrs, args: (tuple(args[0].shape), args[0].dtype),
     reference=lambda attrs, x: np.zeros(np.shape(x), dtype=np.asarray(x).dtype),
     numpy="np.zeros(np.shape({0}), dtype={dtype})",
@@ -118,7 +129,7 @@ register(OpDef(
     doc="zeros of x's shape: the gradient of a node the output does not depend on"))
 
 register(OpDef(
-    name="identity", family="shape", arity=1,
+    name="identity", family="shape", arity=1, notation=lambda attrs, shapes_, x: x,
     infer=lambda attrs, args: (tuple(args[0].shape), args[0].dtype),
     reference=lambda attrs, x: np.array(x, copy=True), numpy="np.copy({0})",
     vjp=lambda b, node, ct, needs: [ct],
@@ -132,6 +143,7 @@ def _infer_add_n(attrs, args):
 
 register(OpDef(
     name="add_n", family="elementwise", arity=None, infer=_infer_add_n,
+    notation=lambda attrs, shapes_, *xs: sp.Add(*xs),
     reference=lambda attrs, *xs: functools.reduce(np.add, xs),
     numpy="{0} + {1}",  # a left fold over any number of operands, a few terms a line
     vjp=lambda b, node, ct, needs: [
