@@ -42,3 +42,7 @@ class DifferentiationError(GraphcError, ValueError):
 
 class DomainError(GraphcError, ValueError):
     """A value is outside what an op accepts, such as a class label out of range."""
+
+
+class ClaimError(GraphcError, ValueError):
+    """A user's claim or value text is malformed, too large, or uses something not allowed."""
