@@ -8,8 +8,10 @@
 'ds_dx'
 
 Gradients are ordinary nodes (role "grad"), so they can be shown, compiled and
-differentiated again. Each node's total gradient is named ``d{of}_d{node}``; where a node
-fans out, it is the ``add_n`` of what flows back along each edge. Only nodes on a path from
+differentiated again. Each node's total gradient is named ``d{of}_d{node}`` (its attribute
+``grad_of`` is ``(of, node)``); where a node fans out, it is the ``add_n`` of what flows
+back along each edge. A node carrying what flows back along the edge from operand slot
+``k`` of node ``v`` lists ``(of, v, k)`` in its attribute ``flows``. Only nodes on a path from
 ``wrt`` to the output are visited, every walk is iterative, and nodes the result does not
 need are removed again.
 
@@ -155,11 +157,12 @@ def _backward(b, y, relevant, wanted):
         _name(b, y, node, ct)
         cts[v] = ct
         if node.op not in LEAVES:
-            _propagate(b, node, ct, relevant, parts, fuse=v not in wanted)
+            _propagate(b, y, node, ct, (relevant, parts), fuse=v not in wanted)
     return cts
 
 
-def _propagate(b, node, ct, relevant, parts, fuse):
+def _propagate(b, y, node, ct, state, fuse):
+    relevant, parts = state
     opdef = ops.get(node.op)
     operands = node.operands
     needs = [o.id in relevant and o.dtype in FLOATS and slot not in opdef.nondiff
@@ -169,9 +172,13 @@ def _propagate(b, node, ct, relevant, parts, fuse):
     if opdef.vjp is None:
         raise DifferentiationError(f"op {node.op!r} has no gradient: cannot differentiate "
                                    f"through node {node.name!r}")
-    for operand, need, g in zip(operands, needs, opdef.vjp(b, node, ct, needs)):
+    for slot, (operand, need, g) in enumerate(zip(operands, needs, opdef.vjp(b, node, ct,
+                                                                              needs))):
         if need and g is not None:
-            parts.setdefault(operand.id, []).append(_fuse(b, g, ct) if fuse else g)
+            g = _fuse(b, g, ct) if fuse else g
+            # what flows back along the edge operand -> node: for traces and diagrams
+            g._data.setdefault("flows", []).append((y.id, node.id, slot))
+            parts.setdefault(operand.id, []).append(g)
 
 
 def _fuse(b, g, ct):
