@@ -16,7 +16,8 @@ from .autodiff import grad
 from .compiler import CompiledFunction, compile
 from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, FeedError,
                      GraphcError, GraphError, ShapeError)
-from .functional import (abs, add, bce, bce_with_logits, cross_entropy, div, exp, log,
+from .functional import (abs, add, bce, bce_with_logits, cross_entropy, div, elementwise_op,
+                         exp, log,
                          log_softmax, matmul, mean, mse, mul, neg, pow, relu, sigmoid,
                          softmax, sub, sum, tanh, transpose)
 from .gradcheck import GradcheckReport, gradcheck
@@ -34,5 +35,5 @@ __all__ = [
     "DifferentiationError", "DomainError", "ClaimError",
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "abs", "sigmoid", "tanh", "relu",
     "matmul", "transpose", "sum", "mean", "softmax", "log_softmax", "cross_entropy", "bce",
-    "bce_with_logits", "mse",
+    "bce_with_logits", "mse", "elementwise_op",
 ]

@@ -5,6 +5,7 @@ Each adds one node to the graph its node operands belong to; plain numbers becom
 
 from .errors import GraphError
 from .graph import Node
+from .ops.elementwise import define_from_expr
 
 
 def _apply(op, *operands, **attrs):
@@ -85,3 +86,22 @@ def bce_with_logits(z, y, broadcast=False):
 def mse(pred, target, broadcast=False):
     """Mean of squared differences, as in PyTorch (the lectures' 1/2 is yours to write)."""
     return _apply("mse", pred, target, broadcast=broadcast)
+
+
+def elementwise_op(name, expr, args=None, doc=None):
+    """Define an element-wise op from a SymPy expression alone; returns the function that
+    applies it. Its derivative (by ``sympy.diff``), its generated code and its formula
+    come with it. ``args`` orders the expression's symbols (by name when not given).
+
+    >>> t = sp.Symbol("t")                                          # doctest: +SKIP
+    >>> softplus = gc.elementwise_op("softplus", sp.log(1 + sp.exp(t)))  # doctest: +SKIP
+    >>> y = softplus(z)                                             # doctest: +SKIP
+    """
+    opdef = define_from_expr(name, expr, args, doc)
+
+    def apply(*operands):
+        return _apply(name, *operands)
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = opdef.doc
+    return apply

@@ -71,6 +71,26 @@ def define(name, scalar, reference, test, doc, arity=1, float_only=True, numpy="
         doc=doc, scalar=scalar, numpy=numpy, helpers=helpers))
 
 
+def define_from_expr(name, expr, args=None, doc=None):
+    """Register a user's element-wise op from a SymPy expression of its ``args`` (its free
+    symbols, by name, when not given): gradient, code and formula all follow from it."""
+    if not (isinstance(name, str) and name.isidentifier() and name.isascii()):
+        raise GraphError(f"an op name must be a plain identifier, got {name!r}")
+    expr = sp.sympify(expr)
+    args = sorted(expr.free_symbols, key=str) if args is None else list(args)
+    stray = sorted(str(s) for s in expr.free_symbols - set(args))
+    if stray or not args:
+        raise GraphError(f"element-wise op {name!r}: formula {expr} uses "
+                         f"{', '.join(stray) or 'no symbol'}; its arguments are "
+                         f"{', '.join(map(str, args)) or 'none'}")
+    canonical = expr.xreplace({a: arg(i) for i, a in enumerate(args)})
+    return define(
+        name, lambda *xs: canonical.xreplace({arg(i): x for i, x in enumerate(xs)}),
+        lambda *xs: _reference_expr({"expr": canonical}, *xs),
+        TestSpec(inputs=tuple(_float((3, 4)) for _ in args)),
+        doc or f"{name}({', '.join(map(str, args))}) = {expr}", arity=len(args))
+
+
 def _check_symbols(name, scalar, arity):
     """GraphError when the op's formula uses symbols other than its operands."""
     expr = sp.sympify(scalar(*[arg(i) for i in range(arity)]))
