@@ -13,6 +13,7 @@ array([-0.7311,  0.7311])
 
 from . import ops
 from .autodiff import grad
+from .check import CheckReport, check
 from .compiler import CompiledFunction, compile
 from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, FeedError,
                      GraphcError, GraphError, ShapeError)
@@ -23,13 +24,14 @@ from .functional import (abs, add, bce, bce_with_logits, cross_entropy, div, ele
 from .gradcheck import GradcheckReport, gradcheck
 from .graph import Graph, Node
 from .api import evaluate
+from .explain import explain
 from .symbolic import formula, latex
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Graph", "Node", "grad", "evaluate", "gradcheck", "GradcheckReport", "ops",
-    "formula", "latex",
+    "Graph", "Node", "grad", "evaluate", "explain", "gradcheck", "GradcheckReport", "ops",
+    "formula", "latex", "check", "CheckReport",
     "compile", "CompiledFunction",
     "GraphcError", "GraphError", "ShapeError", "DTypeError", "FeedError",
     "DifferentiationError", "DomainError", "ClaimError",

@@ -1,12 +1,18 @@
 """The ``graphc`` command.
 
     graphc compile FILE [-o OUT.py]
+    graphc grad FILE [--latex]
+    graphc explain FILE [--at name=value ...] [--format text|markdown|latex|csv]
+    graphc check FILE [--at name=value ...] [--claim "d loss/d w1 = sigmoid(-1) - 1" ...]
 
 FILE is a Python file that builds one ``gc.Graph``. It is loaded as a module (not as
-``__main__``, so its own ``if __name__ == "__main__":`` block does not run). Its loss is the
-node bound to the module variable ``loss``, or else the one scalar node that nothing uses.
-Exit status: 0 on success, 2 for bad usage or a FILE that fails to load, with a one-line
-message and no traceback.
+``__main__``, so its own ``if __name__ == "__main__":`` block does not run). Each node is
+also known by the module variable bound to it (``z = w1*x1 + w2*x2`` names that node
+``z``, unless it has a name of its own). Its loss is the node bound to ``loss``, or else the
+one scalar node that nothing uses. FILE may define ``at`` (a dict of default values) and
+``claims`` (a dict, as ``gc.check`` takes). Exit status: 0 on success (for ``check``: every
+claim holds), 1 when a claim is wrong, 2 for bad usage or a FILE that fails to load, with a
+one-line message and no traceback.
 """
 
 import argparse
@@ -16,8 +22,11 @@ from pathlib import Path
 
 from . import __version__
 from .autodiff import grad
+from .check import check
+from .claims import parse_assignments
 from .errors import GraphcError
 from .graph import Graph, Node
+from .symbolic import formula, latex
 
 
 class UsageError(Exception):
@@ -36,6 +45,30 @@ def load(path):
     except Exception as err:  # a user's file may fail in any way; report it in one line
         raise UsageError(f"{path}: failed to load: {type(err).__name__}: {err}") from None
     return vars(module)
+
+
+def name_by_variables(namespace):
+    """Give each node that has no name of its own the name of its module variable."""
+    for variable, value in namespace.items():
+        if (isinstance(value, Node) and not value._data.get("named")
+                and variable.isidentifier() and not variable.startswith("_")
+                and variable not in value.graph):
+            value.named(variable)
+
+
+def loaded(path):
+    """The namespace of FILE, its nodes named after their variables, and its loss."""
+    namespace = load(path)
+    name_by_variables(namespace)
+    return namespace, find_loss(namespace, path)
+
+
+def point(namespace, pairs):
+    """The values to evaluate at: FILE's ``at``, overridden by ``--at name=value`` pairs."""
+    defaults = namespace.get("at") or {}
+    if not hasattr(defaults, "items"):
+        raise UsageError(f"'at' in FILE must be a dict of name: value, got {defaults!r}")
+    return {**defaults, **parse_assignments(pairs or [])}
 
 
 def find_loss(namespace, path):
@@ -81,6 +114,38 @@ def cmd_compile(args):
     return 0
 
 
+def cmd_grad(args):
+    namespace, loss = loaded(args.file)
+    for node in gradients(loss):
+        wrt = node.graph.nx.nodes[node._data["grad_of"][1]]["name"]
+        text = latex(node) if args.latex else str(formula(node))
+        print(f"d{loss.name}/d{wrt} = {text}")
+    return 0
+
+
+def cmd_explain(args):
+    from .explain import explain
+    namespace, loss = loaded(args.file)
+    trace = explain(loss, at=point(namespace, args.at))
+    formats = {"text": str, "markdown": type(trace).to_markdown,
+               "latex": type(trace).to_latex, "csv": type(trace).to_csv}
+    print(formats[args.format](trace))
+    return 0
+
+
+def cmd_check(args):
+    namespace, loss = loaded(args.file)
+    claims = [f"{k} = {v}" for k, v in (namespace.get("claims") or {}).items()]
+    claims += args.claim or []
+    if not claims:
+        raise UsageError(f"{args.file}: no claims to check: give --claim \"d loss/d w = ...\" "
+                         f"or define 'claims' in the file")
+    values = point(namespace, args.at)
+    report = check(loss, claims, at=values or None)
+    print(report)
+    return 0 if report else 1
+
+
 def parser():
     top = argparse.ArgumentParser(
         prog="graphc",
@@ -97,7 +162,47 @@ def parser():
     comp.add_argument("-o", "--output", metavar="OUT.py",
                       help="where to write the module (default: standard output)")
     comp.set_defaults(run=cmd_compile)
+    grad_cmd = sub.add_parser(
+        "grad", help="print the formulas of the loss's gradients",
+        description="Print the formula of the gradient of FILE's loss with respect to every "
+                    "parameter, in the graph's names (matrix notation for tensors).")
+    grad_cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
+    grad_cmd.add_argument("--latex", action="store_true", help="print LaTeX")
+    grad_cmd.set_defaults(run=cmd_grad)
+    _add_explain(sub)
+    _add_check(sub)
     return top
+
+
+AT_HELP = ("values of inputs and parameters, as name=value pairs (a vector: x=1,-1); "
+           "they override the file's 'at'")
+
+
+def _add_explain(sub):
+    cmd = sub.add_parser(
+        "explain", help="the step-by-step backprop trace at a point",
+        description="Print the backprop trace of FILE's loss, as the slides lay it out: each "
+                    "node's value, then backwards each upstream gradient, local derivative "
+                    "and their product.")
+    cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
+    cmd.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", help=AT_HELP)
+    cmd.add_argument("--format", choices=("text", "markdown", "latex", "csv"), default="text")
+    cmd.set_defaults(run=cmd_explain)
+
+
+def _add_check(sub):
+    cmd = sub.add_parser(
+        "check", help="check hand-derived claims; exit 1 if one is wrong",
+        description="Check claims such as \"d loss/d w1 = sigmoid(-1) - 1\" against what graphc "
+                    "derives, at the point given (or as formulas without one). Exit status 0 "
+                    "when every claim holds, 1 when one is wrong (the first wrong step is "
+                    "named), 2 for bad usage.")
+    cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
+    cmd.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", help=AT_HELP)
+    cmd.add_argument("--claim", action="append", metavar="CLAIM",
+                     help="a claim such as \"d loss/d w1 = sigmoid(-1) - 1\" (repeatable); "
+                          "added to the file's 'claims'")
+    cmd.set_defaults(run=cmd_check)
 
 
 def main(argv=None):

@@ -228,6 +228,9 @@ class Graph:
         """An independent copy with the same ids and names."""
         other = Graph(self.name)
         other.nx = self.nx.copy()
+        for _, data in other.nx.nodes(data=True):
+            if "flows" in data:  # NetworkX copies attribute dicts, not the lists inside
+                data["flows"] = list(data["flows"])
         other._by_name = dict(self._by_name)
         other._next_id = self._next_id
         return other

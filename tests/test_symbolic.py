@@ -185,3 +185,15 @@ def test_a_users_op_with_stray_symbols_or_a_bad_name_is_refused(scratch_registry
     gc.elementwise_op("twice", t)
     with pytest.raises(gc.GraphError, match="already registered"):
         gc.elementwise_op("twice", t)
+
+
+def test_generated_code_uses_the_numerically_sound_simplified_form():
+    """sigmoid followed by bce backpropagates as yhat - y, never dividing by yhat(1-yhat)."""
+    g, z, yhat, loss, (W1, W2) = scalar_neuron()
+    dz, dw1 = gc.grad(loss, [z, W1])
+    source = gc.compile([dz, dw1]).source
+    assert "dloss_dz = (yhat - y)/count" in source
+    assert "(1 - yhat)" not in source
+    at = {**AT, "w1": 1000.0}  # sigmoid(z) rounds to 1: the quotient would be 0/0
+    value = gc.compile([dz])(**at)[0]
+    assert value == 0.0

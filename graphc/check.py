@@ -1,0 +1,183 @@
+"""gc.check: a student's claims about a graph, proved or refuted, step by step.
+
+>>> report = check(loss, {"d loss/d z": "yhat - y", "d loss/d w1": "sigmoid(-1) - 1"},
+...                at={"x1": 1, "x2": -1, "w1": 1, "w2": 2, "y": 1})  # doctest: +SKIP
+>>> bool(report)                                                     # doctest: +SKIP
+True
+
+Each claim is compared with what graphc derives: at the point ``at`` when one is given (the
+claim may use node names, such as ``yhat``, for their values there), else as formulas in the
+graph's leaves. SymPy first tries to prove the difference is zero; where it cannot, the
+two are compared numerically to a tolerance, and the report says which it did. Claims are
+ordered as the slides go, forward values first, then gradients from the loss backwards, so
+the first wrong one is the step where a derivation went wrong.
+"""
+
+import random
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .autodiff import grad
+from .claims import parse_claim, parse_key, parse_expression
+from .errors import ClaimError
+from .symbolic import exact_values, formula, symbol
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One claim: what it is about, its text and value, what graphc derived, the verdict."""
+
+    key: str
+    text: str
+    claimed: object
+    derived: object
+    holds: bool
+    how: str
+
+
+class CheckReport:
+    """Truthy when every claim holds; prints as a table; ``first_wrong`` is the earliest
+    wrong step in backprop order (None when all hold)."""
+
+    def __init__(self, results):
+        self.results = list(results)
+
+    def __bool__(self):
+        return all(r.holds for r in self.results)
+
+    @property
+    def first_wrong(self):
+        return next((r for r in self.results if not r.holds), None)
+
+    def rows(self):
+        return [[r.key, r.text, _show(r.claimed), _show(r.derived),
+                 ("holds, " if r.holds else "WRONG, ") + r.how] for r in self.results]
+
+    def __str__(self):
+        head = ["claim", "claimed", "its value", "derived", "verdict"]
+        rows = [head] + self.rows()
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        wrong = self.first_wrong
+        lines.append("all claims hold" if wrong is None else
+                     f"first wrong step: {wrong.key} (claimed {wrong.text}, derived "
+                     f"{_show(wrong.derived)})")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _show(value):
+    return str(value)
+
+
+def check(loss, claims, at=None, tol=1e-9):
+    """Check ``claims`` about the graph of ``loss`` and return a CheckReport.
+
+    ``claims`` maps left sides to right sides (``{"d loss/d w1": "sigmoid(-1) - 1"}``), or
+    is a list of lines (``["d loss/d w1 = sigmoid(-1) - 1"]``). The graph is not changed.
+    """
+    work = loss.graph.copy()
+    names = {n.name: symbol(n._data) for n in work}
+    parsed = [_parse(item, names) for item in _items(claims)]
+    targets = _targets(work, [key for key, _, _ in parsed])
+    order = {v: i for i, v in enumerate(work.order())}
+    steps = sorted(range(len(parsed)), key=lambda i: _step(parsed[i][0], work, order))
+    derived, claimed = _values(work, parsed, targets, at)
+    return CheckReport(_verdict(parsed[i], claimed[i], derived[i], at, tol) for i in steps)
+
+
+def _items(claims):
+    if hasattr(claims, "items"):
+        return [(str(k), str(v)) for k, v in claims.items()]
+    return [str(line) for line in claims]
+
+
+def _parse(item, names):
+    """(Key, SymPy expression, the claim's right-hand text)."""
+    if isinstance(item, tuple):
+        left, right = item
+        return parse_key(left, names), parse_expression(right, names), right.strip()
+    key, expr, right = parse_claim(item, names)
+    return key, expr, right
+
+
+def _targets(work, keys):
+    """The node each claim is about: a node's value, or the gradient of one node."""
+    wanted = {}
+    for key in keys:
+        if key.kind == "grad":
+            wanted.setdefault(key.of, []).append(key.wrt)
+    grads = {}
+    for of, wrts in wanted.items():
+        unique = list(dict.fromkeys(wrts))
+        nodes = grad(work.node(of), [work.node(w) for w in unique])
+        grads.update({(of, w): n for w, n in zip(unique, nodes)})
+    return [work.node(k.of) if k.kind == "value" else grads[(k.of, k.wrt)] for k in keys]
+
+
+def _step(key, work, order):
+    """Forward values in graph order first, then gradients from the loss backwards, those of
+    inputs and parameters last, in the order they were declared."""
+    if key.kind == "value":
+        return (0, order[work.node(key.of).id])
+    wrt = work.node(key.wrt)
+    leaf = wrt.role in ("input", "param")
+    return (1, leaf, order[wrt.id] if leaf else -order[wrt.id])
+
+
+def _values(work, parsed, targets, at):
+    """What graphc derives for each claim, and what each claim says, both as SymPy."""
+    referenced = {str(s) for _, expr, _ in parsed for s in expr.free_symbols}
+    nodes = [work.node(name) for name in sorted(referenced)]
+    if at is not None:
+        values = exact_values(targets + nodes, at)
+    else:
+        values = [formula(n, keep=()) for n in targets + nodes]
+    meaning = {symbol(n._data): v for n, v in zip(nodes, values[len(targets):])}
+    claimed = [expr.xreplace(meaning) for _, expr, _ in parsed]
+    return values[:len(targets)], claimed
+
+
+def _verdict(parsed, claimed, derived, at, tol):
+    key, _, text = parsed
+    if isinstance(derived, sp.NDimArray) != isinstance(claimed, sp.NDimArray):
+        raise ClaimError(f"claim {key}: {text!r} is a scalar, but {key} has shape "
+                         f"{getattr(derived, 'shape', ())}; claim a scalar node instead")
+    holds, how = _compare(derived, claimed, at, tol)
+    return ClaimResult(str(key), text, claimed, derived, holds, how)
+
+
+def _compare(derived, claimed, at, tol):
+    pairs = list(zip(_flat(derived), _flat(claimed)))
+    if all(_proved_zero(d - c) for d, c in pairs):
+        return True, "proved symbolically"
+    close = all(_numerically_zero(d - c, tol, at is None) for d, c in pairs)
+    return close, (f"numerically, to {tol:g}" if close else
+                   f"differs (checked numerically, to {tol:g})")
+
+
+def _flat(value):
+    return list(sp.flatten(value)) if isinstance(value, sp.NDimArray) else [value]
+
+
+def _proved_zero(diff):
+    try:
+        return sp.simplify(sp.sympify(diff).rewrite(sp.exp)) == 0
+    except (TypeError, ValueError, NotImplementedError):
+        return False
+
+
+def _numerically_zero(diff, tol, random_points):
+    """|diff| <= tol at the point (exact values) or at a few random points of its symbols."""
+    diff = sp.sympify(diff)
+    symbols = sorted(diff.free_symbols, key=str)
+    rng = random.Random(0)
+    points = [{s: sp.Rational(rng.randint(-300, 300), 100) for s in symbols}
+              for _ in range(5 if random_points and symbols else 1)]
+    try:
+        return all(abs(complex(sp.N(diff.xreplace(p), 30))) <= tol for p in points)
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,278 @@
+"""The backprop trace ``gc.explain`` returns: its rows, and its text, Markdown, LaTeX and CSV.
+
+A trace is plain data (``forward`` and ``backward`` rows); the formats only print it.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .graph import Node
+from .ops.shapes import fmt
+
+#: Exact values are computed by default when no value in the trace has more elements.
+EXACT_LIMIT = 16
+
+#: What each backward step is; the text and Markdown explain vjp and sum where they occur.
+STEPS = {
+    "upstream": "the gradient of the loss with respect to the node",
+    "local": "the derivative of the node with respect to an operand",
+    "product": "upstream * local: what flows back along the edge",
+    "vjp": "vector-Jacobian product, along a tensor edge whose local derivative is a "
+           "Jacobian",
+    "sum": "a node that fans out gets the sum of what flows back along its edges",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class ForwardRow:
+    """One step of the forward pass: ``formula`` (None for a leaf) over the steps it reads."""
+
+    node: str
+    op: str
+    shape: tuple
+    formula: object
+    exact: object
+    value: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class BackwardRow:
+    """One line of the backward pass: the derivative of ``of`` with respect to ``wrt``.
+
+    ``step`` is upstream, local, product, vjp or sum (see ``STEPS``); ``node`` is the step
+    being visited; ``edge`` ("z -> yhat") the edge a local, product or vjp row belongs to.
+    """
+
+    step: str
+    node: str
+    edge: str
+    of: str
+    wrt: str
+    formula: object
+    exact: object
+    value: np.ndarray
+
+    @property
+    def label(self):
+        """``dloss/dyhat``, as the slides write it."""
+        return f"d{self.of}/d{self.wrt}"
+
+
+#: A graph edge from operand ``u`` into slot ``k`` of ``m``, inside the step ``v``.
+
+
+# ---- the trace and its formats ----------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """A backprop trace: ``forward`` and ``backward`` rows; prints as plain text.
+
+    >>> trace.to_markdown(); trace.to_latex(); trace.to_csv()  # doctest: +SKIP
+    """
+
+    loss: str
+    at: str
+    forward: tuple
+    backward: tuple
+
+    def gradient(self, name):
+        """The upstream (or sum) row giving d loss / d ``name``."""
+        for row in self.backward:
+            if row.step in ("upstream", "sum") and row.wrt == name:
+                return row
+        raise KeyError(f"the trace has no gradient of {self.loss!r} for {name!r}")
+
+    def __str__(self):
+        lines = [_title(self), "", FORWARD_TITLE]
+        lines += _aligned(FORWARD_HEADER, [_forward_cells(r) for r in self.forward])
+        lines += ["", BACKWARD_TITLE] + [f"  {text}" for text in _legend(self)]
+        lines += _aligned(BACKWARD_HEADER, [_backward_cells(r) for r in self.backward])
+        return "\n".join(lines)
+
+    def to_markdown(self):
+        """Two Markdown tables, forward and backward."""
+        lines = [f"**{_title(self)}**", "", f"*{FORWARD_TITLE}*", ""]
+        lines += _md_table(FORWARD_HEADER, [_forward_cells(r) for r in self.forward], (2, 3))
+        lines += ["", f"*{BACKWARD_TITLE}*", ""] + [f"- {text}" for text in _legend(self)]
+        lines += [""] if _legend(self) else []
+        lines += _md_table(BACKWARD_HEADER, [_backward_cells(r) for r in self.backward],
+                           (4, 5))
+        return "\n".join(lines)
+
+    def to_latex(self):
+        """A LaTeX ``tabular`` of the forward pass and an ``align*`` of the backward pass."""
+        return _latex(self)
+
+    def to_csv(self):
+        """One CSV row per line of the trace: section, node, step, edge, label, formula,
+        exact, value (a forward row's step is its op); every exact value, every digit."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("section", "node", "step", "edge", "label", "formula", "exact",
+                         "value"))
+        for r in self.forward:
+            writer.writerow(("forward", r.node, r.op, "", r.node, _expr_text(r.formula),
+                             _expr_text(r.exact), _full_text(r.value)))
+        for r in self.backward:
+            writer.writerow(("backward", r.node, r.step, r.edge, r.label,
+                             _backward_formula(r), _expr_text(r.exact), _full_text(r.value)))
+        return out.getvalue()
+
+
+def _title(trace):
+    return f"Backprop trace of {trace.loss}" + (f" at {trace.at}" if trace.at else "")
+
+
+FORWARD_HEADER = ("node", "op", "formula", "exact", "value")
+BACKWARD_HEADER = ("node", "step", "edge", "derivative", "formula", "exact", "value")
+FORWARD_TITLE = "Forward, in topological order"
+BACKWARD_TITLE = "Backward, from the loss; along each edge, upstream * local = product"
+
+
+def _legend(trace):
+    steps = {r.step for r in trace.backward}
+    return [f"{step}: {STEPS[step]}" for step in ("vjp", "sum") if step in steps]
+
+
+def _forward_cells(row):
+    return (row.node, row.op, _expr_text(row.formula), _expr_text(_shown(row.exact)),
+            _number_text(row.value))
+
+
+def _backward_cells(row):
+    return (row.node, row.step, row.edge, row.label, _backward_formula(row),
+            _expr_text(_shown(row.exact)), _number_text(row.value))
+
+
+def _shown(exact):
+    """An exact value as the text, Markdown and LaTeX show it: not for a large tensor."""
+    if isinstance(exact, sp.NDimArray) and len(exact) > EXACT_LIMIT:
+        return None
+    return exact
+
+
+def _backward_formula(row):
+    if row.step == "product":
+        return f"d{row.of}/d{row.node} * d{row.node}/d{row.wrt}"
+    if row.step == "sum" and row.formula is None:
+        return "the sum of what flows back to it (above)"
+    return _expr_text(row.formula)
+
+
+def _expr_text(expr):
+    return "" if expr is None else str(expr)
+
+
+def _number_text(value):
+    """A number with 6 significant digits; an array on one line, summarized if large."""
+    a = np.asarray(value)
+    a = a + 0.0 if a.dtype.kind == "f" else a  # no -0.
+    if a.ndim == 0:
+        return f"{a.item():.6g}" if a.dtype.kind == "f" else str(a.item())
+    text = np.array2string(a, precision=4, separator=", ", threshold=16, edgeitems=2)
+    return " ".join(text.split()).replace("[ ", "[")
+
+
+def _full_text(value):
+    """A number or array with every digit (for CSV)."""
+    a = np.asarray(value)
+    return repr(a.item()) if a.ndim == 0 else str(a.tolist())
+
+
+def at_text(at):
+    """``x1=1, w1=2``: the point a trace is taken at, arrays over 16 elements by shape."""
+    parts = []
+    for key, value in (at or {}).items():
+        name = key.name if isinstance(key, Node) else str(key)
+        a = np.asarray(value)
+        shown = _number_text(a) if a.size <= EXACT_LIMIT else f"<array {fmt(a.shape)}>"
+        parts.append(f"{name}={shown}")
+    return ", ".join(parts)
+
+
+def _aligned(header, rows):
+    rows = [header] + rows
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def _md_table(header, rows, code):
+    """Markdown table lines; the columns in ``code`` are shown as code."""
+    def cell(i, text):
+        text = text.replace("|", "\\|")
+        return f"`{text}`" if text and i in code else text
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(cell(i, c) for i, c in enumerate(r)) + " |" for r in rows]
+    return lines
+
+
+# ---- LaTeX ------------------------------------------------------------------------------------
+
+def _latex(trace):
+    lines = [f"% {_title(trace)}", r"\begin{tabular}{lllll}", r"\hline",
+             r"node & op & formula & exact & value \\", r"\hline"]
+    for r in trace.forward:
+        cells = (_math(_name_latex(r.node)), _tex_text(r.op), _math(_sympy_latex(r.formula)),
+                 _math(_sympy_latex(_shown(r.exact))), _math(_value_latex(r.value)))
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\hline", r"\end{tabular}", "", r"\begin{align*}"]
+    lines += [_backward_latex(r) + r" \\" for r in trace.backward]
+    if trace.backward:
+        lines[-1] = lines[-1][:-3]
+    lines.append(r"\end{align*}")
+    return "\n".join(lines)
+
+
+def _backward_latex(row):
+    """One line of the align*: the derivative, = its formula, = its exact value."""
+    parts = [_partial(row.of, row.wrt) + " &"]
+    if row.step == "product":
+        parts.append("= " + _partial(row.of, row.node) + " " + _partial(row.node, row.wrt))
+    elif row.formula is not None:
+        parts.append("= " + _sympy_latex(row.formula))
+    exact = _shown(row.exact)
+    if exact is not None:
+        parts.append("= " + _sympy_latex(exact))
+    if exact is None or not getattr(exact, "is_Rational", False):
+        parts.append(r"\approx " + _value_latex(row.value))
+    note = row.edge + (", vector-Jacobian product" if row.step == "vjp" else "")
+    if note:
+        parts.append(r"&& \text{" + _tex_text(note) + "}")
+    return " ".join(parts)
+
+
+def _partial(of, wrt):
+    return rf"\frac{{\partial {_name_latex(of)}}}{{\partial {_name_latex(wrt)}}}"
+
+
+def _name_latex(name):
+    return sp.latex(sp.Symbol(name))
+
+
+def _sympy_latex(expr):
+    return "" if expr is None else sp.latex(expr)
+
+
+def _value_latex(value):
+    a = np.asarray(value)
+    if a.ndim == 0:
+        return _number_text(a)
+    return r"\texttt{" + _tex_text(_number_text(a)) + "}"
+
+
+def _math(text):
+    return f"${text}$" if text else ""
+
+
+_TEX = {"\\": r"\textbackslash{}", "_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#",
+        "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}", "->": r"$\to$"}
+
+
+def _tex_text(text):
+    """Plain text for LaTeX: its special characters escaped, ``->`` an arrow."""
+    return re.sub(r"->|[\\_&%#$\{\}^~]", lambda m: _TEX[m.group(0)], text)
