@@ -19,7 +19,7 @@ from graphc.ops import all_ops
 from graphc.ops.scalar import arg, maximum, relu, sigmoid, step
 from graphc.ops.templates import check_template
 
-from opspecs import build, differentiable, draw, scalar_of
+from opspecs import build, differentiable, scalar_of
 
 OPS = all_ops()
 GRAD_OPS = [op for op in OPS if op.test is not None and op.test.grad]

@@ -3,7 +3,6 @@
 import sys
 
 import numpy as np
-import pytest
 
 from cmdline import run
 from graphs import load

@@ -8,7 +8,7 @@ import sympy as sp
 
 import graphc as gc
 from graphc.ops import registry
-from graphc.ops.scalar import sigmoid, step
+from graphc.ops.scalar import sigmoid
 
 from graphs import load
 
