@@ -6,7 +6,9 @@ the gradient of every parameter, which is what ``graphc compile examples/NAME.py
 
 import importlib.util
 from pathlib import Path
+from types import SimpleNamespace
 
+import graphc as gc
 from graphc.cli import gradients
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -37,3 +39,15 @@ def mlp():
 
 #: The graphs with a golden file, tests/golden/NAME.py.
 GOLDEN = {"neuron": neuron, "mlp": mlp}
+
+
+def scalar_neuron():
+    """Seed 003's neuron in the slide's scalar form, every step named as on the slide:
+    z = w1 x1 + w2 x2, yhat = sigmoid(z), loss = bce(yhat, y)."""
+    g = gc.Graph("scalar neuron")
+    x1, x2, y = g.input("x1"), g.input("x2"), g.input("y")
+    w1, w2 = g.param("w1"), g.param("w2")
+    z = (w1 * x1 + w2 * x2).named("z")
+    yhat = gc.sigmoid(z).named("yhat")
+    loss = gc.bce(yhat, y).named("loss")
+    return SimpleNamespace(g=g, x1=x1, x2=x2, y=y, w1=w1, w2=w2, z=z, yhat=yhat, loss=loss)

@@ -4,16 +4,14 @@ import pytest
 
 import graphc as gc
 
+from graphs import scalar_neuron
+
 AT = {"x1": 1, "x2": -1, "w1": 1, "w2": 2, "y": 1}
 
 
 def neuron():
-    g = gc.Graph("neuron")
-    x1, x2, y = g.input("x1"), g.input("x2"), g.input("y")
-    w1, w2 = g.param("w1"), g.param("w2")
-    z = (w1 * x1 + w2 * x2).named("z")
-    yhat = gc.sigmoid(z).named("yhat")
-    return g, gc.bce(yhat, y).named("loss")
+    n = scalar_neuron()
+    return n.g, n.loss
 
 
 def test_right_claims_are_proved_and_the_graph_is_unchanged():

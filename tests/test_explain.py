@@ -10,6 +10,7 @@ import sympy as sp
 import graphc as gc
 from graphc.ops.scalar import sigmoid
 
+import graphs
 from graphs import load
 
 S = sigmoid(-1)
@@ -18,14 +19,8 @@ x, x1, w1, yhat_, b_ = sp.symbols("x x1 w1 yhat b", real=True)
 
 
 def scalar_neuron():
-    """003's neuron in scalar form: yhat = sigmoid(w1 x1 + w2 x2), bce loss."""
-    g = gc.Graph("scalar neuron")
-    X1, X2, Y = g.input("x1"), g.input("x2"), g.input("y")
-    W1, W2 = g.param("w1"), g.param("w2")
-    z = (W1 * X1 + W2 * X2).named("z")
-    yhat = gc.sigmoid(z).named("yhat")
-    loss = gc.bce(yhat, Y).named("loss")
-    return g, loss, (W1, W2)
+    n = graphs.scalar_neuron()
+    return n.g, n.loss, (n.w1, n.w2)
 
 
 def fan_out():

@@ -10,6 +10,7 @@ import graphc as gc
 from graphc.ops import registry
 from graphc.ops.scalar import sigmoid
 
+import graphs
 from graphs import load
 
 x1, x2, w1, w2, y = sp.symbols("x1 x2 w1 w2 y", real=True)
@@ -18,14 +19,8 @@ AT = {"x1": 1, "x2": -1, "w1": 1, "w2": 2, "y": 1}
 
 
 def scalar_neuron():
-    """The slide's neuron in scalar form: yhat = sigmoid(w1 x1 + w2 x2), bce loss."""
-    g = gc.Graph("scalar neuron")
-    X1, X2, Y = g.input("x1"), g.input("x2"), g.input("y")
-    W1, W2 = g.param("w1"), g.param("w2")
-    z = (W1 * X1 + W2 * X2).named("z")
-    yhat = gc.sigmoid(z).named("yhat")
-    loss = gc.bce(yhat, Y).named("loss")
-    return g, z, yhat, loss, (W1, W2)
+    n = graphs.scalar_neuron()
+    return n.g, n.z, n.yhat, n.loss, (n.w1, n.w2)
 
 
 def test_the_neurons_gradient_is_the_slides_yhat_minus_y_times_x1():
