@@ -7,6 +7,8 @@
 
 Run it (this is what `make demo` runs):   python examples/neuron.py [OUT_DIR]
 Generate its code with the command line:  graphc compile examples/neuron.py -o neuron.py
+Draw how the gradient flows:              graphc render examples/neuron.py --view gradflow
+                                              -o gradflow.svg
 """
 
 import sys
@@ -26,6 +28,7 @@ loss = gc.bce(yhat, y).named("loss")
 dloss_dz, dloss_dw = gc.grad(loss, [z, w])
 
 AT = {"x": [1, -1], "w": [1, 2], "y": 1}
+at = AT  # the point graphc explain, check and render use for this file
 
 
 def main(out_dir="out"):
@@ -45,6 +48,18 @@ def main(out_dir="out"):
     print(f"The generated NumPy module (it imports only numpy) is in {path}.")
     print("Its compute() function, one line a node of the graph:\n")
     print(compute_function(f.source))
+    print()
+    for path in write_diagrams(out_dir):
+        print(f"A diagram of the neuron is in {path}")
+
+
+def write_diagrams(out_dir):
+    """The forward graph, the gradient graph and the gradient flow, at the slide's point."""
+    import visualize  # only here: loading this file for graphc compile needs no Graphviz
+    targets = {"forward": g, "backward": loss, "gradflow": loss}
+    return [visualize.export(visualize.draw(target, view=view, at=AT),
+                             Path(out_dir) / f"neuron_{view}.svg")
+            for view, target in targets.items()]
 
 
 def compute_function(source):

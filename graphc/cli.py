@@ -4,6 +4,7 @@
     graphc grad FILE [--latex]
     graphc explain FILE [--at name=value ...] [--format text|markdown|latex|csv]
     graphc check FILE [--at name=value ...] [--claim "d loss/d w1 = sigmoid(-1) - 1" ...]
+    graphc render FILE --view forward|backward|gradflow [--at name=value ...] -o OUT.svg
 
 FILE is a Python file that builds one ``gc.Graph``. It is loaded as a module (not as
 ``__main__``, so its own ``if __name__ == "__main__":`` block does not run). Each node is
@@ -146,6 +147,16 @@ def cmd_check(args):
     return 0 if report else 1
 
 
+def cmd_render(args):
+    import visualize  # the application layer may draw; graphc's core never does
+    namespace, loss = loaded(args.file)
+    values = point(namespace, args.at) or None
+    target = loss.graph if args.view == "forward" else loss
+    path = visualize.export(visualize.draw(target, view=args.view, at=values), args.output)
+    print(f"graphc: wrote {path} ({args.view} view of {loss.graph.name!r})", file=sys.stderr)
+    return 0
+
+
 def parser():
     top = argparse.ArgumentParser(
         prog="graphc",
@@ -171,7 +182,16 @@ def parser():
     grad_cmd.set_defaults(run=cmd_grad)
     _add_explain(sub)
     _add_check(sub)
+    _add_render(sub)
     return top
+
+
+def _file_command(sub, name, help, description):
+    """A subcommand taking FILE and the values to evaluate at (``--at``)."""
+    cmd = sub.add_parser(name, help=help, description=description)
+    cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
+    cmd.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", help=AT_HELP)
+    return cmd
 
 
 AT_HELP = ("values of inputs and parameters, as name=value pairs (a vector: x=1,-1); "
@@ -179,26 +199,36 @@ AT_HELP = ("values of inputs and parameters, as name=value pairs (a vector: x=1,
 
 
 def _add_explain(sub):
-    cmd = sub.add_parser(
-        "explain", help="the step-by-step backprop trace at a point",
+    cmd = _file_command(
+        sub, "explain", help="the step-by-step backprop trace at a point",
         description="Print the backprop trace of FILE's loss, as the slides lay it out: each "
                     "node's value, then backwards each upstream gradient, local derivative "
                     "and their product.")
-    cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
-    cmd.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", help=AT_HELP)
     cmd.add_argument("--format", choices=("text", "markdown", "latex", "csv"), default="text")
     cmd.set_defaults(run=cmd_explain)
 
 
+def _add_render(sub):
+    cmd = _file_command(
+        sub, "render", help="draw the graph, its gradient graph, or how gradients flow",
+        description="Draw FILE's graph with Graphviz: the forward graph, the backward "
+                    "(gradient) graph, or the gradient flow on the forward graph. The format "
+                    "follows OUT's suffix: .svg, .png, .pdf or .dot. Without the dot "
+                    "program, the .dot file is written and the message says how to install "
+                    "Graphviz (exit status 2).")
+    cmd.add_argument("--view", choices=("forward", "backward", "gradflow"), default="forward")
+    cmd.add_argument("-o", "--output", metavar="OUT.svg", required=True,
+                     help="the diagram to write: .svg, .png, .pdf or .dot")
+    cmd.set_defaults(run=cmd_render)
+
+
 def _add_check(sub):
-    cmd = sub.add_parser(
-        "check", help="check hand-derived claims; exit 1 if one is wrong",
+    cmd = _file_command(
+        sub, "check", help="check hand-derived claims; exit 1 if one is wrong",
         description="Check claims such as \"d loss/d w1 = sigmoid(-1) - 1\" against what graphc "
                     "derives, at the point given (or as formulas without one). Exit status 0 "
                     "when every claim holds, 1 when one is wrong (the first wrong step is "
                     "named), 2 for bad usage.")
-    cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
-    cmd.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", help=AT_HELP)
     cmd.add_argument("--claim", action="append", metavar="CLAIM",
                      help="a claim such as \"d loss/d w1 = sigmoid(-1) - 1\" (repeatable); "
                           "added to the file's 'claims'")

@@ -21,6 +21,10 @@ def test_neuron_example_prints_the_slides_numbers_and_writes_its_module(tmp_path
     assert f"({SIG - 1:.10f}, {1 - SIG:.10f})" in out
     assert "PASS" in out
     assert f"is in {out_dir / 'neuron_generated.py'}" in out
+    for view in ("forward", "backward", "gradflow"):
+        diagram = out_dir / f"neuron_{view}.svg"
+        assert f"A diagram of the neuron is in {diagram}" in out
+        assert diagram.read_text().lstrip().startswith("<?xml")
     source = (out_dir / "neuron_generated.py").read_text()
     assert "dloss_dz = (yhat - y)/count7  # elementwise" in out
     assert source[source.index("def compute("):source.index("def run(")].strip() in out

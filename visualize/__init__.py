@@ -1,0 +1,25 @@
+"""visualize: graphc's graphs drawn with Graphviz, as on the lecture slides.
+
+>>> import graphc as gc, visualize
+>>> g = gc.Graph("sigmoid neuron")
+>>> x, w, y = g.input("x", shape=(2,)), g.param("w", shape=(2,)), g.input("y")
+>>> loss = gc.bce(gc.sigmoid((w @ x).named("z")).named("yhat"), y).named("loss")
+>>> d = visualize.draw(loss, view="gradflow", at={"x": [1, -1], "w": [1, 2], "y": 1})
+>>> visualize.export(d, "neuron.svg")          # doctest: +SKIP
+PosixPath('neuron.svg')
+
+Views: "forward" (the graph), "backward" (with the gradient nodes autodiff added),
+"gradflow" (what flows back along each edge); ``draw_error`` draws a ShapeError;
+``steps`` writes backprop frame by frame (a multi-page PDF or numbered SVGs) for slides. A diagram
+is a ``graphviz.Digraph`` (it displays itself in Jupyter); ``export`` writes SVG, PNG, PDF or
+DOT. Drawing never changes the user's graph. graphc never imports this package.
+"""
+
+from .views import VIEWS, draw
+from .errors import draw_error
+from .rendering import RenderError, export, render
+from .gradflow import EdgeFlow, Flow, edge_styles, flow
+from .steps import frames, steps
+
+__all__ = ["draw", "draw_error", "export", "render", "RenderError", "VIEWS",
+           "flow", "edge_styles", "Flow", "EdgeFlow", "steps", "frames"]

@@ -1,0 +1,95 @@
+"""The parts every view shares: a new diagram, nodes placed in scope clusters, edges.
+
+DOT ids are generated from graph ids (``n0``, ``n1``, ...), never from user names, and
+everything is emitted in graph order (ids, then operand slots), so the same graph gives
+the same DOT text byte for byte.
+"""
+
+import graphviz
+
+from .style import CLUSTER, FONT, GRAD_COLOR, label, node_attrs, node_lines
+
+
+def node_id(v):
+    """The DOT id of graph node ``v``: ``n{v}``."""
+    return f"n{v}"
+
+
+def diagram(title):
+    """An empty left-to-right ``graphviz.Digraph`` titled with the lines ``title``."""
+    return graphviz.Digraph(
+        name="graphc",
+        graph_attr={"rankdir": "LR", "label": label(title), "labelloc": "t",
+                    "fontname": FONT, "fontsize": "12", "nodesep": "0.3"},
+        node_attr={"fontname": FONT, "fontsize": "11"},
+        edge_attr={"fontname": FONT, "fontsize": "9"})
+
+
+def edges(graph, ids):
+    """The edges ``(u, v, slot)`` between nodes of ``ids``, by ``v`` then slot."""
+    keep = set(ids)
+    found = [(v, data["slot"], u) for u, v, data in graph.nx.in_edges(sorted(keep), data=True)
+             if u in keep]
+    return [(u, v, k) for v, k, u in sorted(found)]
+
+
+def outputs(graph, ids):
+    """The forward op nodes of ``ids`` that no forward node of ``ids`` uses (the loss)."""
+    keep, nodes = set(ids), graph.nx.nodes
+    return {v for v in keep if nodes[v]["role"] == "op" and not any(
+        w in keep and nodes[w]["role"] != "grad" for w in graph.nx.successors(v))}
+
+
+def add_nodes(dot, graph, ids, values=None, extra=None, overrides=None):
+    """Draw the nodes ``ids`` (values, extra label lines and attribute overrides by id),
+    each inside the cluster of its scope."""
+    values, extra, overrides = values or {}, extra or {}, overrides or {}
+    out = outputs(graph, ids)
+    placed = []
+    for v in sorted(ids):
+        attrs = node_attrs(graph.nx.nodes[v], output=v in out)
+        attrs.update(overrides.get(v, {}))
+        lines = node_lines(graph, v, values.get(v), extra.get(v, ()))
+        placed.append((v, {"label": label(lines), **attrs}))
+    place(dot, graph, placed)
+
+
+def add_edges(dot, graph, ids):
+    """Draw the edges between ``ids``; an edge into a gradient node in gradient colour."""
+    nodes = graph.nx.nodes
+    for u, v, _ in edges(graph, ids):
+        attrs = {}
+        if nodes[v]["role"] == "grad":
+            attrs = {"color": GRAD_COLOR, "class": "grad"}
+        elif nodes[u]["role"] == "const":
+            attrs = {"color": "#6b7280"}
+        dot.edge(node_id(u), node_id(v), **attrs)
+
+
+def place(dot, graph, placed):
+    """Add ``(id, attributes)`` nodes to ``dot``; nodes built inside ``g.scope("a")`` go
+    into a cluster labelled ``a``, nested scopes (``a/b``) into nested clusters."""
+    by_scope = {}
+    for v, attrs in placed:
+        by_scope.setdefault(graph.nx.nodes[v].get("scope", ""), []).append((v, attrs))
+    paths = sorted({p for scope in by_scope if scope for p in _prefixes(scope)})
+    clusters = {p: graphviz.Digraph(name=f"cluster_{i}",
+                                    graph_attr={**CLUSTER, "label": label([_last(p)])})
+                for i, p in enumerate(paths)}
+    for scope, members in by_scope.items():
+        target = clusters[scope] if scope else dot
+        for v, attrs in members:
+            target.node(node_id(v), **attrs)
+    # graphviz copies a subgraph's body when it is attached: attach the deepest first
+    for p in sorted(paths, key=lambda p: (-p.count("/"), p)):
+        parent = clusters[p.rsplit("/", 1)[0]] if "/" in p else dot
+        parent.subgraph(clusters[p])
+
+
+def _prefixes(scope):
+    parts = scope.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _last(path):
+    return path.rsplit("/", 1)[-1]

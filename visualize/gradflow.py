@@ -1,0 +1,304 @@
+"""The gradient flow: the forward graph of a scalar loss, with what flows back on each edge.
+
+``flow(loss, at)`` is the data (reusable by other drawings): one ``EdgeFlow`` per edge that
+carries a gradient, and the gradient line of each node. With ``at`` it is read from
+``gc.explain(loss, at=at, steps="all")``, so each edge reads as the slides write it,
+upstream x local = what flows back; without ``at``, from the contribution nodes that
+``gc.grad`` marks with ``flows``, as formulas. Edge colour and width follow the size of
+the gradient on a log scale, so a vanishing gradient fades and thins toward the input.
+
+>>> [e.lines[1] for e in edge_styles(loss, at=AT) if e.edge == "z -> yhat"]
+... # doctest: +SKIP
+['-3.718 x 0.1966 = -0.7311']
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphc.autodiff import grad
+from graphc.errors import DifferentiationError, GraphError
+from graphc.explain import explain
+from graphc.graph import Graph, Node
+from graphc.ops.shapes import FLOATS, fmt
+from graphc.symbolic import formula
+
+from .canvas import add_nodes, diagram, edges, node_id
+from .style import (GRAD_COLOR, NO_FLOW, label, magnitude, norm, number_text, scale, short,
+                    value_text)
+
+#: Exact values (``sigmoid(-1) - 1``) are traced for graphs up to this many forward nodes;
+#: beyond, SymPy's nested exact expressions grow too fast (a 14-layer sigmoid chain takes
+#: seconds), so larger graphs are traced in floats only.
+EXACT_NODES = 24
+
+
+@dataclass(frozen=True)
+class EdgeFlow:
+    """What flows back along the edge from operand ``u`` into slot ``slot`` of ``v``.
+
+    ``label`` is ``dloss/du``; ``formula`` the short text of what flows (its exact value
+    with ``at``, else its formula); ``upstream``, ``local_value`` and ``value`` are arrays
+    (None without ``at``; ``local_value`` None along a tensor edge, whose local derivative
+    is a Jacobian); ``size`` the norm of ``value``; ``lines`` the edge's label text.
+    """
+
+    u: int
+    v: int
+    slot: int
+    edge: str
+    label: str
+    formula: str
+    local: str
+    upstream: object
+    local_value: object
+    value: object
+    size: float | None
+    color: str
+    penwidth: str
+    lines: tuple
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The gradient flow of ``loss``: forward ``nodes`` (ids), ``edges`` (EdgeFlow, by
+    ``v`` then slot), ``gradients`` (id -> label lines), ``values`` (id -> forward value)
+    and the ``trace`` it was read from (None without ``at``)."""
+
+    graph: Graph
+    loss: int
+    nodes: tuple
+    edges: tuple
+    gradients: dict
+    values: dict
+    trace: object
+
+
+def edge_styles(loss, at=None, exact=None):
+    """The ``EdgeFlow`` of each edge of ``loss``'s forward graph that carries a gradient.
+
+    >>> {e.edge: e.lines[1] for e in edge_styles(loss, at=AT)}["z -> yhat"]
+    ... # doctest: +SKIP
+    '-3.718 x 0.1966 = -0.7311'
+    """
+    return list(flow(loss, at, exact).edges)
+
+
+def flow(loss, at=None, exact=None):
+    """The ``Flow`` of the scalar node ``loss``; the user's graph is not changed.
+
+    ``exact``: trace exact values (default: for graphs up to ``EXACT_NODES`` nodes).
+
+    >>> f = flow(loss, at={"x": [1, -1], "w": [1, 2], "y": 1})   # doctest: +SKIP
+    """
+    _check_loss(loss)
+    if at is None:
+        return _from_formulas(loss)
+    return _from_trace(loss, at, exact)
+
+
+def loss_of(target):
+    """The scalar loss a gradient flow is drawn for: the node given, or a Graph's one
+    scalar op node that no forward node uses."""
+    if isinstance(target, (list, tuple)) and len(target) == 1:
+        target = target[0]
+    if isinstance(target, Node):
+        return target
+    if not isinstance(target, Graph):
+        raise TypeError(f"view='gradflow' takes one loss node (or a Graph with one), got "
+                        f"{target!r}")
+    nodes = target.nx.nodes
+    found = [v for v in target.order() if nodes[v]["role"] == "op" and nodes[v]["shape"] == ()
+             and not any(nodes[w]["role"] != "grad" for w in target.nx.successors(v))]
+    if len(found) != 1:
+        names = ", ".join(repr(nodes[v]["name"]) for v in found) or "none"
+        raise GraphError(f"view='gradflow' needs one scalar loss, but graph {target.name!r} "
+                         f"has {len(found)} scalar op nodes that nothing uses ({names}); "
+                         f"draw the loss node itself: draw(g['loss'], view='gradflow')")
+    return Node(target, found[0])
+
+
+def _check_loss(loss):
+    if not isinstance(loss, Node):
+        raise TypeError(f"a gradient flow is drawn for a loss node, got {loss!r}")
+    if loss.shape != ():
+        raise DifferentiationError(
+            f"view='gradflow' needs a scalar loss; {loss.name!r} has shape {fmt(loss.shape)}: "
+            f"reduce it first, e.g. gc.mean({loss.name})")
+
+
+def _wrt(graph, forward):
+    """Every float input and parameter, so every edge that can carry a gradient does."""
+    nodes = graph.nx.nodes
+    return [Node(graph, v) for v in forward
+            if nodes[v]["role"] in ("input", "param") and nodes[v]["dtype"] in FLOATS]
+
+
+# ---- with at: read from gc.explain ------------------------------------------------------------
+
+def _from_trace(loss, at, exact):
+    graph = loss.graph
+    forward = tuple(sorted(graph.upstream([loss.id])))
+    if exact is None and len(forward) > EXACT_NODES:
+        exact = False
+    trace = explain(loss, at=at, wrt=_wrt(graph, forward), exact=exact, steps="all")
+    ids = {graph.nx.nodes[v]["name"]: v for v in forward}
+    totals = {r.wrt: r for r in trace.backward if r.step in ("upstream", "sum")}
+    keys = _edge_keys(graph, forward)
+    found, local = [], {}
+    for r in trace.backward:
+        if r.step == "local":
+            local[r.node, r.edge] = r
+        elif r.step in ("product", "vjp"):
+            up = totals[r.node]
+            found.append((keys[r.node, r.edge], r, local.get((r.node, r.edge)), up))
+    lo, hi = scale(norm(r.value) for _, r, _, _ in found)
+    flows = tuple(_traced_edge(trace.loss, key, r, loc, up, (lo, hi))
+                  for key, r, loc, up in sorted(found, key=lambda f: (f[0][1], f[0][2])))
+    gradients = _sums(flows, {ids[n]: r for n, r in totals.items()}, trace.loss)
+    values = {ids[r.node]: r.value for r in trace.forward}
+    return Flow(graph, loss.id, forward, flows, gradients, values, trace)
+
+
+def _edge_keys(graph, forward):
+    """(node name, edge text as gc.explain writes it) -> (u, v, slot), for every edge."""
+    keys = {}
+    for v in forward:
+        for k, u in enumerate(graph.operands(v)):
+            keys[graph.nx.nodes[v]["name"], edge_text(graph, u, v, k)] = (u, v, k)
+    return keys
+
+
+def edge_text(graph, u, v, k):
+    """``z -> yhat``, as gc.explain names an edge; ``a -> f (operand 1)`` when ``a`` feeds
+    ``f`` more than once."""
+    nodes = graph.nx.nodes
+    text = f"{nodes[u]['name']} -> {nodes[v]['name']}"
+    if graph.operands(v).count(u) > 1:
+        text += f" (operand {k})"
+    return text
+
+
+def _traced_edge(L, key, row, local, up, bounds):
+    """An EdgeFlow from a product row (with its local row) or a vjp row."""
+    u, v, k = key
+    top = f"d{L}/d{row.node}"
+    exact = "" if row.exact is None else short(str(row.exact))
+    if local is not None:
+        lines = [f"{top} x {local.label} = {row.label}",
+                 f"{_num(up.value)} x {_num(local.value)} = {_num(row.value)}",
+                 f"{local.label} = {short(local.formula)}"]
+        local_text = lines[2]
+    else:
+        jac = f"d{row.node}/d{row.wrt}"
+        lines = [f"{top} x {jac} = {row.label}  (vjp)",
+                 f"{value_text(up.value)} x {jac} = {value_text(row.value)}",
+                 f"{row.label} = {short(row.formula)}"]
+        local_text = ""
+    if exact and exact != lines[1].rsplit(" = ", 1)[-1]:
+        lines.append(f"{row.label} = {exact}")
+    size = norm(row.value)
+    color, width = magnitude(size, *bounds)
+    return EdgeFlow(u, v, k, row.edge, row.label, exact or short(row.formula or ""),
+                    local_text, up.value, None if local is None else local.value, row.value,
+                    size, color, width, tuple(lines))
+
+
+def _num(value):
+    return number_text(np.asarray(value).item())
+
+
+def _sums(flows, totals, L):
+    """id -> the node's gradient line; where it fans out, the sum of what flows back."""
+    parts = {}
+    for e in flows:
+        parts.setdefault(e.u, []).append(e)
+    lines = {}
+    for v, row in totals.items():
+        text = f"d{L}/d{row.wrt} = {value_text(row.value)}"
+        incoming = parts.get(v, [])
+        if len(incoming) > 1:
+            if all(np.ndim(e.value) == 0 for e in incoming):
+                terms = " + ".join(_num(e.value) for e in incoming)
+            else:
+                terms = f"sum of {len(incoming)} edges"
+            text = short(f"d{L}/d{row.wrt} = {terms} = {value_text(row.value)}", 64)
+        lines[v] = [text]
+    return lines
+
+
+# ---- without at: formulas of the contribution nodes --------------------------------------------
+
+def _from_formulas(loss):
+    """What flows back on each edge as a formula, from gradients taken on a copy."""
+    work = loss.graph.copy()
+    nodes, forward = work.nx.nodes, tuple(sorted(work.upstream([loss.id])))
+    contrib, totals = _contributions(work, loss.id, forward)
+    # forward nodes and the upstream gradients stay symbols, so a formula reads as a step;
+    # plain numbers (an unnamed scalar constant such as the 2 of x ** 2) stay numbers
+    keep = [Node(work, v) for v in forward if nodes[v]["op"] != "const" or nodes[v]["named"]]
+    keep += [Node(work, t) for t in totals.values()]
+    flows, fan = [], {}
+    for u, v, k in edges(work, forward):
+        c = contrib.get((v, k))
+        if c is not None:
+            text = short(formula(Node(work, c), keep=[n for n in keep if n.id != c]))
+            lab = f"d{loss.name}/d{nodes[u]['name']}"
+            flows.append(EdgeFlow(u, v, k, edge_text(work, u, v, k), lab, text, "", None,
+                                  None, None, None, GRAD_COLOR, "1.50", (f"{lab} = {text}",)))
+            fan[u] = fan.get(u, 0) + 1
+    gradients = {u: [f"d{loss.name}/d{nodes[u]['name']} = sum of {n} edges"]
+                 for u, n in fan.items() if n > 1}
+    return Flow(loss.graph, loss.id, forward, tuple(flows), gradients, {}, None)
+
+
+def _contributions(work, loss, forward):
+    """Gradients of ``loss`` taken on ``work`` with respect to every float node (so no
+    step is fused away and each edge gets its own node); returns (v, slot) -> the node
+    flowing back along that edge, and node -> its total gradient node (not the seed)."""
+    nodes, before = work.nx.nodes, set(work.nx.nodes)
+    grad(Node(work, loss), [Node(work, v) for v in forward
+                            if nodes[v]["role"] != "const" and nodes[v]["dtype"] in FLOATS])
+    contrib, totals = {}, {}
+    for c in sorted(set(nodes) - before):
+        for of, m, k in nodes[c].get("flows", ()):
+            if of == loss:
+                contrib.setdefault((m, k), c)
+        of = nodes[c].get("grad_of")
+        if of is not None and of[0] == loss and of[1] != loss:
+            totals[of[1]] = c
+    return contrib, totals
+
+
+# ---- the diagram ------------------------------------------------------------------------------
+
+def draw_gradflow(loss, at=None, exact=None):
+    """The forward graph of ``loss`` with the backward flow drawn on its edges.
+
+    >>> draw_gradflow(loss, at={"x": [1, -1], "w": [1, 2], "y": 1})   # doctest: +SKIP
+    """
+    f = flow(loss, at, exact)
+    graph = f.graph
+    dot = diagram(_title(f, loss))
+    add_nodes(dot, graph, f.nodes, f.values, extra=f.gradients)
+    by_key = {(e.u, e.v, e.slot): e for e in f.edges}
+    for u, v, k in edges(graph, f.nodes):
+        e = by_key.get((u, v, k))
+        if e is None:
+            dot.edge(node_id(u), node_id(v), **NO_FLOW)
+        else:
+            dot.edge(node_id(u), node_id(v), label=label(e.lines), color=e.color,
+                     penwidth=e.penwidth, fontcolor="#1f2937", **{"class": "flow"})
+    return dot
+
+
+def _title(f, loss):
+    head = f"{f.graph.name}: gradient flow of {loss.name}"
+    if f.trace is None:
+        return [head, "each edge: what flows back along it (a formula; add at= for values)"]
+    sizes = [e.size for e in f.edges]
+    lo, hi = scale(sizes)
+    return [short(f"{head} at {f.trace.at}", 120),
+            "each edge: upstream x local = what flows back (vjp along a tensor edge)",
+            f"colour and width: size of the gradient, log scale, {10 ** lo:.1e} to "
+            f"{10 ** hi:.1e}"]

@@ -1,0 +1,110 @@
+"""Writing diagrams: SVG, PNG, PDF or DOT by the file's suffix, atomically.
+
+``dot`` runs through the graphviz package's own command builder and runner, with an
+argument list (never a shell) and a timeout. The picture is rendered in memory first and
+then written to a temporary file beside the target, renamed into place: an error or a kill
+leaves the old file or nothing, never half a file.
+
+>>> path = export(draw(g), "out/neuron.svg")        # doctest: +SKIP
+"""
+
+import contextlib
+import os
+import secrets
+import subprocess
+from pathlib import Path
+
+import graphviz
+from graphviz.backend import dot_command, execute
+
+from graphc.errors import GraphcError
+
+#: The formats ``export`` writes, by suffix; "dot" is the DOT source itself.
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+TIMEOUT = 60  # seconds dot may take for one picture
+
+INSTALL = ("install Graphviz: apt-get install graphviz / brew install graphviz / "
+           "https://graphviz.org/download/")
+
+
+class RenderError(GraphcError, ValueError):
+    """A diagram could not be written: an unknown suffix, dot missing, failing or slow."""
+
+
+def export(diagram, path, timeout=TIMEOUT):
+    """Write ``diagram`` to ``path`` as SVG, PNG, PDF or DOT (by its suffix); return the path.
+
+    The folder is created. Without Graphviz's ``dot`` program the DOT source is written
+    beside it (``out.dot``) and RenderError says so and how to install Graphviz.
+
+    >>> export(visualize.draw(g), "neuron.svg")      # doctest: +SKIP
+    PosixPath('neuron.svg')
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise RenderError(f"cannot export to {str(path)!r}: unknown suffix "
+                          f"{path.suffix!r}; use one of {', '.join(sorted(FORMATS))}")
+    source = _source(diagram)
+    if fmt == "dot":
+        return write_atomic(path, source.encode("utf-8"))
+    try:
+        data = render(diagram, fmt, timeout)
+    except graphviz.ExecutableNotFound:
+        dot_path = write_atomic(path.with_suffix(".dot"), source.encode("utf-8"))
+        raise RenderError(
+            f"cannot write {str(path)!r}: Graphviz's dot program was not found. The "
+            f"diagram's DOT source is in {str(dot_path)!r}; {INSTALL}; then run: "
+            f"dot -T{fmt} {dot_path} -o {path}") from None
+    return write_atomic(path, data)
+
+
+def render(diagram, fmt="svg", timeout=TIMEOUT):
+    """The bytes of ``diagram`` rendered by ``dot`` as ``fmt`` (svg, png, pdf, ...).
+
+    Raises graphviz.ExecutableNotFound without dot, RenderError if dot fails or takes
+    longer than ``timeout`` seconds.
+
+    >>> render(visualize.draw(g))[:5]                 # doctest: +SKIP
+    b'<?xml'
+    """
+    source = _source(diagram)
+    cmd = dot_command.command(getattr(diagram, "engine", "dot"), fmt)
+    try:
+        proc = execute.run_check(cmd, input=source.encode("utf-8"), capture_output=True,
+                                 quiet=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"dot took longer than {timeout} s to render the diagram as "
+                          f"{fmt}; draw fewer nodes (collapse=True draws one box per "
+                          f"scope)") from None
+    except subprocess.CalledProcessError as err:  # graphviz's subclass of it, too
+        detail = (err.stderr or b"").decode("utf-8", "replace").strip()
+        raise RenderError(f"dot failed (exit status {err.returncode}) rendering the "
+                          f"diagram as {fmt}: {detail}") from None
+    return proc.stdout
+
+
+def write_atomic(path, data):
+    """Write ``data`` (bytes) to ``path`` through a temporary file renamed into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(temp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return path
+
+
+def _source(diagram):
+    source = getattr(diagram, "source", None)
+    if not isinstance(source, str):
+        raise TypeError(f"export takes a graphviz diagram (as visualize.draw returns), got "
+                        f"{diagram!r}")
+    return source

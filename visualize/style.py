@@ -1,0 +1,213 @@
+r"""How diagrams look: one table of colours and shapes, label text, and DOT-safe escaping.
+
+Every view draws a node with ``node_attrs`` and ``node_lines``, so a parameter looks the
+same in the forward graph, the backward graph and the gradient flow. Op colours come from
+the op's family in graphc's registry (elementwise, linalg, reduce, shape, nn): the same
+vocabulary the registry and the tests use.
+
+Labels are plain text, never HTML: ``label(lines)`` escapes each line (backslashes,
+quotes, control characters shown as visible ``\n`` or ``\x07``) and marks the result so
+the graphviz package never reads ``<x>`` as an HTML label.
+
+>>> print(label(["a\nb", "matmul"]))
+a\\nb\nmatmul
+"""
+
+import math
+import re
+
+import graphviz
+import numpy as np
+import sympy as sp
+
+from graphc import ops
+from graphc.ops.scalar import arg
+from graphc.ops.shapes import fmt
+
+FONT = "Helvetica"
+
+#: Fill colour of an op node, by its registry family; one row per family.
+FAMILY_COLORS = {
+    "elementwise": "#dbeafe",  # blue: sigmoid, add, mul, ...
+    "linalg": "#dcfce7",       # green: matmul, outer
+    "reduce": "#fef3c7",       # amber: sum, mean, count
+    "shape": "#ede9fe",        # violet: transpose, sum_to, broadcast_like
+    "nn": "#ffe4e6",           # rose: softmax, cross_entropy, bce, mse
+    "conv": "#e0f2fe",         # sky: conv ops, when the registry has them
+}
+UNKNOWN_FAMILY = "#f3f4f6"
+
+#: Node attributes by role: the slides' inputs, parameters, constants, ops, gradients.
+ROLE_STYLES = {
+    "input": {"shape": "box", "style": "filled", "fillcolor": "#ffffff"},
+    # a parameter is what training changes: a doubled, filled box
+    "param": {"shape": "box", "style": "filled,bold", "fillcolor": "#fde68a",
+              "peripheries": "2"},
+    "const": {"shape": "plaintext", "fontsize": "10", "fontcolor": "#4b5563"},
+    "op": {"shape": "ellipse", "style": "filled"},
+    "grad": {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#fee2e2",
+             "color": "#b91c1c", "fontcolor": "#7f1d1d", "class": "grad"},
+}
+
+GRAD_COLOR = "#b91c1c"
+#: A dashed tie from a gradient node to the forward node it is the gradient of.
+TIE = {"style": "dashed", "color": GRAD_COLOR, "arrowhead": "odot", "constraint": "false",
+       "class": "tie"}
+ERROR_COLOR = "#dc2626"
+#: An edge that carries no gradient (from a constant, an integer label).
+NO_FLOW = {"style": "dotted", "color": "#9ca3af", "class": "noflow"}
+CLUSTER = {"style": "rounded", "color": "#9ca3af", "fontcolor": "#374151",
+           "class": "scope"}
+SCOPE_BOX = {"shape": "box3d", "style": "filled", "fillcolor": "#f3f4f6", "class": "scope"}
+
+#: Gradient size, pale (vanishing) to dark (large), on a log scale across one diagram.
+MAGNITUDE_COLORS = ("#d4d4d8", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d",
+                    "#a50f15", "#67000d")
+MIN_WIDTH, MAX_WIDTH = 0.5, 6.0
+MIN_DECADES = 3      # the narrowest log10 range the colours and widths are spread over
+LABEL_WIDTH = 48     # characters of a formula shown before it is cut with "..."
+SMALL_TENSOR = 8     # tensors up to this many elements are shown in full
+
+
+# ---- text -----------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape(text):
+    r"""``text`` as literal DOT escString content: ``\`` doubled, ``"`` escaped, and every
+    control character (newline included) shown as visible text such as ``\n``."""
+    text = str(text).replace("\\", "\\\\").replace('"', '\\"')
+    named = {"\n": "n", "\r": "r", "\t": "t"}
+    # the backslash of the visible text is itself escaped, so dot prints it, not a break
+    return _CONTROL.sub(lambda m: "\\\\" + named.get(m.group(0), f"x{ord(m.group(0)):02x}"),
+                        text)
+
+
+def label(lines):
+    """Lines of plain text as one DOT label: each escaped, joined by dot's ``\\n``."""
+    return graphviz.nohtml("\\n".join(escape(line) for line in lines))
+
+
+def short(text, width=LABEL_WIDTH):
+    """``text`` on one line, cut to ``width`` characters with ``...``."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def number_text(x):
+    """A float with 4 significant digits; ``-0`` printed as ``0``."""
+    x = float(x) + 0.0
+    return f"{x:.4g}"
+
+
+def value_text(value):
+    """A scalar or small tensor in full; a large tensor as its shape and norm."""
+    a = np.asarray(value)
+    if a.ndim == 0:
+        return number_text(a.item()) if a.dtype.kind in "fc" else str(a.item())
+    if a.size <= SMALL_TENSOR:
+        flat = [number_text(x) if a.dtype.kind == "f" else str(x) for x in a.ravel()]
+        return _nested(flat, a.shape)
+    return f"{fmt(a.shape)} norm {number_text(norm(a))}"
+
+
+def _nested(flat, shape):
+    """``[[1, 2], [3, 4]]`` from the flat texts of an array of ``shape``."""
+    if len(shape) == 1:
+        return "[" + ", ".join(flat) + "]"
+    step = len(flat) // shape[0] if shape[0] else 0
+    rows = [_nested(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return "[" + ", ".join(rows) + "]"
+
+
+def norm(value):
+    """The size of a gradient: |x| for a scalar, the L2 norm of a tensor."""
+    a = np.asarray(value, dtype=float)
+    return float(np.sqrt(np.sum(a * a))) if a.size else 0.0
+
+
+def op_text(graph, v):
+    """What a node computes, in a few words: ``sigmoid``, ``sum axis=0``, or an
+    element-wise gradient's formula over its operands' names."""
+    data = graph.nx.nodes[v]
+    if data["op"] == "elementwise":
+        names = {arg(i): sp.Symbol(graph.nx.nodes[u]["name"])
+                 for i, u in enumerate(graph.operands(v))}
+        return short(data["attrs"]["expr"].xreplace(names))
+    shown = [f"{k}={val}" for k, val in sorted(data["attrs"].items())
+             if val is not False and val is not None and val != ()]
+    return short(" ".join([data["op"]] + shown))
+
+
+# ---- nodes ----------------------------------------------------------------------------------
+
+def family(op):
+    """The registry family of ``op`` (None for leaves)."""
+    if op in ("input", "param", "const"):
+        return None
+    return ops.get(op).family
+
+
+def node_attrs(data, output=False):
+    """The DOT attributes of a node (without its label), from its role and op family.
+
+    >>> node_attrs({"role": "op", "op": "matmul"})["fillcolor"]
+    '#dcfce7'
+    """
+    attrs = dict(ROLE_STYLES[data["role"]])
+    if data["role"] == "op":
+        attrs["fillcolor"] = FAMILY_COLORS.get(family(data["op"]), UNKNOWN_FAMILY)
+    if output and data["role"] == "op":
+        attrs["peripheries"] = "2"  # an output (the loss): doubled, as on the slides
+    return attrs
+
+
+def node_lines(graph, v, value=None, extra=()):
+    """A node's label lines: name, op, shape (and dtype unless float64), its value, and
+    any ``extra`` lines (a gradient, the edge a contribution flows back along)."""
+    data = graph.nx.nodes[v]
+    if data["op"] == "const":
+        return _const_lines(data, extra)
+    lines = [data["name"], op_text(graph, v), fmt(data["shape"])]
+    if data["dtype"] != "float64":
+        lines[-1] += f" {data['dtype']}"
+    if value is not None:
+        lines.append(f"= {value_text(value)}")
+    return lines + list(extra)
+
+
+def _const_lines(data, extra):
+    value = f"{value_text(data['value'])}"
+    if not data.get("named", True):  # a plain number in an expression: just the number
+        return [value] + list(extra)
+    return [data["name"], f"const {fmt(data['shape'])}", f"= {value}"] + list(extra)
+
+
+# ---- gradient size --------------------------------------------------------------------------
+
+def magnitude(size, lo, hi):
+    """``(colour, penwidth)`` of an edge carrying a gradient of norm ``size``, placed on
+    the log10 scale from ``lo`` to ``hi`` (the smallest and largest nonzero log10 norms of
+    the diagram). Zero is the palest and thinnest; inf or NaN is drawn as an error.
+
+    >>> magnitude(1.0, -3.0, 0.0)
+    ('#67000d', '6.00')
+    """
+    if not math.isfinite(size):
+        return ERROR_COLOR, f"{MAX_WIDTH:.2f}"
+    if size <= 0:
+        t = 0.0
+    else:
+        t = 1.0 if hi <= lo else min(max((math.log10(size) - lo) / (hi - lo), 0.0), 1.0)
+    color = MAGNITUDE_COLORS[min(int(t * len(MAGNITUDE_COLORS)), len(MAGNITUDE_COLORS) - 1)]
+    return color, f"{MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * t:.2f}"
+
+
+def scale(sizes):
+    """``(lo, hi)``: the log10 range of the nonzero finite ``sizes``, at least
+    ``MIN_DECADES`` wide, so gradients within a factor of ten do not look vanishing."""
+    logs = [math.log10(s) for s in sizes if s is not None and s > 0 and math.isfinite(s)]
+    if not logs:
+        return (0.0, 0.0)
+    return (min(min(logs), max(logs) - MIN_DECADES), max(logs))

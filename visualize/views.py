@@ -1,0 +1,200 @@
+"""``draw``: the forward graph, the backward graph, the gradient flow, or scopes collapsed.
+
+Every view draws from the user's graph without changing it: gradients a view needs are
+taken on ``graph.copy()``.
+"""
+
+from graphc.autodiff import grad
+from graphc.api import evaluate
+from graphc.errors import GraphError
+from graphc.graph import Graph, Node
+from graphc.ops.shapes import FLOATS, fmt
+
+from .canvas import add_edges, add_nodes, diagram, edges, node_id, outputs
+from .gradflow import draw_gradflow, loss_of
+from .style import SCOPE_BOX, TIE, label, node_attrs, node_lines, short
+
+VIEWS = ("forward", "backward", "gradflow")
+
+NO_GRADIENTS = ("no gradient nodes yet: gc.grad(loss, [...]) adds them, or "
+                "draw(loss, view='backward') takes them on a copy")
+
+
+def draw(target, view="forward", at=None, collapse=False):
+    """A ``graphviz.Digraph`` of a graph, a node or a list of nodes (what they depend on).
+
+    ``view``: "forward" (inputs, parameters, constants, ops and outputs, each with its
+    name, op and shape), "backward" (the gradient nodes autodiff added, tied by dashed
+    edges to their forward nodes; for a single loss node without gradients they are taken
+    on a copy), or "gradflow" (the forward graph of a scalar loss with what flows back
+    along each edge; see ``visualize.gradflow``). ``at``: feeds; each node then shows its
+    value. ``collapse=True`` (forward only) draws one box per top-level scope. A whole
+    Graph without gradient nodes in the backward view is drawn forward, its title saying
+    that there are none.
+
+    >>> import visualize
+    >>> d = visualize.draw(loss, view="gradflow", at={"x": [1, -1], "w": [1, 2], "y": 1})
+    ... # doctest: +SKIP
+    >>> visualize.export(d, "neuron.svg")                   # doctest: +SKIP
+    """
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")
+    if collapse and view != "forward":
+        raise ValueError(f"collapse=True draws the forward graph only, not view={view!r}")
+    if view == "gradflow":
+        return draw_gradflow(loss_of(target), at)
+    if view == "backward":
+        return _backward(target, at)
+    return _forward(target, at, collapse)
+
+
+def targets(target):
+    """``(graph, ids)``: ids None for a whole Graph, else the ids of the node(s) given."""
+    if isinstance(target, Graph):
+        return target, None
+    nodes = None
+    if isinstance(target, Node):
+        nodes = [target]
+    elif isinstance(target, (list, tuple)):
+        nodes = list(target)
+    if not nodes or not all(isinstance(n, Node) for n in nodes):
+        raise TypeError(f"draw takes a graphc Graph, a Node or a list of Nodes, got "
+                        f"{target!r}")
+    if any(n.graph is not nodes[0].graph for n in nodes):
+        raise GraphError("draw takes nodes of one graph")
+    return nodes[0].graph, [n.id for n in nodes]
+
+
+def values_at(graph, ids, at):
+    """id -> value of each node of ``ids`` at ``at`` (empty without ``at``)."""
+    if at is None or not ids:
+        return {}
+    ids = sorted(ids)
+    return dict(zip(ids, evaluate([Node(graph, v) for v in ids], at=at)))
+
+
+def title(graph, view, *notes):
+    return [f"{graph.name}: {view}", *notes]
+
+
+# ---- forward --------------------------------------------------------------------------------
+
+def _forward(target, at, collapse):
+    graph, ids = targets(target)
+    nodes = graph.nx.nodes
+    up = graph.nx.nodes if ids is None else graph.upstream(ids)
+    drawn = sorted(v for v in up if nodes[v]["role"] != "grad")
+    values = values_at(graph, drawn, at)
+    dot = diagram(title(graph, "forward graph" + (", scopes collapsed" if collapse else "")))
+    if collapse:
+        _collapsed(dot, graph, drawn, values)
+    else:
+        add_nodes(dot, graph, drawn, values)
+        add_edges(dot, graph, drawn)
+    return dot
+
+
+def _collapsed(dot, graph, drawn, values):
+    """One box per top-level scope (with how many nodes, params and which ops it holds),
+    the nodes outside any scope as themselves, and the edges between them."""
+    group = {v: graph.nx.nodes[v].get("scope", "").split("/")[0] for v in drawn}
+    scopes = sorted({s for s in group.values() if s})
+    box = {s: f"s{i}" for i, s in enumerate(scopes)}
+    where = {v: box[group[v]] if group[v] else node_id(v) for v in drawn}
+    for s in scopes:
+        dot.node(box[s], label=label(_scope_lines(graph, s, [v for v in drawn
+                                                            if group[v] == s])), **SCOPE_BOX)
+    out = outputs(graph, drawn)
+    for v in drawn:
+        if not group[v]:
+            lines = node_lines(graph, v, values.get(v))
+            dot.node(node_id(v), label=label(lines),
+                     **node_attrs(graph.nx.nodes[v], output=v in out))
+    crossing = {}
+    for u, v, _ in edges(graph, drawn):
+        if where[u] != where[v]:
+            crossing.setdefault((where[u], where[v]), []).append(u)
+    for (a, b), sources in crossing.items():
+        shapes = sorted({fmt(graph.nx.nodes[u]["shape"]) for u in sources})
+        text = shapes[0] if len(shapes) == 1 else f"{len(sources)} edges"
+        dot.edge(a, b, label=label([text]), penwidth=f"{min(1 + len(sources) / 2, 4):.1f}")
+
+
+def _scope_lines(graph, scope, members):
+    nodes = graph.nx.nodes
+    op_names = list(dict.fromkeys(nodes[v]["op"] for v in members if nodes[v]["role"] == "op"))
+    params = sum(1 for v in members if nodes[v]["role"] == "param")
+    lines = [scope, f"{len(members)} node{'s' * (len(members) != 1)}"]
+    if params:
+        lines.append(f"{params} param{'s' * (params != 1)}")
+    if op_names:
+        lines.append(short(", ".join(op_names)))
+    return lines
+
+
+# ---- backward -------------------------------------------------------------------------------
+
+def _backward(target, at):
+    graph, ids = targets(target)
+    notes = []
+    if ids is None:
+        drawn = sorted(graph.nx.nodes)
+        if not any(graph.nx.nodes[v]["role"] == "grad" for v in drawn):
+            notes.append(NO_GRADIENTS)
+    else:
+        graph, drawn = _with_gradients(graph, ids)
+    values = values_at(graph, drawn, at)
+    dot = diagram(title(graph, "backward graph (gradient nodes dashed, tied to their "
+                               "forward node)", *notes))
+    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn))
+    add_edges(dot, graph, drawn)
+    nodes, keep = graph.nx.nodes, set(drawn)
+    for v in drawn:
+        of = nodes[v].get("grad_of")
+        if of is not None and of[1] in keep and of[1] != v:
+            dot.edge(node_id(v), node_id(of[1]), **TIE)
+    return dot
+
+
+def _with_gradients(graph, ids):
+    """The graph and ids to draw for nodes: what they depend on; for one forward node,
+    with its gradients (those in the graph, else taken on a copy)."""
+    nodes = graph.nx.nodes
+    if len(ids) != 1 or nodes[ids[0]]["role"] == "grad":
+        return graph, sorted(graph.upstream(ids))
+    loss = ids[0]
+    totals = _totals(graph, loss)
+    if not totals:
+        graph = graph.copy()
+        grad(Node(graph, loss), _default_wrt(graph, loss))
+        totals = _totals(graph, loss)
+    return graph, sorted(graph.upstream([loss] + totals))
+
+
+def _totals(graph, loss):
+    return [v for v in sorted(graph.nx.nodes)
+            if (graph.nx.nodes[v].get("grad_of") or (None,))[0] == loss]
+
+
+def _default_wrt(graph, loss):
+    """The parameters the loss depends on, or its float inputs (as gc.explain does)."""
+    nodes = graph.nx.nodes
+    up = sorted(graph.upstream([loss]))
+    params = [v for v in up if nodes[v]["role"] == "param" and nodes[v]["dtype"] in FLOATS]
+    inputs = [v for v in up if nodes[v]["role"] == "input" and nodes[v]["dtype"] in FLOATS]
+    return [Node(graph, v) for v in params or inputs]
+
+
+def _along(graph, drawn):
+    """id -> ``along z -> yhat``: the edge a contribution node flows back along."""
+    nodes, extra = graph.nx.nodes, {}
+    for v in drawn:
+        flows = nodes[v].get("flows") or ()
+        texts = []
+        for _, m, k in flows:
+            if m in nodes and k < len(graph.operands(m)):
+                u = graph.operands(m)[k]
+                texts.append(f"along {nodes[u]['name']} -> {nodes[m]['name']}")
+        if texts:
+            extra[v] = [short(texts[0] + (f" (+{len(texts) - 1})" if len(texts) > 1 else ""))]
+    return extra
