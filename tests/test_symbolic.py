@@ -1,7 +1,5 @@
 """Formulas, LaTeX and exact values: the lectures' hand derivations, reproduced exactly."""
 
-import time
-
 import numpy as np
 import pytest
 import sympy as sp
@@ -119,11 +117,8 @@ def test_wide_mlp_formulas_never_see_tensor_elements():
     H = gc.relu(X @ W1).named("H")
     loss = gc.cross_entropy(H @ W2, labels).named("loss")
     grads = gc.grad(loss, [W1, W2])
-    start = time.perf_counter()
-    text = [str(gc.formula(d)) for d in grads]
-    elapsed = time.perf_counter() - start  # measured, not asserted (README: no timing tests)
+    text = [str(gc.formula(d)) for d in grads]  # benchmarks/bench_formulas.py times this
     assert all(len(t) < 200 for t in text), text
-    assert elapsed >= 0
 
 
 def test_latex_and_jupyter_display_write_sigma():
