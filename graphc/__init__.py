@@ -21,11 +21,16 @@ from .functional import (abs, add, bce, bce_with_logits, cross_entropy, div, ele
                          exp, log,
                          log_softmax, matmul, mean, mse, mul, neg, pow, relu, sigmoid,
                          softmax, sub, sum, tanh, transpose)
+from .functional import avg_pool2d, conv2d, max_pool2d
+from .functional import (accuracy, argmax, concat, flatten, hinge, leaky_relu, mae, reshape,
+                         squared_hinge, step)
 from .gradcheck import GradcheckReport, gradcheck
 from .graph import Graph, Node
 from .api import evaluate
 from .explain import explain
 from .symbolic import formula, latex
+from . import optim
+from .train import History, train
 
 __version__ = "0.1.0"
 
@@ -33,9 +38,13 @@ __all__ = [
     "Graph", "Node", "grad", "evaluate", "explain", "gradcheck", "GradcheckReport", "ops",
     "formula", "latex", "check", "CheckReport",
     "compile", "CompiledFunction",
+    "optim", "train", "History",
     "GraphcError", "GraphError", "ShapeError", "DTypeError", "FeedError",
     "DifferentiationError", "DomainError", "ClaimError",
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "abs", "sigmoid", "tanh", "relu",
     "matmul", "transpose", "sum", "mean", "softmax", "log_softmax", "cross_entropy", "bce",
     "bce_with_logits", "mse", "elementwise_op",
+    "conv2d", "max_pool2d", "avg_pool2d",
+    "reshape", "flatten", "concat", "step", "leaky_relu", "mae", "hinge", "squared_hinge",
+    "argmax", "accuracy",
 ]

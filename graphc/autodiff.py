@@ -22,6 +22,7 @@ simplification makes the fused formula no larger: sigmoid after bce then gives
 
 import functools
 
+import networkx as nx
 import sympy as sp
 
 from . import ops
@@ -37,6 +38,7 @@ class Builder:
     def __init__(self, graph):
         self.graph = graph
         self.start = graph._next_id
+        self.steps = []  # step nodes a gradient reached: their derivative is 0 everywhere
 
     def op(self, name, *operands, **attrs):
         return self.graph.apply(name, operands, attrs)
@@ -91,7 +93,8 @@ def grad(y, wrt, unused="zero"):
     Returns a list of gradient nodes (a single node when ``wrt`` is a node), named
     ``d{y}_d{w}``. A node ``y`` does not depend on gets zeros of its shape, or raises
     DifferentiationError when ``unused="error"``; one it depends on only through zero
-    derivatives (a step) gets zeros either way.
+    derivatives gets zeros either way, except through a ``step`` op (the perceptron's),
+    which raises DifferentiationError naming the step.
 
     >>> (dw,) = grad(loss, [w])       # doctest: +SKIP
     """
@@ -169,6 +172,8 @@ def _propagate(b, y, node, ct, state, fuse):
              for slot, o in enumerate(operands)]
     if not any(needs):
         return
+    if node.op == "step":
+        b.steps.append(node)
     if opdef.vjp is None:
         raise DifferentiationError(f"op {node.op!r} has no gradient: cannot differentiate "
                                    f"through node {node.name!r}")
@@ -240,12 +245,24 @@ def _result(b, y, w, cts, unused, relevant):
         if unused == "error" and w.id not in relevant:  # not a zero derivative (step)
             raise DifferentiationError(f"{y.name!r} does not depend on {w.name!r}: no "
                                        f"gradient flows to it")
+        _check_steps(b, y, w)
         result = b.op("zeros_like", w)
     else:
         result = b.op("identity", ct)
     b.graph.rename(result, _unique(b.graph, f"d{y.name}_d{w.name}"))
     result._data["grad_of"] = (y.id, w.id)
     return result
+
+
+def _check_steps(b, y, w):
+    """DifferentiationError when ``w`` gets no gradient because a step op is on its way."""
+    for step in b.steps:
+        if nx.has_path(b.graph.nx, w.id, step.id):
+            raise DifferentiationError(
+                f"the gradient of {y.name!r} with respect to {w.name!r} passes through step "
+                f"node {step.name!r}, whose derivative is 0 everywhere: gradient descent "
+                f"would train nothing; the perceptron is trained with its own update rule "
+                f"(gc.optim.perceptron_update)")
 
 
 def _sweep(b, keep):

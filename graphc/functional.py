@@ -3,9 +3,10 @@
 Each adds one node to the graph its node operands belong to; plain numbers become constants.
 """
 
-from .errors import GraphError
+from .errors import GraphError, ShapeError
 from .graph import Node
 from .ops.elementwise import define_from_expr
+from .ops.shapes import fmt
 
 
 def _apply(op, *operands, **attrs):
@@ -105,3 +106,111 @@ def elementwise_op(name, expr, args=None, doc=None):
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = opdef.doc
     return apply
+
+
+def conv2d(x, w, b=None, stride=1, padding=0):
+    """2-D convolution (cross-correlation, as in PyTorch) of x (N, C, H, W) with weights
+    w (F, C, kh, kw), plus an optional bias b (F,): (N, F, H', W'), where
+    H' = (H - kh + 2 padding) // stride + 1. ``stride`` and ``padding`` (zeros on each side)
+    are an int or a pair (rows, columns).
+
+    >>> y = gc.conv2d(x, w, b, stride=2, padding=1)                 # doctest: +SKIP
+    """
+    operands = (x, w) if b is None else (x, w, b)
+    return _apply("conv2d", *operands, stride=stride, padding=padding)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """The max of each window of x (N, C, H, W), as in PyTorch: the stride defaults to the
+    kernel size, padding (-inf on each side) is at most half the kernel. The gradient goes
+    to the first maximum of each window.
+
+    >>> p = gc.max_pool2d(gc.relu(y), 2)                            # doctest: +SKIP
+    """
+    return _apply("max_pool2d", x, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """The mean of each window of x (N, C, H, W), as in PyTorch: the stride defaults to the
+    kernel size; padded zeros count in the mean (count_include_pad=True).
+
+    >>> p = gc.avg_pool2d(y, 2)                                     # doctest: +SKIP
+    """
+    return _apply("avg_pool2d", x, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+# ---- layers: shapes, activations, losses and measures (issue 6) ---------------------------
+
+def reshape(x, shape):
+    """The same elements in another shape; one dimension may be -1 (inferred). Named
+    dimensions keep their place: X (N, 28, 28) -> ``gc.reshape(X, ("N", -1))`` is (N, 784).
+    """
+    return _apply("reshape", x, shape=shape)
+
+
+def flatten(x, start=1):
+    """Axes from ``start`` on joined into one; by default the batch axis stays:
+    (N, C, H, W) -> (N, C*H*W).
+
+    >>> h = gc.flatten(gc.max_pool2d(y, 2))                         # doctest: +SKIP
+    """
+    rank = len(x.shape) if isinstance(x, Node) else 0
+    if not isinstance(start, int) or not -rank <= start < rank:
+        name = x.name if isinstance(x, Node) else x
+        raise ShapeError(f"flatten of {name!r} of rank {rank}: start {start!r} is out of "
+                         f"range")
+    start %= rank
+    named = [d for d in x.shape[start:] if isinstance(d, str)]
+    if named and rank - start > 1:
+        raise ShapeError(f"flatten of {x.name!r} {fmt(x.shape)}: axes {start} on hold the named "
+                         f"dimension {named[0]}, which cannot be merged; start after it")
+    return reshape(x, tuple(x.shape[:start]) + (-1,))
+
+
+def concat(xs, axis=0):
+    """The nodes of ``xs`` joined along ``axis``; they agree on every other axis.
+
+    >>> both = gc.concat([h1, h2], axis=1)                          # doctest: +SKIP
+    """
+    return _apply("concat", *xs, axis=axis)
+
+
+def step(a):
+    """The perceptron's step: 1 if a > 0 else 0. Its derivative is 0 everywhere, so
+    ``gc.grad`` through it raises DifferentiationError; use gc.optim.perceptron_update."""
+    return _apply("step", a)
+
+
+def leaky_relu(a, slope=0.01):
+    """a if a > 0 else slope * a; its derivative at 0 is the slope, as in PyTorch."""
+    return _apply("leaky_relu", a, slope=slope)
+
+
+def mae(pred, target, broadcast=False):
+    """Mean of absolute differences (L1); shapes must match unless ``broadcast=True``."""
+    return _apply("mae", pred, target, broadcast=broadcast)
+
+
+def hinge(scores, y, broadcast=False):
+    """Mean of max(0, 1 - y * scores) for labels y in {-1, +1} (other labels are an error
+    when the graph runs); no gradient flows to the labels."""
+    return _apply("hinge", scores, y, broadcast=broadcast)
+
+
+def squared_hinge(scores, y, broadcast=False):
+    """Mean of max(0, 1 - y * scores) ** 2 for labels y in {-1, +1}."""
+    return _apply("squared_hinge", scores, y, broadcast=broadcast)
+
+
+def argmax(x, axis=-1):
+    """The index of the largest element along ``axis`` (first of ties), int64; no gradient."""
+    return _apply("argmax", x, axis=axis)
+
+
+def accuracy(scores, labels):
+    """The fraction of rows of ``scores`` whose argmax is the label (integer labels, or rows
+    such as one-hot); a float of shape (), not differentiable.
+
+    >>> acc = gc.accuracy(logits, labels)                           # doctest: +SKIP
+    """
+    return _apply("accuracy", scores, labels)

@@ -21,6 +21,9 @@ import sympy as sp
 
 from . import ops
 from .errors import DTypeError, GraphcError, GraphError, ShapeError
+from .init import check_init, initial_values
+from .summary import summarize
+from .ops.indexing import index_key
 from .ops.scalar import arg
 from .ops.shapes import Arg, fmt, normalize_dtype, normalize_shape
 
@@ -44,11 +47,29 @@ class Graph:
         return self._leaf("input", name, shape, dtype)
 
     def param(self, name, shape=(), dtype="float64", init=None):
-        """A trainable parameter; its value is fed like an input's."""
+        """A trainable parameter; its value is fed like an input's.
+
+        ``init`` is its starting value for ``initial_params``: an array of its shape
+        (checked here) or "zeros", "ones", "xavier" (Glorot uniform) or "he" (Kaiming
+        normal); None means "zeros" for 0-D and 1-D params (biases), "xavier" for the rest.
+
+        >>> W = g.param("W1", shape=(784, 256), init="he")  # doctest: +SKIP
+        """
+        shape = normalize_shape(shape, f"shape of {name!r}")
+        init = check_init(name, shape, normalize_dtype(dtype), init)
         node = self._leaf("param", name, shape, dtype)
-        if init is not None:
-            self.nx.nodes[node.id]["init"] = init
+        self.nx.nodes[node.id]["init"] = init
         return node
+
+    def initial_params(self, seed=0):
+        """Starting values of every param, ``{name: array}`` in creation order, drawn by
+        each param's ``init`` (graphc/init.py); the same seed gives the same values.
+
+        >>> params = g.initial_params(seed=0)                # doctest: +SKIP
+        """
+        specs = [(n.name, n.shape, n.dtype, self.nx.nodes[n.id].get("init"))
+                 for n in self.params]
+        return initial_values(specs, seed)
 
     def const(self, name, value, dtype=None):
         """A named constant: ``g.const("half", 0.5)``."""
@@ -283,6 +304,15 @@ class Graph:
     def __repr__(self):
         return f"<Graph {self.name!r}: {len(self)} nodes>"
 
+    def summary(self, grads=False):
+        """A table of the nodes (name, role, op, shape, parameter count) whose ``.total`` is
+        the number of parameters, weights and biases; gradient nodes only if ``grads``.
+
+        >>> g.summary().total                                # doctest: +SKIP
+        529411
+        """
+        return summarize(self, grads)
+
     # ---- NetworkX in ----------------------------------------------------------------------
 
     @classmethod
@@ -374,6 +404,18 @@ class Node:
     def __rmatmul__(self, other): return self._apply("matmul", other, self)
     def __neg__(self): return self._apply("neg", self)
     def __pos__(self): return self
+
+    def __getitem__(self, index):
+        """Basic indexing, as in NumPy: ints, slices with steps, ``...`` and None.
+
+        >>> first, last_col = X[0], X[:, -1]                      # doctest: +SKIP
+        """
+        what = f"{self.name!r} {fmt(self.shape)}"
+        return self._apply("getitem", self, index=index_key(index, what))
+
+    def __iter__(self):
+        raise TypeError(f"node {self.name!r} cannot be iterated over while the graph is "
+                        f"built; index it instead: {self.name}[0]")
 
     @property
     def T(self):

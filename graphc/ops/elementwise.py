@@ -14,7 +14,8 @@ import sympy as sp
 from ..errors import GraphError
 from . import shapes
 from .registry import OpDef, TestSpec, get, register
-from .scalar import NUMPY_FUNCTIONS, arg, np_relu, np_sigmoid, relu, sigmoid
+from .scalar import (NUMPY_FUNCTIONS, arg, leaky_relu, np_leaky_relu, np_relu, np_sigmoid,
+                     np_step, relu, sigmoid, step)
 
 #: The cotangent flowing into the op, and the op's own output, in gradient formulas.
 CT = sp.Symbol("ct", real=True)
@@ -138,6 +139,35 @@ define("tanh", sp.tanh, np.tanh, TestSpec(inputs=(_float((3, 4)),)), "hyperbolic
        numpy="np.tanh({0})")
 define("relu", relu, np_relu, TestSpec(inputs=(_nonzero((3, 4)),)),
        "max(a, 0); relu'(0) = 0", float_only=False, numpy="np.maximum({0}, 0)")
+define("step", step, np_step, TestSpec(inputs=(_nonzero((3, 4)),), grad=False),
+       "the perceptron's step: 1 if a > 0 else 0; its derivative is 0 everywhere, so "
+       "gc.grad through it is an error (the perceptron has its own update rule)")
+
+
+def _prepare_slope(attrs, args):
+    slope = attrs.get("slope", 0.01)
+    if isinstance(slope, bool) or not isinstance(slope, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(slope):
+        raise GraphError(f"leaky_relu of {args[0].name!r}: slope must be a finite number, "
+                         f"got {slope!r}")
+    return {"slope": float(slope)}
+
+
+def _exact_slope(slope):
+    """The slope as the decimal it prints as (0.01 is 1/100), so exact values stay exact."""
+    return sp.Rational(repr(float(slope)))
+
+
+register(OpDef(
+    name="leaky_relu", family="elementwise", arity=1, attrs=("slope",),
+    defaults={"slope": 0.01}, prepare=_prepare_slope,
+    infer=infer_elementwise("leaky_relu", True),
+    scalar=lambda a, slope: leaky_relu(a, _exact_slope(slope)),
+    reference=lambda attrs, x: np_leaky_relu(x, attrs["slope"]),
+    vjp=elementwise_vjp, numpy="{formula}",
+    test=TestSpec(inputs=(_nonzero((3, 4)),), attrs={"slope": 0.1}),
+    doc="a if a > 0 else slope a (slope 0.01 by default); its derivative at 0 is the "
+        "slope, as in PyTorch"))
 
 
 # The generic element-wise op: any SymPy formula over a0 .. a{n-1}. Gradients are made of

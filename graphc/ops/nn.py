@@ -12,7 +12,13 @@ Gradient rules:
   bce:            dp = ct * (p - y) / (p (1 - p)) / n           (sigmoid(z) - y through z)
   bce_with_logits dz = ct * (sigmoid(z) - y) / n
   mse:            dp = ct * 2 (p - t) / n
+  mae:            dp = ct * sign(p - t) / n
+  hinge:          ds = -ct * y * step(1 - y s) / n          (labels y in {-1, +1}: none)
+  squared_hinge:  ds = -ct * 2 y max(1 - y s, 0) / n
+accuracy (the fraction of rows whose argmax is the label) carries no gradient.
 """
+
+import dataclasses
 
 import numpy as np
 import sympy as sp
@@ -20,7 +26,7 @@ import sympy as sp
 from ..errors import DomainError, ShapeError
 from . import notation, shapes
 from .registry import OpDef, TestSpec, register
-from .scalar import maximum, sigmoid
+from .scalar import maximum, sigmoid, step
 
 CT, P, Y, N, R, L = sp.symbols("ct p y n r l", real=True)
 LOG_FLOOR = -100  # PyTorch's clamp of log(p) in binary cross-entropy
@@ -271,6 +277,11 @@ _LOSSES = (
      TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("float", (4,), -2.0, 2.0))),
      "mean of squared differences (as PyTorch; write the lectures' 1/2 yourself)",
      "np.mean(({0} - {1}) ** 2)", ()),
+    ("mae", lambda attrs, p, t: np.mean(np.abs(p - t)),
+     (lambda p: sp.sign(P - Y), lambda p: -sp.sign(P - Y)),  # sign(0) = 0, as abs'(0)
+     TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("float", (4,), -2.0, 2.0))),
+     "mean of absolute differences (L1); its derivative at 0 is 0",
+     "np.mean(np.abs({0} - {1}))", ()),
 )
 
 #: Each loss per element, over P (prediction) and Y (target), as the lectures write it.
@@ -278,6 +289,9 @@ _ELEMENT = {
     "bce": -Y * sp.log(P) - (1 - Y) * sp.log(1 - P),
     "bce_with_logits": -Y * sp.log(sigmoid(P)) - (1 - Y) * sp.log(1 - sigmoid(P)),
     "mse": (P - Y) ** 2,
+    "mae": sp.Abs(P - Y),
+    "hinge": maximum(1 - Y * P, 0),
+    "squared_hinge": maximum(1 - Y * P, 0) ** 2,
 }
 
 
@@ -302,3 +316,119 @@ for _name, _ref, _rules, _test, _doc, _numpy, _helpers in _LOSSES:
         infer=_infer_loss(_name), reference=_ref,
         vjp=lambda b, node, ct, needs, rules=_rules: _loss_vjp(b, node, ct, needs, rules),
         test=_test, doc=_doc))
+
+
+# ---- hinge losses: scores s against labels y in {-1, +1} ----------------------------------
+
+def check_signs(labels):
+    """Hinge labels must be -1 or +1; DomainError naming the first bad one."""
+    labels = np.asarray(labels)
+    bad = np.asarray((labels != 1) & (labels != -1), dtype=bool)
+    if np.any(bad):
+        first = labels[bad].flat[0]
+        raise DomainError(f"label {first} is not -1 or +1 ({int(np.sum(bad))} bad labels); "
+                          f"hinge losses want labels in {{-1, +1}} (a 0/1 label y is 2y - 1)")
+
+
+def _np_hinge(s, y):
+    """Mean of max(0, 1 - y s), labels y in {-1, +1}."""
+    check_signs(y)
+    return np.mean(np.maximum(1 - y * s, 0))
+
+
+def _np_squared_hinge(s, y):
+    """Mean of max(0, 1 - y s) ** 2, labels y in {-1, +1}."""
+    check_signs(y)
+    return np.mean(np.maximum(1 - y * s, 0) ** 2)
+
+
+def _reference_margin(square):
+    def reference(attrs, s, y):
+        check_signs(y)
+        margin = np.maximum(0.0, 1.0 - np.multiply(y, s))
+        return np.mean(margin * margin if square else margin)
+    return reference
+
+
+def _infer_margin(op):
+    """As the other losses, but the labels may be integers (they take the scores' dtype)."""
+    check = _infer_loss(op)
+
+    def infer(attrs, args):
+        s, y = args
+        if y.dtype in shapes.INTS:
+            y = dataclasses.replace(y, dtype=shapes.float_of(s.dtype))
+        return check(attrs, [s, y])
+    return infer
+
+
+def _exact_margin(element, s, y):
+    check_signs(y)
+    return _exact_loss(element, s, y)
+
+
+_SIGNS = TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("nonzero", (4,), 1.0, 1.0)))
+
+# name, gradient of the mean by the scores (the labels get none), helper, doc
+for _name, _ds, _helper, _doc in (
+        ("hinge", -Y * step(1 - Y * P), _np_hinge,
+         "mean of max(0, 1 - y s) for labels y in {-1, +1} (the SVM's loss)"),
+        ("squared_hinge", -2 * Y * maximum(1 - Y * P, 0), _np_squared_hinge,
+         "mean of max(0, 1 - y s) ** 2 for labels y in {-1, +1}")):
+    register(OpDef(
+        name=_name, family="nn", arity=2, attrs=("broadcast",), prepare=_prepare_loss,
+        nondiff=(1,), infer=_infer_margin(_name),
+        reference=_reference_margin(_name == "squared_hinge"),
+        notation=lambda attrs, shapes_, s, y, e=_ELEMENT[_name]: _notation_loss(e, shapes_,
+                                                                                 s, y),
+        exact=lambda attrs, s, y, e=_ELEMENT[_name]: _exact_margin(e, s, y),
+        numpy=f"{_helper.__name__}({{0}}, {{1}})", helpers=(_helper, check_signs),
+        vjp=lambda b, node, ct, needs, d=_ds: _loss_vjp(b, node, ct, needs,
+                                                        (lambda p: d, None)),
+        test=_SIGNS, doc=_doc))
+
+
+# ---- accuracy: not a loss, a measure -----------------------------------------------------
+
+def _infer_accuracy(attrs, args):
+    scores, labels = args
+    where = f"accuracy of scores {shapes.describe(scores)}"
+    if not scores.shape:
+        raise ShapeError(f"{where}: scores must be (C,) or (N, C)")
+    ints = labels.dtype in shapes.INTS
+    expected = tuple(scores.shape[:-1]) if ints else tuple(scores.shape)
+    if tuple(labels.shape) != expected:
+        raise ShapeError(f"{where}: labels {shapes.describe(labels)} ({labels.dtype}) must be "
+                         f"integer labels of shape {shapes.fmt(scores.shape[:-1])} or rows "
+                         f"(such as one-hot) of shape {shapes.fmt(scores.shape)}")
+    return (), shapes.float_of(scores.dtype)
+
+
+def _np_accuracy(scores, labels):
+    """The fraction of rows whose largest score is at the label (or at the row's argmax)."""
+    if np.issubdtype(np.asarray(labels).dtype, np.integer):
+        check_labels(labels, np.shape(scores)[-1])
+    else:
+        labels = np.argmax(labels, axis=-1)
+    return np.mean(np.argmax(scores, axis=-1) == labels)
+
+
+def _exact_accuracy(attrs, scores, labels):
+    rows = int(np.prod(np.shape(scores)[:-1], dtype=int))
+    hits = int(round(float(_np_accuracy(scores, labels)) * rows))
+    return np.asarray(sp.Rational(hits, rows), dtype=object)
+
+
+_Accuracy = notation.named("accuracy", 2)
+
+
+register(OpDef(
+    name="accuracy", family="nn", arity=2, nondiff=(0, 1), infer=_infer_accuracy,
+    reference=lambda attrs, scores, labels: _np_accuracy(scores, labels),
+    exact=_exact_accuracy,
+    notation=lambda attrs, shapes_, s, t: _Accuracy(s, t),
+    numpy="_np_accuracy({0}, {1})", helpers=(_np_accuracy, check_labels),
+    vjp=lambda b, node, ct, needs: [None, None],  # piecewise constant: no gradient
+    test=TestSpec(inputs=(("float", (6, 3), -2.0, 2.0), ("labels", (6,), 3)), grad=False),
+    doc="the fraction of rows of scores (C,) or (N, C) whose argmax is the label "
+        "(integer labels, or rows such as one-hot); not differentiable"))

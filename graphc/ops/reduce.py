@@ -1,4 +1,5 @@
-"""Reductions: sum and mean (whole, or along axes, with keepdims), and count.
+"""Reductions: sum and mean (whole, or along axes, with keepdims), count, and argmax (not
+differentiable).
 
 Gradient rules:
   d sum(x, axes)/dx  = broadcast ct back over the summed axes
@@ -12,6 +13,7 @@ import math
 import numpy as np
 import sympy as sp
 
+from ..errors import ShapeError
 from . import notation, shapes
 from .registry import OpDef, TestSpec, register
 
@@ -125,3 +127,37 @@ register(OpDef(
                   grad=False),
     doc="the number of elements of the operands' broadcast shape over axes (all by "
         "default), as a float; the divisor of a mean"))
+
+
+class _ArgMax(sp.Function):
+    """``argmax(x, axis=1)``."""
+
+    nargs = 2
+
+    def _sympystr(self, printer):
+        return f"argmax({printer.doprint(self.args[0])}, axis={self.args[1]})"
+
+    def _latex(self, printer):
+        return (rf"\operatorname{{argmax}}_{{{self.args[1]}}}"
+                rf"\left({printer.doprint(self.args[0])}\right)")
+
+
+def _prepare_argmax(attrs, args):
+    x = args[0]
+    if not x.shape:
+        raise ShapeError(f"argmax of {shapes.describe(x)}: needs at least one axis")
+    (axis,) = shapes.normalize_axes(attrs.get("axis", -1), len(x.shape), "argmax", x)
+    return {"axis": axis}
+
+
+register(OpDef(
+    name="argmax", family="reduce", arity=1, attrs=("axis",), nondiff=(0,),
+    prepare=_prepare_argmax,
+    infer=lambda attrs, args: (_reduced(args[0].shape, (attrs["axis"],), False), "int64"),
+    reference=lambda attrs, x: np.argmax(x, axis=attrs["axis"]),
+    notation=lambda attrs, shapes_, x: _ArgMax(x, sp.Integer(attrs["axis"])),
+    numpy="np.argmax({0}, axis={axis})",
+    vjp=lambda b, node, ct, needs: [None],  # piecewise constant: no gradient flows
+    test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),), attrs={"axis": -1}, grad=False),
+    doc="the index of the largest element along axis (the last by default; the first "
+        "of ties), as int64; not differentiable"))

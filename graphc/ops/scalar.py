@@ -76,6 +76,33 @@ class relu(sp.Function):
         return self.args[0].is_real
 
 
+class leaky_relu(sp.Function):
+    """x if x > 0 else slope x; leaky_relu'(x) = step(x) + slope (1 - step(x)), so the
+    derivative at 0 is the slope, as in PyTorch."""
+
+    @classmethod
+    def eval(cls, x, slope):
+        if x.is_extended_nonnegative:
+            return x
+        if x.is_extended_negative:
+            return slope * x
+        return None
+
+    def fdiff(self, argindex=1):
+        x, slope = self.args
+        if argindex == 1:
+            return step(x) + slope * (1 - step(x))
+        return x * (1 - step(x))
+
+    def _latex(self, printer, exp=None):
+        inner = ", ".join(printer.doprint(a) for a in self.args)
+        text = rf"\operatorname{{LeakyReLU}}\left({inner}\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _eval_is_real(self):
+        return self.args[0].is_real and self.args[1].is_real
+
+
 class maximum(sp.Function):
     """Element-wise max of two values; used to clamp (a log at -100, a denominator at eps)."""
 
@@ -108,12 +135,18 @@ def np_step(x):
     return np.heaviside(x, 0)
 
 
+def np_leaky_relu(x, slope):
+    """x where x > 0, else slope * x (in x's dtype for a Python float slope)."""
+    return np.where(x > 0, x, slope * x)
+
+
 #: NumPy implementations of the functions above, by SymPy name (for ``lambdify``).
 NUMPY_FUNCTIONS = {
     "sigmoid": np_sigmoid,
     "relu": np_relu,
     "step": np_step,
     "maximum": np.maximum,
+    "leaky_relu": np_leaky_relu,
 }
 
 #: How generated code writes each of them, by SymPy name: a template over the arguments
@@ -123,10 +156,12 @@ NUMPY_TEMPLATES = {
     "relu": ("np.maximum({0}, 0)", ()),
     "step": ("np.heaviside({0}, 0)", ()),            # step(0) = 0
     "maximum": ("np.maximum({0}, {1})", ()),
+    "leaky_relu": ("np_leaky_relu({0}, {1})", (np_leaky_relu,)),
 }
 
 #: The functions a formula may use besides SymPy's own (exp, log, tanh, Abs, sign, ...).
-FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step, "maximum": maximum}
+FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step, "maximum": maximum,
+             "leaky_relu": leaky_relu}
 
 _SYMBOLS = {}
 

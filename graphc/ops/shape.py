@@ -1,5 +1,5 @@
 """Shape plumbing that gradients need: broadcast_like and its adjoint sum_to, zeros_like,
-identity and add_n.
+identity and add_n; and the shape ops of layers: reshape and concat.
 
 ``broadcast_like(x, like, axes)`` is ``x`` with size-1 axes inserted at ``axes``, broadcast
 to ``like``'s shape; ``sum_to(x, like, axes)`` sums ``x`` back down to ``like``'s shape (and
@@ -8,9 +8,12 @@ run time, so named dimensions need no value when the graph is built.
 """
 
 import functools
+import itertools
+import math
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 from ..errors import ShapeError
 from . import notation, shapes
@@ -150,3 +153,181 @@ register(OpDef(
         b.sum_to(ct, x) if need else None for x, need in zip(node.operands, needs)],
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),) * 3),
     doc="the sum of its operands: where a node fans out, what flows back to it"))
+
+
+# ---- reshape and concat ------------------------------------------------------------------
+
+_CLASSES = itertools.count()
+
+
+@functools.lru_cache(maxsize=None)
+def notation_of(label, text):
+    """``label(x, text)`` (``x[text]`` for getitem) for a tensor x whose static part, a shape
+    or an index, is ``text``: one class per text, so SymPy sees one argument and can
+    differentiate around it."""
+    def _sympystr(self, printer):
+        if label == "getitem":
+            return f"{_atom(printer, self.args[0])}[{text}]"
+        return f"{label}({printer.doprint(self.args[0])}, {text})"
+
+    def _latex(self, printer):
+        if label == "getitem":
+            return rf"{_atom(printer, self.args[0])}\left[{text}\right]"
+        name = label.replace("_", r"\_")
+        return rf"\operatorname{{{name}}}\left({printer.doprint(self.args[0])}, {text}\right)"
+
+    return type(f"Notation_{label}_{next(_CLASSES)}", (sp.Function,),
+                {"nargs": 1, "_sympystr": _sympystr, "_latex": _latex})
+
+
+def _atom(printer, expr):
+    """``expr`` printed, in parentheses unless it is a symbol or a call."""
+    return printer.parenthesize(expr, PRECEDENCE["Func"], strict=True)
+
+
+def _dims(shape, what):
+    """``shape`` as a tuple of ints >= -1 and names (an int n means (n,))."""
+    dims = (shape,) if isinstance(shape, (int, str, np.integer)) else shape
+    try:
+        dims = tuple(int(d) if isinstance(d, np.integer) else d for d in dims)
+    except TypeError:
+        raise ShapeError(f"{what}: the shape must be a tuple of ints and names, got "
+                         f"{shape!r}") from None
+    for d in dims:
+        ok = (isinstance(d, int) and not isinstance(d, bool) and d >= -1) or (
+            isinstance(d, str) and d.isidentifier() and d.isascii())
+        if not ok:
+            raise ShapeError(f"{what}: each dimension must be an int >= 0, -1 (inferred) "
+                             f"or a name such as 'N', got {d!r} in {shape!r}")
+    if dims.count(-1) > 1:
+        raise ShapeError(f"{what}: at most one dimension may be -1, got {shapes.fmt(dims)}")
+    return dims
+
+
+def _resolve_reshape(x, target, where):
+    """The target shape with -1 worked out. Named dimensions of x must keep their place,
+    with every dimension before them: (N, C, H, W) -> (N, -1) is (N, C*H*W)."""
+    keep = 1 + max((i for i, d in enumerate(x.shape) if isinstance(d, str)), default=-1)
+    head = [x.shape[i] if i < len(target) and target[i] == -1 else d
+            for i, d in enumerate(target[:keep])]
+    tail = list(target[keep:])
+    if tuple(head) != tuple(x.shape[:keep]) or any(isinstance(d, str) for d in tail):
+        raise ShapeError(f"{where}: a named dimension such as {_first_name(x.shape, target)} "
+                         f"must keep its place, with every dimension before it")
+    size = math.prod(x.shape[keep:])
+    known = math.prod(d for d in tail if d != -1)
+    if -1 in tail and known and size % known == 0:
+        tail[tail.index(-1)] = size // known
+    if math.prod(tail) != size or -1 in tail:
+        kept = (f" after the {shapes.fmt(x.shape[:keep])} kept in place (a named dimension "
+                f"such as {_first_name(x.shape)} is never merged with others)" if keep else "")
+        raise ShapeError(f"{where}: the {size} elements of {shapes.fmt(x.shape[keep:])} do "
+                         f"not fit {shapes.fmt(tuple(target[keep:]))}{kept}")
+    return tuple(head + tail)
+
+
+def _first_name(*shape_list):
+    names = [d for s in shape_list for d in s if isinstance(d, str)]
+    return names[0] if names else "N"
+
+
+def _prepare_reshape(attrs, args):
+    x = args[0]
+    target = _dims(attrs.get("shape"), f"reshape of {shapes.describe(x)}")
+    where = f"reshape of {shapes.describe(x)} to {shapes.fmt(target)}"
+    return {"shape": _resolve_reshape(x, target, where)}
+
+
+def _infer_reshape(attrs, args):
+    x = args[0]
+    if _resolve_reshape(x, attrs["shape"], "reshape") != tuple(attrs["shape"]):
+        raise ShapeError(f"reshape of {shapes.describe(x)}: bad target "
+                         f"{shapes.fmt(attrs['shape'])}")
+    return tuple(attrs["shape"]), x.dtype
+
+
+def _reference_reshape(attrs, x):
+    target = [np.shape(x)[i] if isinstance(d, str) else d
+              for i, d in enumerate(attrs["shape"])]
+    return np.reshape(x, target)
+
+
+def _numpy_reshape(attrs, operand_shapes):
+    """``np.reshape(x, (2, 6))``; named dimensions are read from x: ``np.shape(x)[:1]``."""
+    target = tuple(attrs["shape"])
+    keep = 1 + max((i for i, d in enumerate(target) if isinstance(d, str)), default=-1)
+    if not keep:
+        return f"np.reshape({{0}}, {shapes.fmt(target)})"
+    rest = f" + {shapes.fmt(target[keep:])}" if target[keep:] else ""
+    return f"np.reshape({{0}}, np.shape({{0}})[:{keep}]{rest})"
+
+
+register(OpDef(
+    name="reshape", family="shape", arity=1, attrs=("shape",), prepare=_prepare_reshape,
+    infer=_infer_reshape, reference=_reference_reshape, numpy=_numpy_reshape,
+    notation=lambda attrs, shapes_, x: notation_of("reshape", shapes.fmt(attrs["shape"]))(
+        x),
+    # d reshape(x)/dx = ct reshaped back to x's shape
+    vjp=lambda b, node, ct, needs: [b.op("reshape", ct, shape=node.operands[0].shape)],
+    test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),), attrs={"shape": (2, -1)}),
+    doc="the same elements in another shape (one -1 is inferred; named dimensions keep "
+        "their place): (N, C, H, W) -> (N, -1)"))
+
+
+def _prepare_concat(attrs, args):
+    (axis,) = shapes.normalize_axes(attrs.get("axis", 0), len(args[0].shape), "concat",
+                                    args[0])
+    return {"axis": axis}
+
+
+def _infer_concat(attrs, args):
+    axis, first = attrs["axis"], args[0]
+    where = "concat of " + ", ".join(shapes.describe(a) for a in args) + f" along axis {axis}"
+    for a in args:
+        same_rank = len(a.shape) == len(first.shape)
+        if not same_rank or any(d != e for i, (d, e) in enumerate(zip(a.shape, first.shape))
+                                if i != axis):
+            raise ShapeError(f"{where}: the shapes must agree on every other axis")
+    sizes = [a.shape[axis] for a in args]
+    if len(args) > 1 and any(isinstance(d, str) for d in sizes):
+        raise ShapeError(f"{where}: cannot join along the named dimension "
+                         f"{_first_name(sizes)}")
+    total = sizes[0] if len(args) == 1 else sum(sizes)
+    dims = list(first.shape)
+    dims[axis] = total
+    return tuple(dims), shapes.promote(args, "concat")
+
+
+def _vjp_concat(b, node, ct, needs):
+    """d concat(x0, x1, ...)/dx_i = the slice of ct along axis where x_i was put."""
+    axis, grads, start = node.attrs["axis"], [], 0
+    if len(needs) == 1:
+        return [ct]
+    for x, need in zip(node.operands, needs):
+        size = x.shape[axis]  # an int: a named dimension cannot be joined
+        index = ((None, None, None),) * axis + ((start, start + size, None),)
+        grads.append(b.op("getitem", ct, index=index) if need else None)
+        start += size
+    return grads
+
+
+class _Concat(sp.Function):
+    """``concat((a, b), axis=1)``: the tensors, then the axis."""
+
+    def _sympystr(self, printer):
+        xs = ", ".join(printer.doprint(a) for a in self.args[:-1])
+        return f"concat(({xs}), axis={self.args[-1]})"
+
+    def _latex(self, printer):
+        xs = ", ".join(printer.doprint(a) for a in self.args[:-1])
+        return rf"\operatorname{{concat}}_{{{self.args[-1]}}}\left({xs}\right)"
+
+register(OpDef(
+    name="concat", family="shape", arity=None, attrs=("axis",), prepare=_prepare_concat,
+    infer=_infer_concat, vjp=_vjp_concat,
+    reference=lambda attrs, *xs: np.concatenate(xs, axis=attrs["axis"]),
+    numpy="np.concatenate([{operands}], axis={axis})",
+    notation=lambda attrs, shapes_, *xs: _Concat(*xs, sp.Integer(attrs["axis"])),
+    test=TestSpec(inputs=(("float", (3, 1), -2.0, 2.0), ("float", (3, 2), -2.0, 2.0),
+                          ("float", (3, 4), -2.0, 2.0)), attrs={"axis": -1}),
+    doc="the operands joined along axis (0 by default); they agree on every other axis"))

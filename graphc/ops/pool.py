@@ -1,0 +1,231 @@
+"""Pooling on NCHW tensors: max_pool2d and avg_pool2d, as in PyTorch, and their gradients.
+
+The stride defaults to the kernel size; padding is per side and at most half the kernel.
+max pads with -inf; avg counts the padded zeros (PyTorch's count_include_pad=True).
+Max pooling sends the gradient to the FIRST maximum of each window (row-major within the
+window), as PyTorch does.
+
+Gradient rules (u: the cotangent flowing into a gradient op; all are linear in ct or u):
+  max_pool2d(x):            dx = max_pool2d_grad(x, ct)     ct routed to each first argmax
+  max_pool2d_grad(x, ct):   dct = max_pool2d_select(x, u)   u read at each first argmax
+  max_pool2d_select(x, u):  du = max_pool2d_grad(x, ct)
+  avg_pool2d(x):            dx = avg_pool2d_grad(ct, like=x) ct / (kh kw) spread over windows
+  avg_pool2d_grad(ct):      dct = avg_pool2d(u)
+Where the first argmax sits is piecewise constant in x, so the x operand of the max gradient
+ops carries no gradient (nondiff: zero almost everywhere); second derivatives therefore work.
+"""
+
+import numpy as np
+
+from ..errors import ShapeError
+from . import notation, shapes
+from .conv import (_np_unwindows, _np_windows, out_size, pair, ref_offsets, ref_pad,
+                   require_image, require_shape, where)
+from .registry import OpDef, TestSpec, register
+
+ATTRS = ("kernel_size", "stride", "padding")
+
+
+# ---- shape rules -------------------------------------------------------------------------------
+
+def _prepare(attrs, args, op):
+    if attrs.get("kernel_size") is None:
+        raise ShapeError(f"{where(op, args, {})}: kernel_size is required")
+    kernel = pair(attrs["kernel_size"], "kernel_size", op, args, 1)
+    stride = attrs.get("stride")
+    stride = kernel if stride is None else pair(stride, "stride", op, args, 1)
+    padding = pair(attrs.get("padding", 0), "padding", op, args, 0)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ShapeError(f"{where(op, args, {})}: padding {padding} must be at most half "
+                         f"the kernel size {kernel}")
+    return {"kernel_size": kernel, "stride": stride, "padding": padding}
+
+
+def _pooled(x, op, args, attrs):
+    """x (N, C, H, W) checked; the pooled shape (N, C, H', W')."""
+    require_image(x, "input", op, args, attrs, named_ok=(0, 1))
+    return tuple(x.shape[:2]) + out_size(x.shape[2:], attrs["kernel_size"], attrs["stride"],
+                                         attrs["padding"], op, args, attrs)
+
+
+def _infer_pool(op):
+    def infer(attrs, args):
+        return _pooled(args[0], op, args, attrs), args[0].dtype
+    return infer
+
+
+def _infer_max_pool2d_grad(attrs, args):
+    x, ct = args
+    require_shape(ct, _pooled(x, "max_pool2d_grad", args, attrs), "cotangent",
+                  "max_pool2d_grad", args, attrs)
+    shapes.require_float(ct, "max_pool2d_grad")
+    return tuple(x.shape), ct.dtype
+
+
+def _infer_max_pool2d_select(attrs, args):
+    x, u = args
+    pooled = _pooled(x, "max_pool2d_select", args, attrs)
+    require_shape(u, x.shape, "operand", "max_pool2d_select", args, attrs)
+    shapes.require_float(u, "max_pool2d_select")
+    return pooled, u.dtype
+
+
+def _infer_avg_pool2d_grad(attrs, args):
+    ct, like = args
+    require_shape(ct, _pooled(like, "avg_pool2d_grad", args, attrs), "cotangent",
+                  "avg_pool2d_grad", args, attrs)
+    shapes.require_float(ct, "avg_pool2d_grad")
+    return tuple(like.shape), ct.dtype
+
+
+# ---- what generated modules call ---------------------------------------------------------------
+
+def _np_first_argmax(x, kernel_size, stride, padding):
+    """For each window of x (padded with -inf), the row-major index of its first maximum."""
+    cols = _np_windows(x, kernel_size, stride, padding, -np.inf)
+    return np.argmax(cols.reshape(cols.shape[:4] + (-1,)), axis=-1)
+
+
+def _np_max_pool2d(x, kernel_size, stride, padding):
+    """The max of each window of x (N, C, H, W), padded with -inf."""
+    cols = _np_windows(x, kernel_size, stride, padding, -np.inf)
+    return cols.max(axis=(4, 5))
+
+
+def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
+    """ct (N, C, H', W') sent to the first maximum of each window of x."""
+    index = _np_first_argmax(x, kernel_size, stride, padding)[..., None]
+    cols = np.zeros(np.shape(ct) + (kernel_size[0] * kernel_size[1],), dtype=ct.dtype)
+    np.put_along_axis(cols, index, ct[..., None], axis=-1)
+    return _np_unwindows(cols.reshape(cols.shape[:4] + tuple(kernel_size)), np.shape(x),
+                         stride, padding)
+
+
+def _np_max_pool2d_select(x, u, kernel_size, stride, padding):
+    """u (N, C, H, W) read where each window of x has its first maximum."""
+    index = _np_first_argmax(x, kernel_size, stride, padding)[..., None]
+    cols = _np_windows(u, kernel_size, stride, padding)
+    return np.take_along_axis(cols.reshape(cols.shape[:4] + (-1,)), index, axis=-1)[..., 0]
+
+
+def _np_avg_pool2d(x, kernel_size, stride, padding):
+    """The mean of each window of x (N, C, H, W); padded zeros count."""
+    cols = _np_windows(x, kernel_size, stride, padding)
+    return cols.sum(axis=(4, 5)) / (kernel_size[0] * kernel_size[1])
+
+
+def _np_avg_pool2d_grad(ct, shape, kernel_size, stride, padding):
+    """ct (N, C, H', W') / (kh kw) spread evenly over each window, into an image of shape."""
+    part = ct / (kernel_size[0] * kernel_size[1])
+    cols = np.broadcast_to(part[..., None, None], np.shape(ct) + tuple(kernel_size))
+    return _np_unwindows(cols, shape, stride, padding)
+
+
+# ---- references: plain loops over the kernel offsets -------------------------------------------
+
+def _offsets(attrs, shape):
+    return ref_offsets(shape, attrs["kernel_size"], attrs["stride"], attrs["padding"])
+
+
+def _ref_first_argmax(attrs, x):
+    """The row-major number of each window's first maximum: only a strictly larger value
+    moves it."""
+    xp = ref_pad(x, attrs["padding"], -np.inf)
+    best = arg = None
+    for k, (_, at) in enumerate(_offsets(attrs, np.shape(x))):
+        if best is None:
+            best, arg = xp[at], np.zeros(xp[at].shape, dtype=int)
+            continue
+        larger = np.asarray(xp[at] > best, dtype=bool)
+        best, arg = np.where(larger, xp[at], best), np.where(larger, k, arg)
+    return best, arg
+
+
+def _ref_max_pool2d(attrs, x):
+    return _ref_first_argmax(attrs, x)[0]
+
+
+def _ref_max_pool2d_grad(attrs, x, ct):
+    arg = _ref_first_argmax(attrs, x)[1]
+    (ph, pw), (n, c, h, w) = attrs["padding"], np.shape(x)
+    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=np.asarray(ct).dtype)
+    for k, (_, at) in enumerate(_offsets(attrs, np.shape(x))):
+        dxp[at] += np.where(arg == k, ct, 0)
+    return dxp[:, :, ph:ph + h, pw:pw + w]
+
+
+def _ref_max_pool2d_select(attrs, x, u):
+    arg, up = _ref_first_argmax(attrs, x)[1], ref_pad(u, attrs["padding"])
+    out = np.zeros(arg.shape, dtype=np.asarray(u).dtype)
+    for k, (_, at) in enumerate(_offsets(attrs, np.shape(x))):
+        out = np.where(arg == k, up[at], out)
+    return out
+
+
+def _ref_avg_pool2d(attrs, x):
+    xp, (kh, kw) = ref_pad(x, attrs["padding"]), attrs["kernel_size"]
+    return sum(xp[at] for _, at in _offsets(attrs, np.shape(x))) / (kh * kw)
+
+
+def _ref_avg_pool2d_grad(attrs, ct, like):
+    (ph, pw), (n, c, h, w) = attrs["padding"], np.shape(like)
+    (kh, kw) = attrs["kernel_size"]
+    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=np.asarray(ct).dtype)
+    for _, at in _offsets(attrs, np.shape(like)):
+        dxp[at] += ct / (kh * kw)
+    return dxp[:, :, ph:ph + h, pw:pw + w]
+
+
+# ---- registration ------------------------------------------------------------------------------
+
+_SPEC = {"kernel_size": 3, "stride": 2, "padding": 1}
+_X, _Y = ("float", (2, 3, 5, 5), -2.0, 2.0), ("float", (2, 3, 3, 3), -2.0, 2.0)
+_ARGS = "kernel_size={kernel_size}, stride={stride}, padding={padding}"
+
+# name, infer, reference, vjp (a row: the identity), nondiff, NumPy template, helpers, test
+# inputs, doc
+_OPS = (
+    ("max_pool2d", _infer_pool("max_pool2d"), _ref_max_pool2d,
+     lambda b, node, ct, needs: [b.op("max_pool2d_grad", node.operands[0], ct,
+                                      **node.attrs)],            # ct to each first argmax
+     (), f"_np_max_pool2d({{0}}, {_ARGS})", (_np_max_pool2d, _np_windows), (_X,),
+     "the max of each kh x kw window of x (N, C, H, W), padded with -inf, as in PyTorch; "
+     "its gradient goes to the first maximum of each window"),
+    ("max_pool2d_grad", _infer_max_pool2d_grad, _ref_max_pool2d_grad,
+     lambda b, node, u, needs: [None, b.op("max_pool2d_select", node.operands[0], u,
+                                           **node.attrs)],       # u read at each argmax
+     (0,), f"_np_max_pool2d_grad({{0}}, {{1}}, {_ARGS})",
+     (_np_max_pool2d_grad, _np_first_argmax, _np_windows, _np_unwindows), (_X, _Y),
+     "the gradient of max_pool2d: ct (N, C, H', W') sent to the first maximum of each "
+     "window of x"),
+    ("max_pool2d_select", _infer_max_pool2d_select,
+     _ref_max_pool2d_select,
+     lambda b, node, ct, needs: [None, b.op("max_pool2d_grad", node.operands[0], ct,
+                                            **node.attrs)],      # ct back to each argmax
+     (0,), f"_np_max_pool2d_select({{0}}, {{1}}, {_ARGS})",
+     (_np_max_pool2d_select, _np_first_argmax, _np_windows), (_X, _X),
+     "u (N, C, H, W) read where each window of x has its first maximum: the gradient of "
+     "max_pool2d_grad wrt its cotangent"),
+    ("avg_pool2d", _infer_pool("avg_pool2d"), _ref_avg_pool2d,
+     lambda b, node, ct, needs: [b.op("avg_pool2d_grad", ct, node.operands[0],
+                                      **node.attrs)],            # ct / (kh kw) per window
+     (), f"_np_avg_pool2d({{0}}, {_ARGS})", (_np_avg_pool2d, _np_windows), (_X,),
+     "the mean of each kh x kw window of x (N, C, H, W), padded zeros counted, as in "
+     "PyTorch"),
+    ("avg_pool2d_grad", _infer_avg_pool2d_grad, _ref_avg_pool2d_grad,
+     lambda b, node, u, needs: [b.op("avg_pool2d", u, **node.attrs), None],  # its adjoint
+     (1,), f"_np_avg_pool2d_grad({{0}}, np.shape({{1}}), {_ARGS})",
+     (_np_avg_pool2d_grad, _np_unwindows), (_Y, _X),
+     "the gradient of avg_pool2d: ct (N, C, H', W') / (kh kw) spread evenly over each "
+     "window, in the shape of like"),
+)
+
+for _name, _infer, _ref, _vjp, _nondiff, _numpy, _helpers, _inputs, _doc in _OPS:
+    _shown = 1 if _name == "avg_pool2d_grad" else len(_inputs)  # like is shape only
+    _notation = notation.named(_name, _shown)
+    register(OpDef(
+        name=_name, family="conv", arity=len(_inputs), attrs=ATTRS, nondiff=_nondiff,
+        prepare=lambda attrs, args, op=_name: _prepare(attrs, args, op), infer=_infer,
+        notation=lambda attrs, shapes_, *xs, cls=_notation, n=_shown: cls(*xs[:n]),
+        reference=_ref, vjp=_vjp, numpy=_numpy, helpers=_helpers,
+        test=TestSpec(inputs=_inputs, attrs=_SPEC), doc=_doc))
