@@ -38,13 +38,15 @@ class GradcheckReport:
 
     def __str__(self):
         width = max([len(r.name) for r in self.rows] + [4])
+        shape = max([len(fmt(r.shape)) for r in self.rows] + [10])
         lines = [f"gradcheck (central differences, float64, tolerance {self.tol:g}): "
                  f"{'PASS' if self else 'FAIL'}",
-                 f"  {'node'.ljust(width)}  {'shape':<10}  {'rel error':>10}  {'abs error':>10}"]
+                 f"  {'node'.ljust(width)}  {'shape':<{shape}}  {'rel error':>10}  "
+                 f"{'abs error':>10}"]
         for r in self.rows:
             mark = "ok" if r.passed else "FAIL"
-            lines.append(f"  {r.name.ljust(width)}  {fmt(r.shape):<10}  {r.rel_error:10.2e}"
-                         f"  {r.abs_error:10.2e}  {mark}")
+            lines.append(f"  {r.name.ljust(width)}  {fmt(r.shape):<{shape}}  "
+                         f"{r.rel_error:10.2e}  {r.abs_error:10.2e}  {mark}")
         return "\n".join(lines)
 
     __repr__ = __str__

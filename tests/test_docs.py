@@ -25,3 +25,9 @@ def test_the_readmes_diagrams_are_current():
     assert "-3.718 x 0.1966 = -0.7311" in texts((DOCS / "neuron_gradflow.svg").read_bytes())
     readme = (DOCS.parent / "README.md").read_text()
     assert "docs/neuron_gradflow.svg" in readme
+
+
+def test_the_readme_lists_every_example_with_its_command():
+    readme = (DOCS.parent / "README.md").read_text()
+    for path in sorted((DOCS.parent / "examples").glob("*.py")):
+        assert f"`python examples/{path.name}`" in readme, f"README lacks {path.name}"
