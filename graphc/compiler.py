@@ -13,14 +13,11 @@ This is the public layer that wires the stages together (they never import each 
 array([-0.7311,  0.7311])
 """
 
-import contextlib
-import os
-import secrets
 import warnings
-from pathlib import Path
 
 from .codegen import generate
 from .errors import GraphError
+from .files import write_atomic
 from .graph import Node
 from .passes import rewrite_stable
 from .program import lower
@@ -104,20 +101,7 @@ class CompiledFunction:
         """Write the module to ``path`` (creating its folder) and return the path. It goes
         to a temporary file beside it first, renamed into place: an error leaves the old
         file, never half."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        try:
-            with open(temp, "x", encoding="utf-8", newline="\n") as f:
-                f.write(self.source)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        return path
+        return write_atomic(path, lambda f: f.write(self.source.encode("utf-8")))
 
     def __repr__(self):
         return (f"<CompiledFunction {self.name!r}: ({', '.join(self.outputs)}) from "

@@ -13,17 +13,14 @@ training adds no gradient nodes to the user's graph.
 2.0
 """
 
-import contextlib
-import os
-import secrets
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from .autodiff import grad
 from .compiler import compile as compile_nodes
 from .errors import FeedError, GraphcError
+from .files import write_atomic
 from .graph import Node
 from .optim import SGD
 
@@ -58,27 +55,11 @@ class History:
         ax.set(xlabel="epoch", ylabel="mean loss", title="training loss")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        return _write_atomic(Path(path), lambda f: fig.savefig(f, format="png"))
+        return write_atomic(path, lambda f: fig.savefig(f, format="png"))
 
     def __repr__(self):
         last = f", last loss {self.losses[-1]:.6g}" if self.losses else ""
         return f"<History: {len(self.losses)} epochs{last}>"
-
-
-def _write_atomic(path, write):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(temp, "xb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    return path
 
 
 def minibatches(n, batch_size, rng):

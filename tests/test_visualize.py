@@ -12,6 +12,7 @@ import pytest
 
 import graphc as gc
 import visualize
+from graphc import files
 from visualize import rendering
 
 import graphs
@@ -380,7 +381,7 @@ def test_a_failing_render_leaves_the_old_file(tmp_path, monkeypatch):
 
     def half_written(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(rendering.os, "replace", half_written)  # after the temp file
+    monkeypatch.setattr(files.os, "replace", half_written)  # after the temp file
     with pytest.raises(OSError, match="disk full"):
         visualize.export(d, target)
     monkeypatch.undo()

@@ -8,15 +8,13 @@ leaves the old file or nothing, never half a file.
 >>> path = export(draw(g), "out/neuron.svg")        # doctest: +SKIP
 """
 
-import contextlib
-import os
-import secrets
 import subprocess
 from pathlib import Path
 
 import graphviz
 from graphviz.backend import dot_command, execute
 
+from graphc import files
 from graphc.errors import GraphcError
 
 #: The formats ``export`` writes, by suffix; "dot" is the DOT source itself.
@@ -86,20 +84,7 @@ def render(diagram, fmt="svg", timeout=TIMEOUT):
 
 def write_atomic(path, data):
     """Write ``data`` (bytes) to ``path`` through a temporary file renamed into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(temp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    return path
+    return files.write_atomic(path, lambda f: f.write(data))
 
 
 def _source(diagram):
