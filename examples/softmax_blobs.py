@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import graphc as gc
+from graphc.files import write_atomic
 
 CLASSES = 3
 CENTRES = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 3.0]])
@@ -88,9 +89,7 @@ def plot_regions(data, params, out_dir, steps=200):
     ax.legend(loc="lower right")
     fig.tight_layout()
     path = out_dir / "blobs_regions.png"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
-    return path
+    return write_atomic(path, lambda f: fig.savefig(f, format="png"))
 
 
 def write_diagram(out_dir):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import graphc as gc
+from graphc.files import write_atomic
 
 HIDDEN = 4
 
@@ -86,9 +87,7 @@ def plot_regions(params, out_dir, steps=200):
     ax.legend(loc="lower left")
     fig.tight_layout()
     path = out_dir / "xor_regions.png"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
-    return path
+    return write_atomic(path, lambda f: fig.savefig(f, format="png"))
 
 
 def write_diagram(params, out_dir):
