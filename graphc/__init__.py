@@ -13,24 +13,20 @@ array([-0.7311,  0.7311])
 
 from . import ops
 from .autodiff import grad
-from .check import CheckReport, check
-from .compiler import CompiledFunction, compile
+from .check import CheckReport, GradcheckReport, check, gradcheck
+from .compile import CompiledFunction, compile
 from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, FeedError,
                      GraphcError, GraphError, ShapeError)
-from .functional import (abs, add, bce, bce_with_logits, cross_entropy, div, elementwise_op,
-                         exp, log,
-                         log_softmax, matmul, mean, mse, mul, neg, pow, relu, sigmoid,
-                         softmax, sub, sum, tanh, transpose)
-from .functional import avg_pool2d, conv2d, max_pool2d
-from .functional import (accuracy, argmax, concat, flatten, hinge, leaky_relu, mae, reshape,
-                         squared_hinge, step)
-from .gradcheck import GradcheckReport, gradcheck
-from .graph import Graph, Node
-from .api import evaluate
+from .evaluate import evaluate
 from .explain import explain
+from .graph import Graph, Node
+from .graph.build import (abs, accuracy, add, argmax, avg_pool2d, bce, bce_with_logits,
+                          concat, conv2d, cross_entropy, div, elementwise_op, exp, flatten,
+                          hinge, leaky_relu, log, log_softmax, mae, matmul, max_pool2d, mean,
+                          mse, mul, neg, pow, relu, reshape, sigmoid, softmax, squared_hinge,
+                          step, sub, sum, tanh, transpose)
 from .symbolic import formula, latex
-from . import optim
-from .train import History, train
+from .train import History, optim, train
 
 __version__ = "0.1.0"
 

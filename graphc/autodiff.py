@@ -29,7 +29,7 @@ from . import ops
 from .errors import DifferentiationError, DTypeError, GraphError
 from .graph import LEAVES, Node
 from .ops.scalar import arg
-from .ops.shapes import FLOATS, fmt
+from .shapes import FLOATS, fmt
 
 
 class Builder:

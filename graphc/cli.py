@@ -24,7 +24,7 @@ from pathlib import Path
 from . import __version__
 from .autodiff import grad
 from .check import check
-from .claims import parse_assignments
+from .check.claims import parse_assignments
 from .errors import GraphcError
 from .graph import Graph, Node
 from .symbolic import formula, latex
@@ -100,7 +100,7 @@ def gradients(loss):
 
 
 def cmd_compile(args):
-    from .compiler import compile as compile_nodes
+    from .compile import compile as compile_nodes
     loss = find_loss(load(args.file), args.file)
     nodes = [loss] + gradients(loss)
     function = compile_nodes(nodes)

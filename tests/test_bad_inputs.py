@@ -284,7 +284,7 @@ def test_matmul_with_inner_dimensions_that_differ(shape_a, shape_b, inner):
     b = g.input("b", shape=shape_b)
     with pytest.raises(gc.ShapeError) as excinfo:
         a @ b
-    fa, fb = gc.ops.shapes.fmt(shape_a), gc.ops.shapes.fmt(shape_b)
+    fa, fb = gc.shapes.fmt(shape_a), gc.shapes.fmt(shape_b)
     check(excinfo, ValueError, "matmul", f"'a' {fa}", f"'b' {fb}", inner)
     err = excinfo.value
     assert err.op == "matmul" and err.operands == ("a", "b") and err.graph is g
@@ -388,12 +388,12 @@ def test_a_feed_of_one_of_the_other_size_one_shapes_is_refused(name, declared, f
     g = gc.Graph("t")
     nodes = {"s0": g.input("s0", shape=()), "s1": g.input("s1", shape=(1,)),
              "s2": g.input("s2", shape=(1, 1))}
-    if gc.ops.shapes.fmt(fed) == declared:
+    if gc.shapes.fmt(fed) == declared:
         assert gc.evaluate(nodes[name], at={name: np.ones(fed)}).shape == fed
         return
     with pytest.raises(gc.FeedError) as excinfo:
         gc.evaluate(nodes[name], at={name: np.ones(fed)})
-    check(excinfo, ValueError, repr(name), gc.ops.shapes.fmt(fed), declared)
+    check(excinfo, ValueError, repr(name), gc.shapes.fmt(fed), declared)
 
 
 def test_a_loss_has_shape_scalar():
@@ -413,7 +413,7 @@ def test_a_size_one_tensor_is_not_a_scalar_loss(shape):
     y = (x * 2).named("y")
     with pytest.raises(gc.DifferentiationError) as excinfo:
         gc.grad(y, [x])
-    check(excinfo, ValueError, "'y'", "mul", gc.ops.shapes.fmt(shape))
+    check(excinfo, ValueError, "'y'", "mul", gc.shapes.fmt(shape))
 
 
 @pytest.mark.parametrize("labels, bad", [([0, 3], "3"), ([-1, 0], "-1"), ([5, 9], "5")])
@@ -452,7 +452,7 @@ def test_labels_neither_integer_indices_nor_one_hot_rows(shape, dtype):
     with pytest.raises(gc.ShapeError) as excinfo:
         gc.cross_entropy(z, t)
     check(excinfo, ValueError, "cross_entropy", "'z' (N, 3)",
-          f"'t' {gc.ops.shapes.fmt(shape)}", "(N,)")
+          f"'t' {gc.shapes.fmt(shape)}", "(N,)")
 
 
 def test_float_values_fed_as_integer_labels_are_refused():
@@ -506,7 +506,7 @@ def test_object_arrays_ragged_lists_and_text_are_refused_as_feeds(value, piece):
     x = g.input("x", shape=("N", 3) if piece == "rectangular" and len(value) == 2 else (3,))
     with pytest.raises(gc.FeedError) as excinfo:
         gc.evaluate(x * 2, at={"x": value})
-    check(excinfo, ValueError, "'x'", piece, gc.ops.shapes.fmt(x.shape))
+    check(excinfo, ValueError, "'x'", piece, gc.shapes.fmt(x.shape))
 
 
 # ---- Feeds and calls (the reference interpreter) ----------------------------------------

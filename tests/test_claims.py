@@ -1,4 +1,4 @@
-"""graphc.claims: a student's claim text to SymPy, by an allowlist, never by eval.
+"""graphc.check.claims: a student's claim text to SymPy, by an allowlist, never by eval.
 
 Results are compared with ``==`` against the same SymPy construction (SymPy's canonical
 form makes that structural equality), or with ``simplify(a - b) == 0`` where the forms may
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphc as gc
-from graphc.claims import (MAX_LENGTH, Claim, Key, parse_assignments, parse_claim,
+from graphc.check.claims import (MAX_LENGTH, Claim, Key, parse_assignments, parse_claim,
                            parse_expression, parse_key, parse_value)
 from graphc.ops.scalar import maximum, relu, sigmoid, step
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.init import fans
+from graphc.graph.params import fans
 from graphc.train import minibatches
 from tests.graphs import load
 

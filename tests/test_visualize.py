@@ -13,7 +13,7 @@ import pytest
 import graphc as gc
 import visualize
 from graphc import files
-from visualize import rendering
+from visualize.export import execute
 
 import graphs
 
@@ -396,7 +396,7 @@ def test_a_slow_dot_is_stopped(monkeypatch):
     def slow(cmd, **kwargs):
         assert kwargs["timeout"] == 7 and isinstance(cmd, list)
         raise subprocess.TimeoutExpired(cmd, kwargs["timeout"])
-    monkeypatch.setattr(rendering.execute, "run_check", slow)
+    monkeypatch.setattr(execute, "run_check", slow)
     with pytest.raises(visualize.RenderError, match="longer than 7 s"):
         visualize.render(visualize.draw(neuron()[0]), timeout=7)
 

@@ -16,8 +16,8 @@ DOT. Drawing never changes the user's graph. graphc never imports this package.
 """
 
 from .views import VIEWS, draw
-from .errors import draw_error
-from .rendering import RenderError, export, render
+from .export import RenderError, export, render
+from .shape_error import draw_error
 from .gradflow import EdgeFlow, Flow, edge_styles, flow
 from .steps import frames, steps
 

@@ -20,7 +20,7 @@ from graphc.autodiff import grad
 from graphc.errors import DifferentiationError, GraphError
 from graphc.explain import explain
 from graphc.graph import Graph, Node
-from graphc.ops.shapes import FLOATS, fmt
+from graphc.shapes import FLOATS, fmt
 from graphc.symbolic import formula
 
 from .canvas import add_nodes, diagram, edges, node_id

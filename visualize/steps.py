@@ -17,7 +17,7 @@ import graphviz
 
 from .canvas import add_nodes, diagram, edges, node_id
 from .gradflow import flow
-from .rendering import INSTALL, RenderError, export, render, write_atomic
+from .export import INSTALL, RenderError, export, render, write_atomic
 from .style import label
 
 CURRENT = {"color": "#c2410c", "penwidth": "3", "style": "filled,bold",

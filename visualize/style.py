@@ -22,7 +22,7 @@ import sympy as sp
 
 from graphc import ops
 from graphc.ops.scalar import arg
-from graphc.ops.shapes import fmt
+from graphc.shapes import fmt
 
 FONT = "Helvetica"
 

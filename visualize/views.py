@@ -5,10 +5,10 @@ taken on ``graph.copy()``.
 """
 
 from graphc.autodiff import grad
-from graphc.api import evaluate
+from graphc import evaluate
 from graphc.errors import GraphError
 from graphc.graph import Graph, Node
-from graphc.ops.shapes import FLOATS, fmt
+from graphc.shapes import FLOATS, fmt
 
 from .canvas import add_edges, add_nodes, diagram, edges, node_id, outputs
 from .gradflow import draw_gradflow, loss_of

@@ -19,7 +19,8 @@ products and sums, so they also compute exact values on object arrays.
 import numpy as np
 
 from ..errors import GraphError, ShapeError
-from . import notation, shapes
+from .. import shapes
+from . import notation
 from .registry import OpDef, TestSpec, register
 
 Conv2d = notation.named("conv2d", (2, 3))

@@ -12,7 +12,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import GraphError
-from . import shapes
+from .. import shapes
 from .registry import OpDef, TestSpec, get, register
 from .scalar import (NUMPY_FUNCTIONS, arg, leaky_relu, np_leaky_relu, np_relu, np_sigmoid,
                      np_step, relu, sigmoid, step)

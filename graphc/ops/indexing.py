@@ -9,7 +9,7 @@ was read; the gradient of that is getitem again. Fancy and boolean indexing are 
 import numpy as np
 
 from ..errors import GraphError, ShapeError
-from . import shapes
+from .. import shapes
 from .registry import OpDef, TestSpec, register
 from .shape import notation_of
 

@@ -24,7 +24,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DomainError, ShapeError
-from . import notation, shapes
+from .. import shapes
+from . import notation
 from .registry import OpDef, TestSpec, register
 from .scalar import maximum, sigmoid, step
 

@@ -18,7 +18,8 @@ ops carries no gradient (nondiff: zero almost everywhere); second derivatives th
 import numpy as np
 
 from ..errors import ShapeError
-from . import notation, shapes
+from .. import shapes
+from . import notation
 from .conv import (_np_unwindows, _np_windows, out_size, pair, ref_offsets, ref_pad,
                    require_image, require_shape, where)
 from .registry import OpDef, TestSpec, register

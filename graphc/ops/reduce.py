@@ -14,7 +14,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ShapeError
-from . import notation, shapes
+from .. import shapes
+from . import notation
 from .registry import OpDef, TestSpec, register
 
 

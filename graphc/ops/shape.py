@@ -16,7 +16,8 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
 from ..errors import ShapeError
-from . import notation, shapes
+from .. import shapes
+from . import notation
 from .registry import OpDef, TestSpec, register
 
 

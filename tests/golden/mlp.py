@@ -117,7 +117,7 @@ def check_labels(labels, classes):
                           f"({int(np.sum(bad))} bad labels)")
 
 
-# Feed checking, from graphc.feeds (graphc's own checks run the same code).
+# Feed checking, from graphc.graph.feeds (graphc's own checks run the same code).
 
 def fmt(shape):
     """``(3, 4)``, ``(N, 784)``, ``()``: a shape as people write it."""

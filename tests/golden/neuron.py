@@ -64,7 +64,7 @@ def np_sigmoid(x):
     return np.exp(-np.logaddexp(0.0, -x))
 
 
-# Feed checking, from graphc.feeds (graphc's own checks run the same code).
+# Feed checking, from graphc.graph.feeds (graphc's own checks run the same code).
 
 def fmt(shape):
     """``(3, 4)``, ``(N, 784)``, ``()``: a shape as people write it."""

@@ -1,7 +1,7 @@
 """gc.compile: graph -> stable rewrites -> Program -> NumPy source -> a callable.
 
-This is the public layer that wires the stages together (they never import each other):
-``passes.rewrite_stable``, ``program.lower``, ``codegen.generate``, ``runtime.load_module``.
+The stages of compilation in order: ``passes.rewrite_stable``, ``program.lower``,
+``printer.generate``, ``loader.load_module``.
 
 >>> import graphc as gc
 >>> g = gc.Graph("neuron")
@@ -15,13 +15,13 @@ array([-0.7311,  0.7311])
 
 import warnings
 
-from .codegen import generate
-from .errors import GraphError
-from .files import write_atomic
-from .graph import Node
-from .passes import rewrite_stable
+from ..errors import GraphError
+from ..files import write_atomic
+from ..graph import Node
+from ..passes import rewrite_stable
+from .loader import load_module
+from .printer import generate
 from .program import lower
-from .runtime import load_module
 
 
 def compile(nodes, name=None, unused="warn"):  # noqa: A001  (gc.compile, as the issue asks)

@@ -13,7 +13,7 @@ red dashed edge into the ghost carries the operand's shape.
 import textwrap
 
 from graphc.errors import ShapeError
-from graphc.ops.shapes import fmt
+from graphc.shapes import fmt
 
 from .canvas import add_edges, add_nodes, diagram, node_id
 from .style import ERROR_COLOR, label

@@ -19,13 +19,12 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
-from . import ops
-from .errors import DTypeError, GraphcError, GraphError, ShapeError
-from .init import check_init, initial_values
-from .summary import summarize
-from .ops.indexing import index_key
-from .ops.scalar import arg
-from .ops.shapes import Arg, fmt, normalize_dtype, normalize_shape
+from .. import ops
+from ..errors import DTypeError, GraphcError, GraphError, ShapeError
+from .params import check_init, initial_values, summarize
+from ..ops.indexing import index_key
+from ..ops.scalar import arg
+from ..shapes import Arg, fmt, normalize_dtype, normalize_shape
 
 LEAVES = ("input", "param", "const")
 
@@ -63,7 +62,7 @@ class Graph:
 
     def initial_params(self, seed=0):
         """Starting values of every param, ``{name: array}`` in creation order, drawn by
-        each param's ``init`` (graphc/init.py); the same seed gives the same values.
+        each param's ``init`` (graphc/graph/params.py); the same seed gives the same values.
 
         >>> params = g.initial_params(seed=0)                # doctest: +SKIP
         """
@@ -323,7 +322,7 @@ class Graph:
         ``name``, ``shape``, ``dtype``, ``value`` (const) and ``attrs``; each edge has the
         ``slot`` of the operand it feeds. Everything is checked as the graph is rebuilt.
         """
-        from .fromnx import build
+        from .networkx import build
         return build(cls(name), G)
 
 

@@ -7,7 +7,7 @@ rule for names: a named dimension matches only itself or 1.
 
 from dataclasses import dataclass
 
-from ..errors import DTypeError, ShapeError
+from .errors import DTypeError, ShapeError
 
 FLOATS = ("float32", "float64")
 INTS = ("int32", "int64")

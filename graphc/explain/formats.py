@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .graph import Node
-from .ops.shapes import fmt
+from ..graph import Node
+from ..shapes import fmt
 
 #: Exact values are computed by default when no value in the trace has more elements.
 EXACT_LIMIT = 16

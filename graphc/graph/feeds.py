@@ -1,8 +1,8 @@
 """Feed checking and output hand-back: the code at the boundary of every generated module.
 
-The functions below are written once and used twice: ``graphc.runtime.check_feeds`` calls
-them, and ``graphc.codegen`` copies their source, word for word, into each generated module
-(``SOURCES``), so a saved module, which cannot import graphc, raises the same messages.
+The functions below are written once and used twice: ``check_feeds`` calls them, and
+``graphc.compile.prelude`` copies their source, word for word, into each generated module
+(``FUNCTIONS``), so a saved module, which cannot import graphc, raises the same messages.
 They use only ``difflib``, ``numpy as np``, ``fmt`` and the name ``FeedError``: here that is
 graphc's FeedError; a generated module binds it to ``ValueError`` (graphc's loader swaps in
 its own FeedError, a ValueError too).
@@ -12,13 +12,12 @@ its own FeedError, a ValueError too).
 """
 
 import difflib
-import inspect
 
 import numpy as np
 
-from .errors import FeedError
+from ..errors import FeedError
+from ..shapes import FLOATS, fmt
 from .graph import Node
-from .ops.shapes import FLOATS, fmt
 
 
 def unknown_feed(name, graph, names):
@@ -101,14 +100,9 @@ def fresh_outputs(values, shared):
     return tuple(out)
 
 
-#: What codegen copies into a generated module, in this order.
+#: What every generated module carries, in this order (see graphc.compile.prelude).
 FUNCTIONS = (fmt, unknown_feed, missing_feeds, feed_array, bind_shape, check_named_feeds,
              fresh_outputs)
-
-
-def sources():
-    """The source text of ``FUNCTIONS``, as a generated module holds it."""
-    return [inspect.getsource(f) for f in FUNCTIONS]
 
 
 # ---- graphc's own checks of a graph's feeds (not copied into generated modules) ----------
@@ -144,7 +138,7 @@ def _feed_node(graph, key):
 
 
 def _as_array(node, value, float64):
-    # The messages live in graphc.feeds, which generated modules copy word for word.
+    # The messages live above, in the functions generated modules copy word for word.
     cast = "float64" if float64 and node.dtype in FLOATS else None
     return feed_array(node.name, node.shape, node.dtype, value, cast)
 

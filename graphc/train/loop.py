@@ -17,11 +17,11 @@ import sys
 
 import numpy as np
 
-from .autodiff import grad
-from .compiler import compile as compile_nodes
-from .errors import FeedError, GraphcError
-from .files import write_atomic
-from .graph import Node
+from ..autodiff import grad
+from ..compile import compile as compile_nodes
+from ..errors import FeedError, GraphcError
+from ..files import write_atomic
+from ..graph import Node
 from .optim import SGD
 
 

@@ -1,4 +1,5 @@
-"""Starting values of parameters: initializers by name, or a value given by the user.
+"""Parameters: their starting values (initializers by name, or a value given by the user)
+and how many there are (``graph.summary()``).
 
 ``g.param(name, shape, init=...)`` takes an array of the parameter's shape or one of the
 names of ``INITIALIZERS``; ``None`` means "zeros" for biases (0-D and 1-D parameters) and
@@ -9,16 +10,18 @@ a 2-D weight of shape ``(fan_in, fan_out)``; a convolution weight ``(F, C, kh, k
 ``fan_in = C*kh*kw`` and ``fan_out = F*kh*kw``; a 1-D weight vector ``(n,)`` (``w @ x``)
 has ``fan_in = n`` and ``fan_out = 1``; a scalar has both 1.
 
-This module never imports graph.py: the graph hands it plain data.
+This module never imports graph.py: the graph hands it plain data, or itself to read.
 
 >>> initial_values([("W", (2, 3), "float64", "ones")], seed=0)["W"].shape
 (2, 3)
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .errors import DTypeError, GraphError, ShapeError
-from .ops.shapes import fmt
+from ..errors import DTypeError, GraphError, ShapeError
+from ..shapes import fmt
 
 
 def fans(shape):
@@ -115,3 +118,59 @@ def initial_values(specs, seed=0):
         else:
             values[name] = np.array(init, dtype=dtype)
     return values
+
+
+# ---- parameter counts: graph.summary() ----------------------------------------------------
+
+HEADER = ("name", "role", "op", "shape", "params")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The rows of a graph's summary; ``total`` counts every parameter element (weights and
+    biases both). ``str()`` gives the table."""
+
+    graph: str
+    rows: tuple  # (name, role, op, shape, count or None) per node, in creation order
+    total: int
+
+    def __str__(self):
+        cells = [HEADER] + [(n, r, o, fmt(s), "" if c is None else f"{c:,}")
+                            for n, r, o, s, c in self.rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(HEADER))]
+        lines = [f"Graph {self.graph!r}: {self.total:,} parameters"]
+        for row in cells:
+            left = [c.ljust(w) for c, w in zip(row[:-1], widths)]
+            lines.append(("  " + "  ".join(left + [row[-1].rjust(widths[-1])])).rstrip())
+        lines.append(f"total parameters: {self.total:,} (weights and biases)")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def count(name, shape):
+    """The number of elements of a param of ``shape``; named dimensions are an error."""
+    named = [d for d in shape if isinstance(d, str)]
+    if named:
+        raise ShapeError(f"param {name!r} has shape {fmt(shape)} with named dimension(s) "
+                         f"{', '.join(named)}: parameters need concrete shapes to be counted")
+    total = 1
+    for d in shape:
+        total *= d
+    return total
+
+
+def summarize(graph, grads=False):
+    """The Summary of ``graph``: forward nodes only, unless ``grads`` adds gradient nodes.
+
+    >>> summarize(g).total                                      # doctest: +SKIP
+    529411
+    """
+    rows = []
+    for node in graph:
+        if node.role == "grad" and not grads:
+            continue
+        n = count(node.name, node.shape) if node.role == "param" else None
+        rows.append((node.name, node.role, node.op, node.shape, n))
+    total = sum(r[-1] for r in rows if r[-1] is not None)
+    return Summary(graph.name, tuple(rows), total)

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .autodiff import grad
-from .claims import parse_claim, parse_key, parse_expression
-from .errors import ClaimError
-from .symbolic import exact_values, formula, symbol
+from ..autodiff import grad
+from ..errors import ClaimError
+from ..symbolic import exact_values, formula, symbol
+from .claims import parse_claim, parse_expression, parse_key
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ a printer can free them. Names are the graph's node names; printers make identif
 import dataclasses
 from dataclasses import dataclass
 
-from .errors import GraphError
-from .graph import Node
+from ..errors import GraphError
+from ..graph import Node
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 import networkx as nx
 
-from . import ops
-from .errors import GraphError
+from .. import ops
+from ..errors import GraphError
 
 
 def build(graph, G):

@@ -11,7 +11,7 @@ array([0., 3.])
 
 import numpy as np
 
-from .errors import DomainError, ShapeError
+from ..errors import DomainError, ShapeError
 
 
 class SGD:

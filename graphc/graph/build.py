@@ -3,10 +3,10 @@
 Each adds one node to the graph its node operands belong to; plain numbers become constants.
 """
 
-from .errors import GraphError, ShapeError
+from ..errors import GraphError, ShapeError
+from ..ops.elementwise import define_from_expr
+from ..shapes import fmt
 from .graph import Node
-from .ops.elementwise import define_from_expr
-from .ops.shapes import fmt
 
 
 def _apply(op, *operands, **attrs):

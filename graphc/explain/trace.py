@@ -30,16 +30,16 @@ from collections import namedtuple
 import numpy as np
 import sympy as sp
 
-from . import ops
-from .autodiff import grad
-from .errors import DifferentiationError, GraphError
-from .graph import LEAVES, Node
-from .ops.elementwise import formula as scalar_formula
-from .ops.scalar import arg
-from .ops.shapes import FLOATS
-from .runtime import evaluate as evaluate_numeric
-from .symbolic import exact_number, exact_values, formula, symbol
-from .trace import EXACT_LIMIT, BackwardRow, ForwardRow, Trace, at_text
+from .. import ops
+from ..autodiff import grad
+from ..errors import DifferentiationError, GraphError
+from ..evaluate import evaluate as evaluate_numeric
+from ..graph import LEAVES, Node
+from ..ops.elementwise import formula as scalar_formula
+from ..ops.scalar import arg
+from ..shapes import FLOATS
+from ..symbolic import exact_number, exact_values, formula, symbol
+from .formats import EXACT_LIMIT, BackwardRow, ForwardRow, Trace, at_text
 
 _Edge = namedtuple("_Edge", "v m k u text")
 

@@ -26,8 +26,8 @@ from typing import NamedTuple
 
 import sympy as sp
 
-from .errors import ClaimError
-from .ops import scalar
+from ..errors import ClaimError
+from ..ops import scalar
 
 #: The longest text accepted, in characters.
 MAX_LENGTH = 1000
