@@ -8,12 +8,12 @@
 'ds_dx'
 
 Gradients are ordinary nodes (role "grad"), so they can be shown, compiled and
-differentiated again. Each node's total gradient is named ``d{of}_d{node}`` (its attribute
-``grad_of`` is ``(of, node)``); where a node fans out, it is the ``add_n`` of what flows
-back along each edge. A node carrying what flows back along the edge from operand slot
-``k`` of node ``v`` lists ``(of, v, k)`` in its attribute ``flows``. Only nodes on a path from
-``wrt`` to the output are visited, every walk is iterative, and nodes the result does not
-need are removed again.
+differentiated again. Each node's total gradient is named ``d{of}_d{node}``; where a node
+fans out, it is the ``add_n`` of what flows back along each edge. ``backward`` returns,
+beside the gradient nodes, a ``Gradients`` record of the whole pass by node ids: each
+node's total and what flows back along each edge ``(node, operand slot)``. Nothing of it
+is written onto the graph. Only nodes on a path from ``wrt`` to the output are visited,
+every walk is iterative, and nodes the result does not need are removed again.
 
 An element-wise gradient step is fused into the step before it when SymPy's automatic
 simplification makes the fused formula no larger: sigmoid after bce then gives
@@ -21,15 +21,41 @@ simplification makes the fused formula no larger: sigmoid after bce then gives
 """
 
 import functools
+import re
+import types
+from dataclasses import dataclass
 
 import networkx as nx
 import sympy as sp
 
 from . import ops
 from .errors import DifferentiationError, DTypeError, GraphError
-from .graph import LEAVES, Node
+from .graph import LEAVES, Node, walk
 from .ops.scalar import arg
 from .shapes import FLOATS, fmt
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """What one backward pass added to a graph, by node ids.
+
+    ``of``: the scalar node differentiated; ``wrt``: the nodes asked for; ``results``: the
+    gradient node ``d{of}_d{w}`` of each, in the order of ``wrt``; ``totals``: node ->
+    its total gradient (what flows back to it, summed); ``contributions``: ``(node, slot)``
+    -> the node carrying what flows back along the edge into operand ``slot`` of ``node``;
+    ``added``: the ids of every node the pass added, in order.
+
+    >>> grads = backward(g, loss.id, [w.id])                      # doctest: +SKIP
+    >>> g.record(grads.contributions[z.id, 0]).name               # doctest: +SKIP
+    'dloss_dw'
+    """
+
+    of: int
+    wrt: tuple
+    results: tuple
+    totals: types.MappingProxyType
+    contributions: types.MappingProxyType
+    added: tuple
 
 
 class Builder:
@@ -37,14 +63,14 @@ class Builder:
 
     def __init__(self, graph):
         self.graph = graph
-        self.start = graph._next_id
+        self.start = graph.next_id
         self.steps = []  # step nodes a gradient reached: their derivative is 0 everywhere
 
     def op(self, name, *operands, **attrs):
         return self.graph.apply(name, operands, attrs)
 
     def const(self, value, dtype=None):
-        return self.graph._constant(value, dtype)
+        return self.graph.literal(value, dtype)
 
     def ew(self, expr, mapping):
         """An ``elementwise`` node computing ``expr``, its symbols bound by ``mapping``.
@@ -100,90 +126,161 @@ def grad(y, wrt, unused="zero"):
     """
     single = isinstance(wrt, Node)
     nodes = [wrt] if single else list(wrt)
-    _check(y, nodes, unused)
-    b = Builder(y.graph)
-    relevant = _relevant(y, nodes)
-    cts = _backward(b, y, relevant, wanted={w.id for w in nodes})
-    results = [_result(b, y, w, cts, unused, relevant) for w in nodes]
-    _sweep(b, keep={r.id for r in results})
-    for v in y.graph.nx.nodes:
-        if v >= b.start:
-            y.graph.nx.nodes[v]["role"] = "grad"
-    return results[0] if single else results
-
-
-def _check(y, nodes, unused):
-    if unused not in ("zero", "error"):
-        raise ValueError(f"unused must be 'zero' or 'error', got {unused!r}")
     for node in [y] + nodes:
         if not isinstance(node, Node):
             raise TypeError(f"grad takes graph nodes, got {node!r}")
         if node.graph is not y.graph:
             raise GraphError(f"{node.name!r} and {y.name!r} belong to different graphs")
-    if y.shape != ():
+    grads = backward(y.graph, y.id, [n.id for n in nodes], unused)
+    results = [Node(y.graph, v) for v in grads.results]
+    return results[0] if single else results
+
+
+def taken(graph, y, w):
+    """The id of the gradient node ``grad`` already made for d ``y`` / d ``w`` (ids), found
+    by the name and role it gave it, ``d{y}_d{w}``; None when there is none."""
+    v = graph.id_of(f"d{graph.record(y).name}_d{graph.record(w).name}")
+    return v if v is not None and graph.record(v).role == "grad" else None
+
+
+def gradient_of(graph, v):
+    """``(y, x)`` when node ``v`` is the gradient ``grad`` named ``d{y}_d{x}`` (or
+    ``d{y}_d{x}_2`` when that name was taken), by the name and role it gave it; else None.
+
+    >>> g.record(gradient_of(g, dw.id)[1]).name                  # doctest: +SKIP
+    'w'
+    """
+    record = graph.record(v)
+    if record.role != "grad" or not record.name.startswith("d"):
+        return None
+    name = record.name
+    for i in range(2, len(name) - 2):
+        if name[i:i + 2] != "_d":
+            continue
+        y, rest = graph.id_of(name[1:i]), name[i + 2:]
+        x = graph.id_of(rest)
+        if x is None and re.fullmatch(r".+_[0-9]+", rest):
+            x = graph.id_of(rest.rsplit("_", 1)[0])
+        if y is not None and x is not None:
+            return y, x
+    return None
+
+
+def backward(graph, y, wrt, unused="zero"):
+    """Add to ``graph`` the gradients of its scalar node ``y`` (an id) with respect to the
+    nodes ``wrt`` (ids) and return the ``Gradients`` record; ``unused`` as in ``grad``.
+
+    >>> work = g.copy()                                           # doctest: +SKIP
+    >>> grads = backward(work, loss.id, [w.id])                   # doctest: +SKIP
+    """
+    _check(graph, y, wrt, unused)
+    return _Pass(graph, y, wrt, unused).run()
+
+
+def _check(graph, y, wrt, unused):
+    if unused not in ("zero", "error"):
+        raise ValueError(f"unused must be 'zero' or 'error', got {unused!r}")
+    out = graph.record(y)
+    if out.shape != ():
         raise DifferentiationError(
-            f"cannot differentiate {y.name!r} ({y.op}, shape {fmt(y.shape)}): the output "
-            f"must be a scalar of shape (); reduce it first, e.g. gc.sum({y.name}) or "
-            f"gc.mean({y.name})")
-    for node in [y] + nodes:
-        if node.dtype not in FLOATS:
+            f"cannot differentiate {out.name!r} ({out.op}, shape {fmt(out.shape)}): the "
+            f"output must be a scalar of shape (); reduce it first, e.g. "
+            f"gc.sum({out.name}) or gc.mean({out.name})")
+    for v in [y] + list(wrt):
+        record = graph.record(v)
+        if record.dtype not in FLOATS:
             raise DTypeError(
-                f"cannot differentiate with respect to {node.name!r} ({node.op}, "
-                f"{node.dtype}): integers have no gradient (labels are fine as inputs)")
+                f"cannot differentiate with respect to {record.name!r} ({record.op}, "
+                f"{record.dtype}): integers have no gradient (labels are fine as inputs)")
 
 
-def _relevant(y, wrt):
-    """Nodes on a path from some node of ``wrt`` to ``y``, found without recursion."""
-    graph = y.graph.nx
-    up = y.graph.upstream([y.id])
-    down, stack = set(), [w.id for w in wrt]
-    while stack:
-        v = stack.pop()
-        if v in down or v not in up:
-            continue
-        down.add(v)
-        stack.extend(graph.successors(v))
-    return down
+class _Pass:
+    """One backward pass: its builder and what it learns, kept here, never on the graph."""
+
+    def __init__(self, graph, y, wrt, unused):
+        self.graph, self.y, self.wrt, self.unused = graph, y, list(wrt), unused
+        self.b = Builder(graph)
+        self.relevant = walk.on_paths(graph, self.wrt, y)
+        self.named = {}   # gradient node id -> the node it was named the total of
+        self.totals = {}  # node id -> its total gradient's id
+        self.flows = {}   # (node, slot) -> what flows back along that edge
+
+    def run(self):
+        self._visit(wanted=set(self.wrt))
+        results = [self._result(w) for w in self.wrt]
+        _sweep(self.b, keep=set(results))
+        added = [v for v in range(self.b.start, self.graph.next_id) if v in self.graph.nx]
+        for v in added:
+            self.graph.update(v, role="grad")
+        alive = set(self.graph.nx.nodes)
+        return Gradients(
+            of=self.y, wrt=tuple(self.wrt), results=tuple(results),
+            totals=_kept(self.totals, alive), contributions=_kept(self.flows, alive),
+            added=tuple(added))
+
+    def _visit(self, wanted):
+        """Visit the relevant nodes in reverse topological order, from the output."""
+        graph, b = self.graph, self.b
+        parts = {self.y: [b.const(1.0, graph.record(self.y).dtype)]}
+        for v in reversed(walk.order(graph, self.relevant)):
+            incoming = parts.pop(v, None)
+            if not incoming:
+                continue
+            ct = incoming[0] if len(incoming) == 1 else b.op("add_n", *incoming)
+            self._name(v, ct)
+            self.totals[v] = ct.id
+            if graph.record(v).op not in LEAVES:
+                self._propagate(Node(graph, v), ct, parts, fuse=v not in wanted)
+
+    def _propagate(self, node, ct, parts, fuse):
+        b, opdef, operands = self.b, ops.get(node.op), node.operands
+        needs = [o.id in self.relevant and o.dtype in FLOATS and slot not in opdef.nondiff
+                 for slot, o in enumerate(operands)]
+        if not any(needs):
+            return
+        if node.op == "step":
+            b.steps.append(node)
+        if opdef.vjp is None:
+            raise DifferentiationError(f"op {node.op!r} has no gradient: cannot "
+                                       f"differentiate through node {node.name!r}")
+        grads = opdef.vjp(b, node, ct, needs)
+        for slot, (operand, need, g) in enumerate(zip(operands, needs, grads)):
+            if need and g is not None:
+                g = _fuse(b, g, ct) if fuse else g
+                self.flows[node.id, slot] = g.id
+                parts.setdefault(operand.id, []).append(g)
+
+    def _name(self, v, ct):
+        """Name a fresh gradient after what it is the gradient of: d{y}_d{node}."""
+        if self.b.fresh(ct) and ct.id not in self.named:
+            of, node = self.graph.record(self.y).name, self.graph.record(v).name
+            self.graph.rename(ct.id, _unique(self.graph, f"d{of}_d{node}"))
+            self.named[ct.id] = v
+
+    def _result(self, w):
+        """The gradient node of ``w``: its total when that was named for it, else a node of
+        its own (an identity of the total, or zeros)."""
+        b, ct = self.b, self.totals.get(w)
+        if ct is not None and self.named.get(ct) == w:
+            return ct
+        node = Node(self.graph, w)
+        if ct is None:
+            if self.unused == "error" and w not in self.relevant:  # not a zero derivative
+                raise DifferentiationError(
+                    f"{self.graph.record(self.y).name!r} does not depend on {node.name!r}: "
+                    f"no gradient flows to it")
+            _check_steps(b, self.graph.record(self.y).name, node)
+            result = b.op("zeros_like", node)
+        else:
+            result = b.op("identity", Node(self.graph, ct))
+        name = f"d{self.graph.record(self.y).name}_d{node.name}"
+        self.graph.rename(result.id, _unique(self.graph, name))
+        return result.id
 
 
-def _backward(b, y, relevant, wanted):
-    """Visit ``relevant`` in reverse topological order; return each node's gradient."""
-    graph = y.graph
-    parts = {y.id: [b.const(1.0, y.dtype)]}
-    cts = {}
-    for v in reversed(graph.order(relevant)):
-        incoming = parts.pop(v, None)
-        if not incoming:
-            continue
-        node = Node(graph, v)
-        ct = incoming[0] if len(incoming) == 1 else b.op("add_n", *incoming)
-        _name(b, y, node, ct)
-        cts[v] = ct
-        if node.op not in LEAVES:
-            _propagate(b, y, node, ct, (relevant, parts), fuse=v not in wanted)
-    return cts
-
-
-def _propagate(b, y, node, ct, state, fuse):
-    relevant, parts = state
-    opdef = ops.get(node.op)
-    operands = node.operands
-    needs = [o.id in relevant and o.dtype in FLOATS and slot not in opdef.nondiff
-             for slot, o in enumerate(operands)]
-    if not any(needs):
-        return
-    if node.op == "step":
-        b.steps.append(node)
-    if opdef.vjp is None:
-        raise DifferentiationError(f"op {node.op!r} has no gradient: cannot differentiate "
-                                   f"through node {node.name!r}")
-    for slot, (operand, need, g) in enumerate(zip(operands, needs, opdef.vjp(b, node, ct,
-                                                                              needs))):
-        if need and g is not None:
-            g = _fuse(b, g, ct) if fuse else g
-            # what flows back along the edge operand -> node: for traces and diagrams
-            g._data.setdefault("flows", []).append((y.id, node.id, slot))
-            parts.setdefault(operand.id, []).append(g)
+def _kept(mapping, alive):
+    """``mapping`` without the entries whose node was removed again (read-only)."""
+    return types.MappingProxyType({k: v for k, v in mapping.items() if v in alive})
 
 
 def _fuse(b, g, ct):
@@ -191,19 +288,19 @@ def _fuse(b, g, ct):
     graph = b.graph
     if not (b.fresh(g) and b.fresh(ct) and g.op == ct.op == "elementwise"):
         return g
-    if set(graph.nx.successors(ct.id)) != {g.id}:
+    if graph.users(ct.id) != [g.id]:
         return g
     operands = g.operands
     k = next((i for i, o in enumerate(operands) if o == ct), None)
     if k is None:
         return g
-    fused = _substitute(g.attrs["expr"], k, ct.attrs["expr"], len(ct.operands))
+    fused = _substitute(g.record.attrs["expr"], k, ct.record.attrs["expr"], len(ct.operands))
     mapping = {arg(i): o for i, o in enumerate(operands) if i != k}
     mapping.update({_inner(j): o for j, o in enumerate(ct.operands)})
     canon, nodes = canonical(fused, mapping)
-    if _size(canon) > _size(ct.attrs["expr"]):
+    if _size(canon) > _size(ct.record.attrs["expr"]):
         return g
-    graph._remove(g.id)
+    graph.remove(g.id)
     return b.op("elementwise", *nodes, expr=canon)
 
 
@@ -229,37 +326,12 @@ def _unique(graph, base):
     return name
 
 
-def _name(b, y, node, ct):
-    """Name a fresh gradient after what it is the gradient of: d{y}_d{node}."""
-    data = ct._data
-    if b.fresh(ct) and "grad_of" not in data:
-        b.graph.rename(ct, _unique(b.graph, f"d{y.name}_d{node.name}"))
-        data["grad_of"] = (y.id, node.id)
-
-
-def _result(b, y, w, cts, unused, relevant):
-    ct = cts.get(w.id)
-    if ct is not None and b.fresh(ct) and ct._data.get("grad_of") == (y.id, w.id):
-        return ct
-    if ct is None:
-        if unused == "error" and w.id not in relevant:  # not a zero derivative (step)
-            raise DifferentiationError(f"{y.name!r} does not depend on {w.name!r}: no "
-                                       f"gradient flows to it")
-        _check_steps(b, y, w)
-        result = b.op("zeros_like", w)
-    else:
-        result = b.op("identity", ct)
-    b.graph.rename(result, _unique(b.graph, f"d{y.name}_d{w.name}"))
-    result._data["grad_of"] = (y.id, w.id)
-    return result
-
-
-def _check_steps(b, y, w):
+def _check_steps(b, y_name, w):
     """DifferentiationError when ``w`` gets no gradient because a step op is on its way."""
     for step in b.steps:
         if nx.has_path(b.graph.nx, w.id, step.id):
             raise DifferentiationError(
-                f"the gradient of {y.name!r} with respect to {w.name!r} passes through step "
+                f"the gradient of {y_name!r} with respect to {w.name!r} passes through step "
                 f"node {step.name!r}, whose derivative is 0 everywhere: gradient descent "
                 f"would train nothing; the perceptron is trained with its own update rule "
                 f"(gc.optim.perceptron_update)")
@@ -274,5 +346,5 @@ def _sweep(b, keep):
         if v not in graph.nx or v in keep or graph.nx.out_degree(v) > 0:
             continue
         operands = set(graph.nx.predecessors(v))
-        graph._remove(v)
+        graph.remove(v)
         stack.extend(u for u in operands if u >= b.start)

@@ -22,11 +22,11 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .autodiff import grad
+from .autodiff import backward, taken
 from .check import check
 from .check.claims import parse_assignments
 from .errors import GraphcError
-from .graph import Graph, Node
+from .graph import Graph, Node, walk
 from .symbolic import formula, latex
 
 
@@ -51,7 +51,7 @@ def load(path):
 def name_by_variables(namespace):
     """Give each node that has no name of its own the name of its module variable."""
     for variable, value in namespace.items():
-        if (isinstance(value, Node) and not value._data.get("named")
+        if (isinstance(value, Node) and not value.record.named
                 and variable.isidentifier() and not variable.startswith("_")
                 and variable not in value.graph):
             value.named(variable)
@@ -73,7 +73,8 @@ def point(namespace, pairs):
 
 
 def find_loss(namespace, path):
-    """The node bound to ``loss``, or else the graph's one scalar node that nothing uses."""
+    """The node bound to ``loss``, or else the graph's one scalar node that no forward node
+    uses (``graphc.graph.walk.loss_candidates``)."""
     if isinstance(namespace.get("loss"), Node):
         return namespace["loss"]
     graphs = {id(v): v for v in namespace.values() if isinstance(v, Graph)}
@@ -81,22 +82,23 @@ def find_loss(namespace, path):
         raise UsageError(f"{path}: expected one gc.Graph and a variable named 'loss', found "
                          f"{len(graphs)} graphs and no 'loss'")
     graph = next(iter(graphs.values()))
-    ends = [n for n in graph if n.shape == () and n.role == "op" and not n.users]
+    ends = walk.loss_candidates(graph)
     if len(ends) != 1:
-        names = ", ".join(repr(n.name) for n in ends) or "none"
+        names = ", ".join(repr(graph.record(v).name) for v in ends) or "none"
         raise UsageError(f"{path}: cannot tell which node is the loss (scalar outputs: "
                          f"{names}); bind it to a variable named 'loss'")
-    return ends[0]
+    return Node(graph, ends[0])
 
 
 def gradients(loss):
-    """The gradient of ``loss`` for every parameter, reusing those the file already took."""
-    graph = loss.graph
-    taken = {n._data["grad_of"][1]: n for n in graph
-             if n._data.get("grad_of", (None,))[0] == loss.id}
-    missing = [p for p in graph.params if p.id not in taken]
-    fresh = dict(zip((p.id for p in missing), grad(loss, missing) if missing else []))
-    return [taken[p.id] if p.id in taken else fresh[p.id] for p in graph.params]
+    """The gradient of ``loss`` for every parameter, in order, reusing those the file
+    already took."""
+    graph, params = loss.graph, [p.id for p in loss.graph.params]
+    found = {p: taken(graph, loss.id, p) for p in params}
+    missing = [p for p in params if found[p] is None]
+    if missing:
+        found.update(zip(missing, backward(graph, loss.id, missing).results))
+    return [Node(graph, found[p]) for p in params]
 
 
 def cmd_compile(args):
@@ -117,10 +119,9 @@ def cmd_compile(args):
 
 def cmd_grad(args):
     namespace, loss = loaded(args.file)
-    for node in gradients(loss):
-        wrt = node.graph.nx.nodes[node._data["grad_of"][1]]["name"]
+    for param, node in zip(loss.graph.params, gradients(loss)):
         text = latex(node) if args.latex else str(formula(node))
-        print(f"d{loss.name}/d{wrt} = {text}")
+        print(f"d{loss.name}/d{param.name} = {text}")
     return 0
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import ops
 from .errors import DomainError
+from .graph import walk
 from .graph.feeds import needed
 from .shapes import FLOATS
 
@@ -30,21 +31,20 @@ class Interpreter:
     def run(self, targets, feeds, overrides=None):
         """The values of the ``targets`` (node ids), from checked ``feeds`` by id."""
         values = {**feeds, **(overrides or {})}
-        for v in self.graph.order(needed(self.graph, targets, values)):
+        for v in walk.order(self.graph, needed(self.graph, targets, values)):
             values[v] = self._eval(v, values)
         return [values[v] for v in targets]
 
     def _eval(self, v, values):
-        data = self.graph.nx.nodes[v]
-        dtype = "float64" if self.float64 and data["dtype"] in FLOATS else data["dtype"]
-        if data["op"] == "const":
-            return data["value"].astype(dtype, copy=False)
+        record = self.graph.record(v)
+        dtype = "float64" if self.float64 and record.dtype in FLOATS else record.dtype
+        if record.op == "const":
+            return record.value.astype(dtype, copy=False)
         args = [values[u] for u in self.graph.operands(v)]
         try:
-            out = ops.get(data["op"]).reference(data["attrs"], *args)
+            out = ops.get(record.op).reference(record.attrs, *args)
         except DomainError as err:
-            names = ", ".join(repr(self.graph.nx.nodes[u]["name"])
-                              for u in self.graph.operands(v))
-            raise DomainError(f"node {data['name']!r} ({data['op']} of {names}): "
+            names = ", ".join(repr(self.graph.record(u).name) for u in self.graph.operands(v))
+            raise DomainError(f"node {record.name!r} ({record.op} of {names}): "
                               f"{err}") from None
         return np.asarray(out).astype(dtype, copy=False)

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 import graphc as gc
+from graphc.autodiff import backward
+from graphc.graph.node import VIEW
 
 SIG = 1.0 / (1.0 + np.exp(1.0))  # sigmoid(-1)
 NEURON_AT = {"x": [1, -1], "w": [1, 2], "y": 1}
@@ -219,7 +221,30 @@ def test_gradient_nodes_are_marked_and_tied_to_what_they_belong_to():
     (dw,) = gc.grad(loss, [w])
     new = [n for n in g if n.name not in forward]
     assert new and all(n.role == "grad" for n in new)
-    assert dw._data["grad_of"] == (loss.id, w.id)
+    work = g.copy()
+    grads = backward(work, loss.id, [w.id, z.id])
+    dw2, dz = (work.record(v).name for v in grads.results)
+    assert (dw2, dz) == ("dloss_dw_2", "dloss_dz_2")
+    assert grads.totals[z.id] == grads.results[1] and grads.of == loss.id
+    assert work.record(grads.contributions[z.id, 0]).op == "mul"  # dloss/dw = dloss/dz * x
+    assert set(grads.added) == set(work.nx.nodes) - set(g.nx.nodes)
+    assert all(work.record(v).role == "grad" for v in grads.added)
+
+
+def test_gradients_write_no_bookkeeping_onto_the_graph():
+    g, x, w, y, z, yhat, loss = neuron()
+    before = {v: dict(data) for v, data in g.nx.nodes(data=True)}
+    gc.grad(loss, [w, z])
+    gc.grad(gc.sum(gc.grad(loss, [w])[0]), [w])  # and again, second order
+    for v, data in g.nx.nodes(data=True):
+        assert set(data) == {"record", *VIEW}, data
+        record = data["record"]
+        assert {key: data[key] for key in VIEW} == {
+            key: dict(record.attrs) if key == "attrs" else getattr(record, key)
+            for key in VIEW}
+        assert not record.meta and not record.note
+        if v in before:
+            assert data == before[v]  # forward nodes are untouched
 
 
 def test_the_graph_holds_no_dead_gradient_steps():

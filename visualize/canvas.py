@@ -7,6 +7,8 @@ the same DOT text byte for byte.
 
 import graphviz
 
+from graphc.graph import walk
+
 from .style import CLUSTER, FONT, GRAD_COLOR, label, node_attrs, node_lines
 
 
@@ -35,9 +37,9 @@ def edges(graph, ids):
 
 def outputs(graph, ids):
     """The forward op nodes of ``ids`` that no forward node of ``ids`` uses (the loss)."""
-    keep, nodes = set(ids), graph.nx.nodes
-    return {v for v in keep if nodes[v]["role"] == "op" and not any(
-        w in keep and nodes[w]["role"] != "grad" for w in graph.nx.successors(v))}
+    keep = set(ids)
+    return {v for v in keep if graph.record(v).role == "op"
+            and not any(w in keep for w in walk.forward_users(graph, v))}
 
 
 def add_nodes(dot, graph, ids, values=None, extra=None, overrides=None):
@@ -47,7 +49,7 @@ def add_nodes(dot, graph, ids, values=None, extra=None, overrides=None):
     out = outputs(graph, ids)
     placed = []
     for v in sorted(ids):
-        attrs = node_attrs(graph.nx.nodes[v], output=v in out)
+        attrs = node_attrs(graph.record(v), output=v in out)
         attrs.update(overrides.get(v, {}))
         lines = node_lines(graph, v, values.get(v), extra.get(v, ()))
         placed.append((v, {"label": label(lines), **attrs}))
@@ -56,12 +58,11 @@ def add_nodes(dot, graph, ids, values=None, extra=None, overrides=None):
 
 def add_edges(dot, graph, ids):
     """Draw the edges between ``ids``; an edge into a gradient node in gradient colour."""
-    nodes = graph.nx.nodes
     for u, v, _ in edges(graph, ids):
         attrs = {}
-        if nodes[v]["role"] == "grad":
+        if graph.record(v).role == "grad":
             attrs = {"color": GRAD_COLOR, "class": "grad"}
-        elif nodes[u]["role"] == "const":
+        elif graph.record(u).role == "const":
             attrs = {"color": "#6b7280"}
         dot.edge(node_id(u), node_id(v), **attrs)
 
@@ -71,7 +72,7 @@ def place(dot, graph, placed):
     into a cluster labelled ``a``, nested scopes (``a/b``) into nested clusters."""
     by_scope = {}
     for v, attrs in placed:
-        by_scope.setdefault(graph.nx.nodes[v].get("scope", ""), []).append((v, attrs))
+        by_scope.setdefault(graph.record(v).scope, []).append((v, attrs))
     paths = sorted({p for scope in by_scope if scope for p in _prefixes(scope)})
     clusters = {p: graphviz.Digraph(name=f"cluster_{i}",
                                     graph_attr={**CLUSTER, "label": label([_last(p)])})

@@ -2,9 +2,9 @@
 
 ``flow(loss, at)`` is the data (reusable by other drawings): one ``EdgeFlow`` per edge that
 carries a gradient, and the gradient line of each node. With ``at`` it is read from
-``gc.explain(loss, at=at, steps="all")``, so each edge reads as the slides write it,
-upstream x local = what flows back; without ``at``, from the contribution nodes that
-``gc.grad`` marks with ``flows``, as formulas. Edge colour and width follow the size of
+``gc.explain(loss, at=at, steps="all")`` by node ids, so each edge reads as the slides
+write it, upstream x local = what flows back; without ``at``, from the contributions of the
+``Gradients`` record of a backward pass on a copy, as formulas. Edge colour and width follow the size of
 the gradient on a log scale, so a vanishing gradient fades and thins toward the input.
 
 >>> [e.lines[1] for e in edge_styles(loss, at=AT) if e.edge == "z -> yhat"]
@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphc.autodiff import grad
+from graphc.autodiff import backward
 from graphc.errors import DifferentiationError, GraphError
 from graphc.explain import explain
-from graphc.graph import Graph, Node
+from graphc.explain.local import plain_number
+from graphc.explain.trace import Names
+from graphc.graph import Graph, Node, walk
 from graphc.shapes import FLOATS, fmt
 from graphc.symbolic import formula
 
@@ -107,11 +109,9 @@ def loss_of(target):
     if not isinstance(target, Graph):
         raise TypeError(f"view='gradflow' takes one loss node (or a Graph with one), got "
                         f"{target!r}")
-    nodes = target.nx.nodes
-    found = [v for v in target.order() if nodes[v]["role"] == "op" and nodes[v]["shape"] == ()
-             and not any(nodes[w]["role"] != "grad" for w in target.nx.successors(v))]
+    found = walk.loss_candidates(target)
     if len(found) != 1:
-        names = ", ".join(repr(nodes[v]["name"]) for v in found) or "none"
+        names = ", ".join(repr(target.record(v).name) for v in found) or "none"
         raise GraphError(f"view='gradflow' needs one scalar loss, but graph {target.name!r} "
                          f"has {len(found)} scalar op nodes that nothing uses ({names}); "
                          f"draw the loss node itself: draw(g['loss'], view='gradflow')")
@@ -129,54 +129,31 @@ def _check_loss(loss):
 
 def _wrt(graph, forward):
     """Every float input and parameter, so every edge that can carry a gradient does."""
-    nodes = graph.nx.nodes
-    return [Node(graph, v) for v in forward
-            if nodes[v]["role"] in ("input", "param") and nodes[v]["dtype"] in FLOATS]
+    return [Node(graph, v) for v in walk.fed(graph, forward, FLOATS)]
 
 
 # ---- with at: read from gc.explain ------------------------------------------------------------
 
 def _from_trace(loss, at, exact):
     graph = loss.graph
-    forward = tuple(sorted(graph.upstream([loss.id])))
+    forward = tuple(walk.order(graph, walk.upstream(graph, [loss.id])))
     if exact is None and len(forward) > EXACT_NODES:
         exact = False
     trace = explain(loss, at=at, wrt=_wrt(graph, forward), exact=exact, steps="all")
-    ids = {graph.nx.nodes[v]["name"]: v for v in forward}
-    totals = {r.wrt: r for r in trace.backward if r.step in ("upstream", "sum")}
-    keys = _edge_keys(graph, forward)
+    totals = {r.wrt_id: r for r in trace.backward if r.step in ("upstream", "sum")}
     found, local = [], {}
-    for r in trace.backward:
+    for r in trace.backward:  # with steps="all", the edge (m, k) of a row is (its node, k)
+        key = (r.wrt_id, r.node_id, r.edge_key[1]) if r.edge_key else None
         if r.step == "local":
-            local[r.node, r.edge] = r
+            local[key] = r
         elif r.step in ("product", "vjp"):
-            up = totals[r.node]
-            found.append((keys[r.node, r.edge], r, local.get((r.node, r.edge)), up))
-    lo, hi = scale(norm(r.value) for _, r, _, _ in found)
-    flows = tuple(_traced_edge(trace.loss, key, r, loc, up, (lo, hi))
-                  for key, r, loc, up in sorted(found, key=lambda f: (f[0][1], f[0][2])))
-    gradients = _sums(flows, {ids[n]: r for n, r in totals.items()}, trace.loss)
-    values = {ids[r.node]: r.value for r in trace.forward}
+            found.append((key, r, totals[r.node_id]))
+    lo, hi = scale(norm(r.value) for _, r, _ in found)
+    flows = tuple(_traced_edge(trace.loss, key, r, local.get(key), up, (lo, hi))
+                  for key, r, up in sorted(found, key=lambda f: (f[0][1], f[0][2])))
+    gradients = _sums(flows, totals, trace.loss)
+    values = {r.node_id: r.value for r in trace.forward}
     return Flow(graph, loss.id, forward, flows, gradients, values, trace)
-
-
-def _edge_keys(graph, forward):
-    """(node name, edge text as gc.explain writes it) -> (u, v, slot), for every edge."""
-    keys = {}
-    for v in forward:
-        for k, u in enumerate(graph.operands(v)):
-            keys[graph.nx.nodes[v]["name"], edge_text(graph, u, v, k)] = (u, v, k)
-    return keys
-
-
-def edge_text(graph, u, v, k):
-    """``z -> yhat``, as gc.explain names an edge; ``a -> f (operand 1)`` when ``a`` feeds
-    ``f`` more than once."""
-    nodes = graph.nx.nodes
-    text = f"{nodes[u]['name']} -> {nodes[v]['name']}"
-    if graph.operands(v).count(u) > 1:
-        text += f" (operand {k})"
-    return text
 
 
 def _traced_edge(L, key, row, local, up, bounds):
@@ -209,7 +186,8 @@ def _num(value):
 
 
 def _sums(flows, totals, L):
-    """id -> the node's gradient line; where it fans out, the sum of what flows back."""
+    """id -> the node's gradient line (``totals``: its upstream or sum row); where it fans
+    out, the sum of what flows back."""
     parts = {}
     for e in flows:
         parts.setdefault(e.u, []).append(e)
@@ -230,44 +208,30 @@ def _sums(flows, totals, L):
 # ---- without at: formulas of the contribution nodes --------------------------------------------
 
 def _from_formulas(loss):
-    """What flows back on each edge as a formula, from gradients taken on a copy."""
+    """What flows back on each edge as a formula, from gradients taken on a copy with
+    respect to every float node (so no step is fused away and each edge gets its own)."""
     work = loss.graph.copy()
-    nodes, forward = work.nx.nodes, tuple(sorted(work.upstream([loss.id])))
-    contrib, totals = _contributions(work, loss.id, forward)
+    forward = tuple(walk.order(work, walk.upstream(work, [loss.id])))
+    wrt = [v for v in forward if walk.can_carry_gradient(work)(v)]
+    grads = backward(work, loss.id, wrt)
+    totals = {v: t for v, t in grads.totals.items() if v != loss.id}
     # forward nodes and the upstream gradients stay symbols, so a formula reads as a step;
     # plain numbers (an unnamed scalar constant such as the 2 of x ** 2) stay numbers
-    keep = [Node(work, v) for v in forward if nodes[v]["op"] != "const" or nodes[v]["named"]]
+    keep = [Node(work, v) for v in forward if not plain_number(work.record(v))]
     keep += [Node(work, t) for t in totals.values()]
+    found = [(u, v, k) for u, v, k in edges(work, forward) if (v, k) in grads.contributions]
+    names = Names.of_edges(work, [(v, u) for u, v, _ in found])
     flows, fan = [], {}
-    for u, v, k in edges(work, forward):
-        c = contrib.get((v, k))
-        if c is not None:
-            text = short(formula(Node(work, c), keep=[n for n in keep if n.id != c]))
-            lab = f"d{loss.name}/d{nodes[u]['name']}"
-            flows.append(EdgeFlow(u, v, k, edge_text(work, u, v, k), lab, text, "", None,
-                                  None, None, None, GRAD_COLOR, "1.50", (f"{lab} = {text}",)))
-            fan[u] = fan.get(u, 0) + 1
-    gradients = {u: [f"d{loss.name}/d{nodes[u]['name']} = sum of {n} edges"]
+    for u, v, k in found:
+        c = grads.contributions[v, k]
+        text = short(formula(Node(work, c), keep=[n for n in keep if n.id != c]))
+        lab = f"d{loss.name}/d{work.record(u).name}"
+        flows.append(EdgeFlow(u, v, k, names.edge(v, u, (v, k)), lab, text, "", None, None,
+                              None, None, GRAD_COLOR, "1.50", (f"{lab} = {text}",)))
+        fan[u] = fan.get(u, 0) + 1
+    gradients = {u: [f"d{loss.name}/d{work.record(u).name} = sum of {n} edges"]
                  for u, n in fan.items() if n > 1}
     return Flow(loss.graph, loss.id, forward, tuple(flows), gradients, {}, None)
-
-
-def _contributions(work, loss, forward):
-    """Gradients of ``loss`` taken on ``work`` with respect to every float node (so no
-    step is fused away and each edge gets its own node); returns (v, slot) -> the node
-    flowing back along that edge, and node -> its total gradient node (not the seed)."""
-    nodes, before = work.nx.nodes, set(work.nx.nodes)
-    grad(Node(work, loss), [Node(work, v) for v in forward
-                            if nodes[v]["role"] != "const" and nodes[v]["dtype"] in FLOATS])
-    contrib, totals = {}, {}
-    for c in sorted(set(nodes) - before):
-        for of, m, k in nodes[c].get("flows", ()):
-            if of == loss:
-                contrib.setdefault((m, k), c)
-        of = nodes[c].get("grad_of")
-        if of is not None and of[0] == loss and of[1] != loss:
-            totals[of[1]] = c
-    return contrib, totals
 
 
 # ---- the diagram ------------------------------------------------------------------------------

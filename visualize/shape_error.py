@@ -44,7 +44,7 @@ def draw_error(err):
              style="dashed,rounded", color=ERROR_COLOR, fontcolor=ERROR_COLOR,
              penwidth="2", **{"class": "error"})
     for k, v in enumerate(operands):
-        shape = fmt(graph.nx.nodes[v]["shape"])
+        shape = fmt(graph.record(v).shape)
         text = shape if len(operands) == 1 else f"operand {k}: {shape}"
         dot.edge(node_id(v), GHOST, label=label([text]), color=ERROR_COLOR,
                  fontcolor=ERROR_COLOR, style="dashed", penwidth="2", **{"class": "error"})

@@ -49,7 +49,7 @@ def _frame(f, order, i):
     """The diagram of step ``i``: ``order[i]`` is being processed."""
     current, done = order[i], set(order[:i + 1])
     dot = diagram([f"{f.graph.name}: backprop, step {i + 1} of {len(order)}",
-                   f"at {f.graph.nx.nodes[current]['name']}: upstream x local = what "
+                   f"at {f.graph.record(current).name}: upstream x local = what "
                    f"flows back to each operand"])
     finished = {v for v in f.nodes if _all_done(f, v, done)}
     extra = {v: lines for v, lines in f.gradients.items() if v in finished}

@@ -18,10 +18,11 @@ import re
 
 import graphviz
 import numpy as np
-import sympy as sp
 
 from graphc import ops
-from graphc.ops.scalar import arg
+from graphc.graph import Node
+from graphc.graph.graph import formula_expr
+from graphc.graph.node import NodeRecord  # noqa: F401  (node_attrs' example)
 from graphc.shapes import fmt
 
 FONT = "Helvetica"
@@ -130,14 +131,12 @@ def norm(value):
 def op_text(graph, v):
     """What a node computes, in a few words: ``sigmoid``, ``sum axis=0``, or an
     element-wise gradient's formula over its operands' names."""
-    data = graph.nx.nodes[v]
-    if data["op"] == "elementwise":
-        names = {arg(i): sp.Symbol(graph.nx.nodes[u]["name"])
-                 for i, u in enumerate(graph.operands(v))}
-        return short(data["attrs"]["expr"].xreplace(names))
-    shown = [f"{k}={val}" for k, val in sorted(data["attrs"].items())
+    record = graph.record(v)
+    if record.op == "elementwise":
+        return short(formula_expr(Node(graph, v)))
+    shown = [f"{k}={val}" for k, val in sorted(record.attrs.items())
              if val is not False and val is not None and val != ()]
-    return short(" ".join([data["op"]] + shown))
+    return short(" ".join([record.op] + shown))
 
 
 # ---- nodes ----------------------------------------------------------------------------------
@@ -149,16 +148,17 @@ def family(op):
     return ops.get(op).family
 
 
-def node_attrs(data, output=False):
-    """The DOT attributes of a node (without its label), from its role and op family.
+def node_attrs(record, output=False):
+    """The DOT attributes of a node (its NodeRecord; without its label), from its role and
+    op family.
 
-    >>> node_attrs({"role": "op", "op": "matmul"})["fillcolor"]
+    >>> node_attrs(NodeRecord("matmul", "op", "z", (), "float64"))["fillcolor"]
     '#dcfce7'
     """
-    attrs = dict(ROLE_STYLES[data["role"]])
-    if data["role"] == "op":
-        attrs["fillcolor"] = FAMILY_COLORS.get(family(data["op"]), UNKNOWN_FAMILY)
-    if output and data["role"] == "op":
+    attrs = dict(ROLE_STYLES[record.role])
+    if record.role == "op":
+        attrs["fillcolor"] = FAMILY_COLORS.get(family(record.op), UNKNOWN_FAMILY)
+    if output and record.role == "op":
         attrs["peripheries"] = "2"  # an output (the loss): doubled, as on the slides
     return attrs
 
@@ -166,22 +166,22 @@ def node_attrs(data, output=False):
 def node_lines(graph, v, value=None, extra=()):
     """A node's label lines: name, op, shape (and dtype unless float64), its value, and
     any ``extra`` lines (a gradient, the edge a contribution flows back along)."""
-    data = graph.nx.nodes[v]
-    if data["op"] == "const":
-        return _const_lines(data, extra)
-    lines = [data["name"], op_text(graph, v), fmt(data["shape"])]
-    if data["dtype"] != "float64":
-        lines[-1] += f" {data['dtype']}"
+    record = graph.record(v)
+    if record.op == "const":
+        return _const_lines(record, extra)
+    lines = [record.name, op_text(graph, v), fmt(record.shape)]
+    if record.dtype != "float64":
+        lines[-1] += f" {record.dtype}"
     if value is not None:
         lines.append(f"= {value_text(value)}")
     return lines + list(extra)
 
 
-def _const_lines(data, extra):
-    value = f"{value_text(data['value'])}"
-    if not data.get("named", True):  # a plain number in an expression: just the number
+def _const_lines(record, extra):
+    value = f"{value_text(record.value)}"
+    if not record.named:  # a plain number in an expression: just the number
         return [value] + list(extra)
-    return [data["name"], f"const {fmt(data['shape'])}", f"= {value}"] + list(extra)
+    return [record.name, f"const {fmt(record.shape)}", f"= {value}"] + list(extra)
 
 
 # ---- gradient size --------------------------------------------------------------------------

@@ -4,11 +4,11 @@ Every view draws from the user's graph without changing it: gradients a view nee
 taken on ``graph.copy()``.
 """
 
-from graphc.autodiff import grad
 from graphc import evaluate
+from graphc.autodiff import backward, gradient_of
 from graphc.errors import GraphError
-from graphc.graph import Graph, Node
-from graphc.shapes import FLOATS, fmt
+from graphc.graph import Graph, Node, walk
+from graphc.shapes import fmt
 
 from .canvas import add_edges, add_nodes, diagram, edges, node_id, outputs
 from .gradflow import draw_gradflow, loss_of
@@ -81,9 +81,8 @@ def title(graph, view, *notes):
 
 def _forward(target, at, collapse):
     graph, ids = targets(target)
-    nodes = graph.nx.nodes
-    up = graph.nx.nodes if ids is None else graph.upstream(ids)
-    drawn = sorted(v for v in up if nodes[v]["role"] != "grad")
+    up = graph.nx.nodes if ids is None else walk.upstream(graph, ids)
+    drawn = [v for v in walk.order(graph, up) if graph.record(v).role != "grad"]
     values = values_at(graph, drawn, at)
     dot = diagram(title(graph, "forward graph" + (", scopes collapsed" if collapse else "")))
     if collapse:
@@ -97,7 +96,7 @@ def _forward(target, at, collapse):
 def _collapsed(dot, graph, drawn, values):
     """One box per top-level scope (with how many nodes, params and which ops it holds),
     the nodes outside any scope as themselves, and the edges between them."""
-    group = {v: graph.nx.nodes[v].get("scope", "").split("/")[0] for v in drawn}
+    group = {v: graph.record(v).scope.split("/")[0] for v in drawn}
     scopes = sorted({s for s in group.values() if s})
     box = {s: f"s{i}" for i, s in enumerate(scopes)}
     where = {v: box[group[v]] if group[v] else node_id(v) for v in drawn}
@@ -109,21 +108,21 @@ def _collapsed(dot, graph, drawn, values):
         if not group[v]:
             lines = node_lines(graph, v, values.get(v))
             dot.node(node_id(v), label=label(lines),
-                     **node_attrs(graph.nx.nodes[v], output=v in out))
+                     **node_attrs(graph.record(v), output=v in out))
     crossing = {}
     for u, v, _ in edges(graph, drawn):
         if where[u] != where[v]:
             crossing.setdefault((where[u], where[v]), []).append(u)
     for (a, b), sources in crossing.items():
-        shapes = sorted({fmt(graph.nx.nodes[u]["shape"]) for u in sources})
+        shapes = sorted({fmt(graph.record(u).shape) for u in sources})
         text = shapes[0] if len(shapes) == 1 else f"{len(sources)} edges"
         dot.edge(a, b, label=label([text]), penwidth=f"{min(1 + len(sources) / 2, 4):.1f}")
 
 
 def _scope_lines(graph, scope, members):
-    nodes = graph.nx.nodes
-    op_names = list(dict.fromkeys(nodes[v]["op"] for v in members if nodes[v]["role"] == "op"))
-    params = sum(1 for v in members if nodes[v]["role"] == "param")
+    records = [graph.record(v) for v in members]
+    op_names = list(dict.fromkeys(r.op for r in records if r.role == "op"))
+    params = sum(1 for r in records if r.role == "param")
     lines = [scope, f"{len(members)} node{'s' * (len(members) != 1)}"]
     if params:
         lines.append(f"{params} param{'s' * (params != 1)}")
@@ -136,65 +135,51 @@ def _scope_lines(graph, scope, members):
 
 def _backward(target, at):
     graph, ids = targets(target)
-    notes = []
+    notes, grads = [], None
     if ids is None:
-        drawn = sorted(graph.nx.nodes)
-        if not any(graph.nx.nodes[v]["role"] == "grad" for v in drawn):
+        drawn = walk.order(graph)
+        if not any(graph.record(v).role == "grad" for v in drawn):
             notes.append(NO_GRADIENTS)
     else:
-        graph, drawn = _with_gradients(graph, ids)
+        graph, drawn, grads = _with_gradients(graph, ids)
     values = values_at(graph, drawn, at)
     dot = diagram(title(graph, "backward graph (gradient nodes dashed, tied to their "
                                "forward node)", *notes))
-    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn))
+    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn, grads))
     add_edges(dot, graph, drawn)
-    nodes, keep = graph.nx.nodes, set(drawn)
+    keep = set(drawn)
     for v in drawn:
-        of = nodes[v].get("grad_of")
+        of = gradient_of(graph, v)
         if of is not None and of[1] in keep and of[1] != v:
             dot.edge(node_id(v), node_id(of[1]), **TIE)
     return dot
 
 
 def _with_gradients(graph, ids):
-    """The graph and ids to draw for nodes: what they depend on; for one forward node,
-    with its gradients (those in the graph, else taken on a copy)."""
-    nodes = graph.nx.nodes
-    if len(ids) != 1 or nodes[ids[0]]["role"] == "grad":
-        return graph, sorted(graph.upstream(ids))
+    """The graph, the ids to draw and the Gradients record (None for gradients the user
+    took) for nodes: what they depend on; for one forward node, with its gradients (those
+    in the graph, else taken on a copy for the nodes ``walk.default_wrt`` names)."""
+    if len(ids) != 1 or graph.record(ids[0]).role == "grad":
+        return graph, walk.order(graph, walk.upstream(graph, ids)), None
     loss = ids[0]
-    totals = _totals(graph, loss)
-    if not totals:
-        graph = graph.copy()
-        grad(Node(graph, loss), _default_wrt(graph, loss))
-        totals = _totals(graph, loss)
-    return graph, sorted(graph.upstream([loss] + totals))
+    taken = [v for v in walk.order(graph) if (gradient_of(graph, v) or (None,))[0] == loss]
+    if taken:
+        return graph, walk.order(graph, walk.upstream(graph, [loss] + taken)), None
+    work = graph.copy()
+    grads = backward(work, loss, walk.default_wrt(work, loss))
+    return work, walk.order(work, walk.upstream(work, [loss, *grads.results])), grads
 
 
-def _totals(graph, loss):
-    return [v for v in sorted(graph.nx.nodes)
-            if (graph.nx.nodes[v].get("grad_of") or (None,))[0] == loss]
-
-
-def _default_wrt(graph, loss):
-    """The parameters the loss depends on, or its float inputs (as gc.explain does)."""
-    nodes = graph.nx.nodes
-    up = sorted(graph.upstream([loss]))
-    params = [v for v in up if nodes[v]["role"] == "param" and nodes[v]["dtype"] in FLOATS]
-    inputs = [v for v in up if nodes[v]["role"] == "input" and nodes[v]["dtype"] in FLOATS]
-    return [Node(graph, v) for v in params or inputs]
-
-
-def _along(graph, drawn):
-    """id -> ``along z -> yhat``: the edge a contribution node flows back along."""
-    nodes, extra = graph.nx.nodes, {}
-    for v in drawn:
-        flows = nodes[v].get("flows") or ()
-        texts = []
-        for _, m, k in flows:
-            if m in nodes and k < len(graph.operands(m)):
-                u = graph.operands(m)[k]
-                texts.append(f"along {nodes[u]['name']} -> {nodes[m]['name']}")
-        if texts:
-            extra[v] = [short(texts[0] + (f" (+{len(texts) - 1})" if len(texts) > 1 else ""))]
-    return extra
+def _along(graph, drawn, grads):
+    """id -> ``along z -> yhat``: the edge a contribution node flows back along (known
+    from the Gradients record of gradients the view took itself)."""
+    if grads is None:
+        return {}
+    texts, keep = {}, set(drawn)
+    for (m, k), c in sorted(grads.contributions.items()):
+        if c in keep:
+            u = graph.operands(m)[k]
+            texts.setdefault(c, []).append(f"along {graph.record(u).name} -> "
+                                           f"{graph.record(m).name}")
+    return {c: [short(t[0] + (f" (+{len(t) - 1})" if len(t) > 1 else ""))]
+            for c, t in texts.items()}

@@ -80,7 +80,7 @@ def check(loss, claims, at=None, tol=1e-9):
     is a list of lines (``["d loss/d w1 = sigmoid(-1) - 1"]``). The graph is not changed.
     """
     work = loss.graph.copy()
-    names = {n.name: symbol(n._data) for n in work}
+    names = {n.name: symbol(n.record) for n in work}
     parsed = [_parse(item, names) for item in _items(claims)]
     targets = _targets(work, [key for key, _, _ in parsed])
     order = {v: i for i, v in enumerate(work.order())}
@@ -136,7 +136,7 @@ def _values(work, parsed, targets, at):
         values = exact_values(targets + nodes, at)
     else:
         values = [formula(n, keep=()) for n in targets + nodes]
-    meaning = {symbol(n._data): v for n, v in zip(nodes, values[len(targets):])}
+    meaning = {symbol(n.record): v for n, v in zip(nodes, values[len(targets):])}
     claimed = [expr.xreplace(meaning) for _, expr, _ in parsed]
     return values[:len(targets)], claimed
 

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..errors import GraphError
-from ..graph import Node
+from ..graph import Node, walk
 
 
 @dataclass(frozen=True)
@@ -76,20 +76,19 @@ def lower(graph, outputs):
     ids = [_node_id(graph, o) for o in outputs]
     if not ids:
         raise GraphError("nothing to compute: give at least one output node")
-    needed = graph.upstream(ids)
-    nodes = graph.nx.nodes
+    needed = walk.upstream(graph, ids)
     leaves, constants, equations = [], [], []
-    for v in graph.order(needed):
-        data = nodes[v]
-        if data["op"] in ("input", "param"):
-            leaves.append(_leaf(data))
-        elif data["op"] == "const":
-            constants.append(_constant(data))
+    for v in walk.order(graph, needed):
+        record = graph.record(v)
+        if record.op in walk.FED:
+            leaves.append(_leaf(record))
+        elif record.op == "const":
+            constants.append(_constant(record))
         else:
-            equations.append(_equation(graph, v, data))
-    outputs = tuple(nodes[v]["name"] for v in ids)  # a name in here is never freed
-    unused = tuple(_leaf(nodes[v]) for v in graph.order()
-                   if nodes[v]["op"] in ("input", "param") and v not in needed)
+            equations.append(_equation(graph, v, record))
+    outputs = tuple(graph.record(v).name for v in ids)  # a name in here is never freed
+    unused = tuple(_leaf(graph.record(v)) for v in walk.fed(graph, graph.nx.nodes)
+                   if v not in needed)
     return Program(graph=graph.name, inputs=tuple(leaves), unused=unused,
                    constants=tuple(constants), equations=_with_frees(equations, outputs),
                    outputs=outputs)
@@ -102,20 +101,20 @@ def _node_id(graph, node):
     return node_id
 
 
-def _leaf(data):
-    return Leaf(data["name"], data["op"], tuple(data["shape"]), data["dtype"])
+def _leaf(record):
+    return Leaf(record.name, record.op, record.shape, record.dtype)
 
 
-def _constant(data):
-    value = data["value"].copy()
+def _constant(record):
+    value = record.value.copy()
     value.flags.writeable = False  # the Program is frozen data
-    return Constant(data["name"], value, data["dtype"], bool(data.get("weak", False)))
+    return Constant(record.name, value, record.dtype, record.weak)
 
 
-def _equation(graph, v, data):
-    operands = tuple(graph.nx.nodes[u]["name"] for u in graph.operands(v))
-    return Equation(data["name"], data["op"], operands, tuple(data["attrs"].items()),
-                    tuple(data["shape"]), data["dtype"], note=data.get("note", ""))
+def _equation(graph, v, record):
+    operands = tuple(graph.record(u).name for u in graph.operands(v))
+    return Equation(record.name, record.op, operands, tuple(record.attrs.items()),
+                    record.shape, record.dtype, note=record.note)
 
 
 def _with_frees(equations, outputs):

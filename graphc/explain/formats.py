@@ -1,12 +1,12 @@
-"""The backprop trace ``gc.explain`` returns: its rows, and its text, Markdown, LaTeX and CSV.
+"""The formats of a backprop trace: text, Markdown, LaTeX and CSV.
 
-A trace is plain data (``forward`` and ``backward`` rows); the formats only print it.
+A trace (graphc/explain/trace.py) is plain data, its rows keyed by node ids; these
+functions only print it, reading node names from the rows as they go.
 """
 
 import csv
 import io
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -28,100 +28,39 @@ STEPS = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class ForwardRow:
-    """One step of the forward pass: ``formula`` (None for a leaf) over the steps it reads."""
-
-    node: str
-    op: str
-    shape: tuple
-    formula: object
-    exact: object
-    value: np.ndarray
+def text(trace):
+    """The trace as plain text: two aligned tables, forward and backward."""
+    lines = [_title(trace), "", FORWARD_TITLE]
+    lines += _aligned(FORWARD_HEADER, [_forward_cells(r) for r in trace.forward])
+    lines += ["", BACKWARD_TITLE] + [f"  {line}" for line in _legend(trace)]
+    lines += _aligned(BACKWARD_HEADER, [_backward_cells(r) for r in trace.backward])
+    return "\n".join(lines)
 
 
-@dataclass(frozen=True, eq=False)
-class BackwardRow:
-    """One line of the backward pass: the derivative of ``of`` with respect to ``wrt``.
-
-    ``step`` is upstream, local, product, vjp or sum (see ``STEPS``); ``node`` is the step
-    being visited; ``edge`` ("z -> yhat") the edge a local, product or vjp row belongs to.
-    """
-
-    step: str
-    node: str
-    edge: str
-    of: str
-    wrt: str
-    formula: object
-    exact: object
-    value: np.ndarray
-
-    @property
-    def label(self):
-        """``dloss/dyhat``, as the slides write it."""
-        return f"d{self.of}/d{self.wrt}"
+def markdown(trace):
+    """Two Markdown tables, forward and backward."""
+    lines = [f"**{_title(trace)}**", "", f"*{FORWARD_TITLE}*", ""]
+    lines += _md_table(FORWARD_HEADER, [_forward_cells(r) for r in trace.forward], (2, 3))
+    lines += ["", f"*{BACKWARD_TITLE}*", ""] + [f"- {line}" for line in _legend(trace)]
+    lines += [""] if _legend(trace) else []
+    lines += _md_table(BACKWARD_HEADER, [_backward_cells(r) for r in trace.backward], (4, 5))
+    return "\n".join(lines)
 
 
-#: A graph edge from operand ``u`` into slot ``k`` of ``m``, inside the step ``v``.
-
-
-# ---- the trace and its formats ----------------------------------------------------------------
-
-@dataclass(frozen=True, eq=False)
-class Trace:
-    """A backprop trace: ``forward`` and ``backward`` rows; prints as plain text.
-
-    >>> trace.to_markdown(); trace.to_latex(); trace.to_csv()  # doctest: +SKIP
-    """
-
-    loss: str
-    at: str
-    forward: tuple
-    backward: tuple
-
-    def gradient(self, name):
-        """The upstream (or sum) row giving d loss / d ``name``."""
-        for row in self.backward:
-            if row.step in ("upstream", "sum") and row.wrt == name:
-                return row
-        raise KeyError(f"the trace has no gradient of {self.loss!r} for {name!r}")
-
-    def __str__(self):
-        lines = [_title(self), "", FORWARD_TITLE]
-        lines += _aligned(FORWARD_HEADER, [_forward_cells(r) for r in self.forward])
-        lines += ["", BACKWARD_TITLE] + [f"  {text}" for text in _legend(self)]
-        lines += _aligned(BACKWARD_HEADER, [_backward_cells(r) for r in self.backward])
-        return "\n".join(lines)
-
-    def to_markdown(self):
-        """Two Markdown tables, forward and backward."""
-        lines = [f"**{_title(self)}**", "", f"*{FORWARD_TITLE}*", ""]
-        lines += _md_table(FORWARD_HEADER, [_forward_cells(r) for r in self.forward], (2, 3))
-        lines += ["", f"*{BACKWARD_TITLE}*", ""] + [f"- {text}" for text in _legend(self)]
-        lines += [""] if _legend(self) else []
-        lines += _md_table(BACKWARD_HEADER, [_backward_cells(r) for r in self.backward],
-                           (4, 5))
-        return "\n".join(lines)
-
-    def to_latex(self):
-        """A LaTeX ``tabular`` of the forward pass and an ``align*`` of the backward pass."""
-        return _latex(self)
-
-    def to_csv(self):
-        """One CSV row per line of the trace: section, node, step, edge, label, formula,
-        exact, value (a forward row's step is its op); every exact value, every digit."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("section", "node", "step", "edge", "label", "formula", "exact",
-                         "value"))
-        for r in self.forward:
-            writer.writerow(("forward", r.node, r.op, "", r.node, _expr_text(r.formula),
-                             _expr_text(r.exact), _full_text(r.value)))
-        for r in self.backward:
-            writer.writerow(("backward", r.node, r.step, r.edge, r.label,
-                             _backward_formula(r), _expr_text(r.exact), _full_text(r.value)))
-        return out.getvalue()
+def comma_separated(trace):
+    """One CSV row per line of the trace: section, node, step, edge, label, formula,
+    exact, value (a forward row's step is its op); every exact value, every digit."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("section", "node", "step", "edge", "label", "formula", "exact",
+                     "value"))
+    for r in trace.forward:
+        writer.writerow(("forward", r.node, r.op, "", r.node, _expr_text(r.formula),
+                         _expr_text(r.exact), _full_text(r.value)))
+    for r in trace.backward:
+        writer.writerow(("backward", r.node, r.step, r.edge, r.label,
+                         _backward_formula(r), _expr_text(r.exact), _full_text(r.value)))
+    return out.getvalue()
 
 
 def _title(trace):
@@ -213,7 +152,8 @@ def _md_table(header, rows, code):
 
 # ---- LaTeX ------------------------------------------------------------------------------------
 
-def _latex(trace):
+def latex(trace):
+    """A LaTeX ``tabular`` of the forward pass and an ``align*`` of the backward pass."""
     lines = [f"% {_title(trace)}", r"\begin{tabular}{lllll}", r"\hline",
              r"node & op & formula & exact & value \\", r"\hline"]
     for r in trace.forward:

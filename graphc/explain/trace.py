@@ -21,37 +21,158 @@ once; an unnamed node used once is folded into the step that uses it, so
 ``(w1*x1 + w2*x2).named("z")`` is one step and ``dz/dw1`` reads ``x1``, as on the slide
 (``steps="all"`` makes every node a step). Everything is computed on a copy of the graph:
 the gradients of every node on a path from ``wrt`` (the parameters by default, or the
-inputs of a graph without any) to the loss, evaluated exactly (``graphc.symbolic.exact_values``) and by the
-reference interpreter.
+inputs of a graph without any) to the loss, evaluated exactly and by the reference
+interpreter.
+
+Rows hold node ids and edges as ``(node, slot)``; names are attached when a row is shown
+(``row.node``, ``row.edge``, ``row.label``), from the trace's table of names.
 """
 
-from collections import namedtuple
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
 
-from .. import ops
-from ..autodiff import grad
+from ..autodiff import backward
 from ..errors import DifferentiationError, GraphError
 from ..evaluate import evaluate as evaluate_numeric
-from ..graph import LEAVES, Node
-from ..ops.elementwise import formula as scalar_formula
-from ..ops.scalar import arg
-from ..shapes import FLOATS
-from ..symbolic import exact_number, exact_values, formula, symbol
-from .formats import EXACT_LIMIT, BackwardRow, ForwardRow, Trace, at_text
+from ..graph import LEAVES, Node, walk
+from ..symbolic import exact_values, formula, symbol
+from . import formats
+from .formats import EXACT_LIMIT, at_text
+from .local import local_formulas, plain_number
 
-_Edge = namedtuple("_Edge", "v m k u text")
+
+class Names:
+    """The names of a trace's nodes, attached when it is shown, and which operands feed a
+    step more than once (their edges then say which operand they are)."""
+
+    def __init__(self, graph, ids, repeated=()):
+        self._names = {v: graph.record(v).name for v in ids}
+        self._repeated = frozenset(repeated)  # (step, operand) pairs
+
+    @classmethod
+    def of_edges(cls, graph, pairs):
+        """The names of every node of ``graph``, for edges given as ``(step, operand)``
+        pairs: an operand in more than one pair of a step is repeated."""
+        counts = Counter(pairs)
+        return cls(graph, graph.nx.nodes, {p for p, n in counts.items() if n > 1})
+
+    def __getitem__(self, v):
+        return self._names[v]
+
+    def edge(self, step, operand, key):
+        """``z -> yhat``; ``b -> f (operand 1 of mul3)`` when ``b`` feeds ``f`` twice."""
+        text = f"{self[operand]} -> {self[step]}"
+        if (step, operand) in self._repeated:
+            m, k = key
+            text += f" (operand {k}" + ("" if m == step else f" of {self[m]}") + ")"
+        return text
+
+
+@dataclass(frozen=True, eq=False)
+class ForwardRow:
+    """One step of the forward pass: ``formula`` (None for a leaf) over the steps it reads."""
+
+    node_id: int
+    op: str
+    shape: tuple
+    formula: object
+    exact: object
+    value: np.ndarray
+    names: Names = field(repr=False)
+
+    @property
+    def node(self):
+        return self.names[self.node_id]
+
+
+@dataclass(frozen=True, eq=False)
+class BackwardRow:
+    """One line of the backward pass: the derivative of ``of_id`` with respect to ``wrt_id``.
+
+    ``step`` is upstream, local, product, vjp or sum (``formats.STEPS``); ``node_id`` is the
+    step being visited; ``edge_key`` is ``(m, slot)`` for the edge from ``wrt_id`` into
+    operand ``slot`` of ``m`` that a local, product or vjp row belongs to (``m`` is the step
+    itself, or a node folded into it), None for upstream and sum rows.
+    """
+
+    step: str
+    node_id: int
+    edge_key: tuple | None
+    of_id: int
+    wrt_id: int
+    formula: object
+    exact: object
+    value: np.ndarray
+    names: Names = field(repr=False)
+
+    node = property(lambda self: self.names[self.node_id], doc="the step's name")
+    of = property(lambda self: self.names[self.of_id], doc="the name of what is derived")
+    wrt = property(lambda self: self.names[self.wrt_id], doc="the name it is derived for")
+
+    @property
+    def edge(self):
+        """``z -> yhat``: the edge a local, product or vjp row belongs to ("" otherwise)."""
+        if self.edge_key is None:
+            return ""
+        return self.names.edge(self.node_id, self.wrt_id, self.edge_key)
+
+    @property
+    def label(self):
+        """``dloss/dyhat``, as the slides write it."""
+        return f"d{self.of}/d{self.wrt}"
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """A backprop trace: ``forward`` and ``backward`` rows; prints as plain text.
+
+    >>> trace.to_markdown(); trace.to_latex(); trace.to_csv()  # doctest: +SKIP
+    """
+
+    loss_id: int
+    at: str
+    forward: tuple
+    backward: tuple
+    names: Names = field(repr=False)
+
+    @property
+    def loss(self):
+        return self.names[self.loss_id]
+
+    def gradient(self, name):
+        """The upstream (or sum) row giving d loss / d ``name``."""
+        for row in self.backward:
+            if row.step in ("upstream", "sum") and row.wrt == name:
+                return row
+        raise KeyError(f"the trace has no gradient of {self.loss!r} for {name!r}")
+
+    def __str__(self):
+        return formats.text(self)
+
+    def to_markdown(self):
+        """Two Markdown tables, forward and backward."""
+        return formats.markdown(self)
+
+    def to_latex(self):
+        """A LaTeX ``tabular`` of the forward pass and an ``align*`` of the backward pass."""
+        return formats.latex(self)
+
+    def to_csv(self):
+        """One CSV row per line of the trace (see ``formats.comma_separated``)."""
+        return formats.comma_separated(self)
 
 
 def explain(loss, at=None, wrt=None, exact=None, steps="named"):
     """The backprop trace of the scalar node ``loss`` at the point ``at``.
 
     ``wrt``: the nodes whose gradients are traced, with every node on a path from them to
-    the loss (default: the parameters, or the inputs of a graph without any). ``exact``: compute exact SymPy
-    values (default: when no value has more than ``EXACT_LIMIT`` elements). ``steps``:
-    "named" folds unnamed nodes used once into the step that uses them; "all" shows each.
-    The user's graph is not changed.
+    the loss (default: the parameters, or the inputs of a graph without any). ``exact``:
+    compute exact SymPy values (default: when no value has more than ``EXACT_LIMIT``
+    elements). ``steps``: "named" folds unnamed nodes used once into the step that uses
+    them; "all" shows each. The user's graph is not changed.
 
     >>> print(gc.explain(loss, at={"x1": 1, "x2": -1, "w1": 1, "w2": 2, "y": 1}))
     ... # doctest: +SKIP
@@ -68,8 +189,8 @@ def explain(loss, at=None, wrt=None, exact=None, steps="named"):
     if exact:
         exacts = dict(zip(work.evaluated, exact_values(work.nodes(work.evaluated), at)))
     forward = [_forward_row(work, v, exacts, numeric) for v in work.steps]
-    return Trace(loss.name, at_text(at), tuple(forward),
-                 tuple(_backward_rows(work, exacts, numeric)))
+    return Trace(loss.id, at_text(at), tuple(forward),
+                 tuple(_backward_rows(work, exacts, numeric)), work.names)
 
 
 # ---- the working copy -----------------------------------------------------------------------
@@ -80,44 +201,40 @@ class _Work:
     def __init__(self, loss, wrt, steps):
         graph = loss.graph.copy()
         self.graph, self.loss = graph, loss.id
-        forward = graph.upstream([loss.id])
+        forward = walk.upstream(graph, [loss.id])
         self.folded = _folded(graph, forward, loss.id) if steps == "named" else set()
-        self.steps = [v for v in sorted(forward) if v not in self.folded
-                      and not _plain_number(graph.nx.nodes[v])]
-        self.diff = _on_paths(graph, _wrt_ids(loss, wrt, forward), loss.id, forward)
-        start = graph._next_id
-        totals = grad(Node(graph, loss.id), self.nodes(sorted(self.diff)))
-        self.total = {v: t.id for v, t in zip(sorted(self.diff), totals)}
-        self.flows = _contributions(graph, loss.id, start)
+        self.steps = [v for v in walk.order(graph, forward) if v not in self.folded
+                      and not plain_number(graph.record(v))]
+        sources = _wrt_ids(loss, wrt, forward)
+        self.diff = walk.on_paths(graph, sources, loss.id,
+                                  walk.can_carry_gradient(graph)) | {loss.id}
+        grads = backward(graph, loss.id, sorted(self.diff))
+        self.total = dict(zip(sorted(self.diff), grads.results))
+        self.inner = grads.totals  # a node's total before grad gave it a node of its own
+        self.flows = grads.contributions
         self.edges = {v: _edges(self, v) for v in self.steps if v in self.diff}
         self.evaluated = list(dict.fromkeys(
             self.steps + [self.total[v] for v in sorted(self.diff)]
-            + [self.flows[e.m, e.k] for v in sorted(self.edges) for e in self.edges[v]]))
+            + [self.flows[m, k] for v in sorted(self.edges) for _, m, k in self.edges[v]]))
+        self.names = Names.of_edges(graph, [(v, u) for v, found in self.edges.items()
+                                            for u, _, _ in found])
 
     def nodes(self, ids):
         return [Node(self.graph, v) for v in ids]
 
-    def name(self, v):
-        return self.graph.nx.nodes[v]["name"]
-
     def shape(self, v):
-        return self.graph.nx.nodes[v]["shape"]
+        return self.graph.record(v).shape
 
     def symbol(self, v):
-        return symbol(self.graph.nx.nodes[v])
-
-
-def _plain_number(data):
-    """An unnamed scalar constant: formulas show it as a number, not as a step."""
-    return data["op"] == "const" and data["shape"] == () and not data["named"]
+        return symbol(self.graph.record(v))
 
 
 def _folded(graph, forward, loss):
     """Unnamed op nodes used exactly once (one edge) by the forward graph of the loss."""
     folded = set()
     for v in forward:
-        data = graph.nx.nodes[v]
-        if v == loss or data["role"] != "op" or data["named"]:
+        record = graph.record(v)
+        if v == loss or record.role != "op" or record.named:
             continue
         users = [w for _, w in graph.nx.out_edges(v) if w in forward]
         if len(users) == 1:
@@ -127,9 +244,7 @@ def _folded(graph, forward, loss):
 
 def _wrt_ids(loss, wrt, forward):
     if wrt is None:  # the slides trace the parameters; a graph without any, its inputs
-        nodes = loss.graph.nx.nodes
-        params = [v for v in forward if nodes[v]["role"] == "param"]
-        return params or [v for v in forward if nodes[v]["role"] == "input"]
+        return walk.default_wrt(loss.graph, loss.id)
     nodes = [wrt] if isinstance(wrt, Node) else list(wrt)
     for node in nodes:
         if not isinstance(node, Node) or node.graph is not loss.graph:
@@ -141,33 +256,9 @@ def _wrt_ids(loss, wrt, forward):
     return [n.id for n in nodes]
 
 
-def _on_paths(graph, sources, loss, forward):
-    """Float nodes on a path from one of ``sources`` to the loss, and the loss itself."""
-    nodes = graph.nx.nodes
-    down, stack = set(), [v for v in sources if v in forward]
-    while stack:
-        v = stack.pop()
-        if v in down or nodes[v]["dtype"] not in FLOATS or nodes[v]["role"] == "const":
-            continue
-        down.add(v)
-        stack.extend(w for w in graph.nx.successors(v) if w in forward)
-    return down | {loss}
-
-
-def _contributions(graph, loss, start):
-    """(m, k) -> the node that carries what flows back along the edge into slot k of m."""
-    flows = {}
-    for v in sorted(graph.nx.nodes):
-        if v >= start:
-            for of, m, k in graph.nx.nodes[v].get("flows", ()):
-                if of == loss:
-                    flows.setdefault((m, k), v)
-    return flows
-
-
 def _edges(work, v):
-    """The edges that carry a gradient back from the step ``v`` to the steps it reads,
-    in slot order (depth first through folded nodes)."""
+    """The edges ``(u, m, k)`` that carry a gradient back from the step ``v`` to the steps
+    it reads, in slot order (depth first through folded nodes)."""
     graph, found = work.graph, []
     stack = [(v, k, u) for k, u in reversed(list(enumerate(graph.operands(v))))]
     while stack:
@@ -175,47 +266,39 @@ def _edges(work, v):
         if u in work.folded:
             stack.extend((u, j, o) for j, o in reversed(list(enumerate(graph.operands(u)))))
         elif (m, k) in work.flows:
-            found.append((m, k, u))
-    return [_Edge(v, m, k, u, _edge_text(work, v, m, k, u, found)) for m, k, u in found]
-
-
-def _edge_text(work, v, m, k, u, found):
-    text = f"{work.name(u)} -> {work.name(v)}"
-    if sum(1 for _, _, o in found if o == u) > 1:
-        text += f" (operand {k}" + ("" if m == v else f" of {work.name(m)}") + ")"
-    return text
+            found.append((u, m, k))
+    return found
 
 
 # ---- rows -----------------------------------------------------------------------------------
 
 def _forward_row(work, v, exacts, numeric):
-    data = work.graph.nx.nodes[v]
-    expr = None
-    if data["op"] not in LEAVES:
+    record, expr = work.graph.record(v), None
+    if record.op not in LEAVES:
         expr = formula(Node(work.graph, v), keep=work.nodes(s for s in work.steps if s != v))
-    return ForwardRow(data["name"], data["op"], data["shape"], expr, exacts.get(v),
-                      numeric[v])
+    return ForwardRow(v, record.op, record.shape, expr, exacts.get(v), numeric[v],
+                      work.names)
 
 
 def _backward_rows(work, exacts, numeric):
     incoming = {}
     for v in work.edges:
-        for e in work.edges[v]:
-            incoming.setdefault(e.u, []).append(e)
-    rows, L = [], work.name(work.loss)
+        for u, m, k in work.edges[v]:
+            incoming.setdefault(u, []).append((m, k))
+    rows, L = [], work.loss
     for v in reversed(sorted(work.edges)):
         t = work.total[v]
         if len(incoming.get(v, ())) > 1:
-            parts = [exacts.get(work.flows[e.m, e.k]) for e in incoming[v]]
+            parts = [exacts.get(work.flows[key]) for key in incoming[v]]
             expr = sp.Add(*parts, evaluate=False) if _all_scalar(parts) else None
-            rows.append(BackwardRow("sum", work.name(v), "", L, work.name(v), expr,
-                                    exacts.get(t), numeric[t]))
+            rows.append(BackwardRow("sum", v, None, L, v, expr, exacts.get(t), numeric[t],
+                                    work.names))
         else:
-            rows.append(BackwardRow("upstream", work.name(v), "", L, work.name(v), None,
-                                    exacts.get(t), numeric[t]))
-        local = _local_formulas(work, v) if work.edges[v] and work.shape(v) == () else {}
-        for e in work.edges[v]:
-            rows.extend(_edge_rows(work, e, local.get((e.m, e.k)), exacts, numeric))
+            rows.append(BackwardRow("upstream", v, None, L, v, None, exacts.get(t),
+                                    numeric[t], work.names))
+        local = local_formulas(work, v) if work.edges[v] and work.shape(v) == () else {}
+        for u, m, k in work.edges[v]:
+            rows.extend(_edge_rows(work, (v, u, m, k), local.get((m, k)), exacts, numeric))
     return rows
 
 
@@ -223,16 +306,16 @@ def _all_scalar(values):
     return all(isinstance(x, sp.Basic) and not isinstance(x, sp.NDimArray) for x in values)
 
 
-def _edge_rows(work, e, local, exacts, numeric):
+def _edge_rows(work, edge, local, exacts, numeric):
     """local and product rows for a scalar edge; a vjp row for a tensor edge."""
-    c, L = work.flows[e.m, e.k], work.name(work.loss)
-    v, u = work.name(e.v), work.name(e.u)
+    v, u, m, k = edge
+    c, L, names = work.flows[m, k], work.loss, work.names
     if local is None:
-        return [BackwardRow("vjp", v, e.text, L, u, _vjp_formula(work, e), exacts.get(c),
-                            numeric[c])]
+        return [BackwardRow("vjp", v, (m, k), L, u, _vjp_formula(work, v, c), exacts.get(c),
+                            numeric[c], names)]
     exact, value = _local_values(work, local, exacts, numeric)
-    return [BackwardRow("local", v, e.text, v, u, local, exact, value),
-            BackwardRow("product", v, e.text, L, u, None, exacts.get(c), numeric[c])]
+    return [BackwardRow("local", v, (m, k), v, u, local, exact, value, names),
+            BackwardRow("product", v, (m, k), L, u, None, exacts.get(c), numeric[c], names)]
 
 
 def _local_values(work, local, exacts, numeric):
@@ -247,77 +330,12 @@ def _local_values(work, local, exacts, numeric):
     return exact, np.asarray(value)
 
 
-def _vjp_formula(work, e):
-    """What flows back along ``e``, over the upstream gradient (``dloss_dv``) and steps."""
-    c, t = work.flows[e.m, e.k], Node(work.graph, work.total[e.v])
-    ups = [t] + (t.operands if t.op == "identity" else [])  # grad's result may wrap the ct
-    up = sp.Symbol(f"d{work.name(work.loss)}_d{work.name(e.v)}", real=True)
-    if c in [n.id for n in ups]:
+def _vjp_formula(work, v, c):
+    """What flows back (node ``c``) from the step ``v``, over the upstream gradient
+    (``dloss_dv``) and the steps."""
+    ups = list(dict.fromkeys([work.total[v], work.inner.get(v, work.total[v])]))
+    up = sp.Symbol(f"d{work.names[work.loss]}_d{work.names[v]}", real=True)
+    if c in ups:
         return up
-    expr = formula(Node(work.graph, c), keep=ups + work.nodes(work.steps))
-    return expr.xreplace({work.symbol(n.id): up for n in ups})
-
-
-# ---- local derivatives of a scalar step -------------------------------------------------------
-
-def _local_formulas(work, v):
-    """(m, k) -> d v / d (operand k of m), over the steps' symbols, for each scalar edge.
-
-    Each edge gets its own symbol while differentiating, so an operand used twice has a
-    local derivative per edge; a copy of v's own formula becomes v's symbol (sigmoid'
-    reads ``yhat*(1 - yhat)``). Empty when a tensor takes part: its edges show a vjp.
-    """
-    region = _region(work, v)
-    if any(work.shape(u) != () for n in region for u in [n] + work.graph.operands(n)):
-        return {}
-    expr, dummies = _step_formula(work, v, region)
-    back = {d: work.symbol(e[2]) for d, e in dummies.items()}
-    scalars = {work.symbol(s) for s in work.steps if work.shape(s) == ()}
-    local = {}
-    for d, (m, k, _) in dummies.items():
-        try:
-            dv = sp.diff(expr, d)
-        except (AttributeError, TypeError, ValueError):  # notation SymPy cannot differentiate
-            continue
-        if not expr.is_Atom:
-            dv = dv.xreplace({expr: work.symbol(v)})
-        dv = dv.xreplace(back)
-        if not dv.has(sp.Derivative, sp.Subs) and dv.free_symbols <= scalars:
-            local[m, k] = dv
-    return local
-
-
-def _region(work, v):
-    """The step ``v`` and the folded nodes it is computed from, in topological order."""
-    up = work.graph.upstream([v], stop=set(work.steps) - {v})
-    return [u for u in sorted(up) if u == v or u in work.folded]
-
-
-def _step_formula(work, v, region):
-    """v's formula over its folded nodes, with one dummy symbol per gradient edge."""
-    graph, exprs, dummies = work.graph, {}, {}
-    for n in region:
-        args = []
-        for k, u in enumerate(graph.operands(n)):
-            if u in exprs:
-                args.append(exprs[u])
-            elif (n, k) in work.flows and u in work.diff:
-                args.append(sp.Dummy(f"e{n}_{k}", real=True))
-                dummies[args[-1]] = (n, k, u)
-            elif _plain_number(graph.nx.nodes[u]):
-                args.append(exact_number(graph.nx.nodes[u]["value"].item()))
-            else:
-                args.append(work.symbol(u))
-        exprs[n] = _op_formula(graph, n).xreplace({arg(i): a for i, a in enumerate(args)})
-    return exprs[v], dummies
-
-
-def _op_formula(graph, n):
-    """The op of node ``n`` over the symbols a0, a1, ... of its operands."""
-    data = graph.nx.nodes[n]
-    operands = graph.operands(n)
-    opdef = ops.get(data["op"])
-    if opdef.notation is not None:
-        shapes = [graph.nx.nodes[u]["shape"] for u in operands]
-        return opdef.notation(data["attrs"], shapes, *[arg(i) for i in range(len(operands))])
-    return scalar_formula(opdef, data["attrs"], len(operands))
+    expr = formula(Node(work.graph, c), keep=work.nodes(ups + work.steps))
+    return expr.xreplace({work.symbol(t): up for t in ups})

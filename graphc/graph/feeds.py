@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import FeedError
 from ..shapes import FLOATS, fmt
+from . import walk
 from .graph import Node
 
 
@@ -146,9 +147,8 @@ def _as_array(node, value, float64):
 def needed(graph, targets, known):
     """The nodes to compute for ``targets`` when the nodes in ``known`` have values;
     FeedError naming every input or parameter that is needed and not known."""
-    todo = graph.upstream(targets, stop=known) - set(known)
-    nodes = graph.nx.nodes
-    missing = sorted(v for v in todo if nodes[v]["role"] in ("input", "param"))
+    todo = walk.upstream(graph, targets, stop=known) - set(known)
+    missing = walk.fed(graph, todo)
     if missing:
-        raise missing_feeds([(nodes[v]["name"], nodes[v]["shape"]) for v in missing])
+        raise missing_feeds([(graph.record(v).name, graph.record(v).shape) for v in missing])
     return todo

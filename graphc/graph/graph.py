@@ -1,10 +1,11 @@
-"""The graph a user builds: a ``networkx.MultiDiGraph`` of named, shaped nodes.
+"""The graph a user builds: ``Graph`` and its ``Node`` handles, scopes, the text listing.
 
-Nodes are keyed by an integer id given in creation order; each node holds its ``name``,
-``op``, ``role`` (input, param, const, op or grad), ``shape``, ``dtype`` and ``attrs``.
-Each edge carries the operand ``slot`` it feeds (parallel edges for ``a * a``), so operand
-order never depends on NetworkX's adjacency order. Shapes and dtypes are inferred, and
-checked, as each node is added.
+Nodes are keyed by an integer id given in creation order; each holds a frozen
+``NodeRecord`` (graphc/graph/node.py): its ``name``, ``op``, ``role`` (input, param, const,
+op or grad), ``shape``, ``dtype``, ``attrs`` and the rest. Each edge carries the operand
+``slot`` it feeds (parallel edges for ``a * a``), so operand order never depends on
+NetworkX's adjacency order. Shapes and dtypes are inferred, and checked, as each node is
+added.
 
 >>> g = Graph("neuron")
 >>> x, w = g.input("x", shape=(2,)), g.param("w", shape=(2,))
@@ -15,28 +16,26 @@ checked, as each node is added.
 import contextlib
 import difflib
 
-import networkx as nx
 import numpy as np
 import sympy as sp
 
 from .. import ops
 from ..errors import DTypeError, GraphcError, GraphError, ShapeError
-from .params import check_init, initial_values, summarize
 from ..ops.indexing import index_key
 from ..ops.scalar import arg
-from ..shapes import Arg, fmt, normalize_dtype, normalize_shape
+from ..shapes import fmt, normalize_dtype, normalize_shape
+from . import walk
+from .node import NodeRecord, NodeStore
+from .params import check_init, initial_values, summarize
 
 LEAVES = ("input", "param", "const")
 
 
-class Graph:
+class Graph(NodeStore):
     """A computational graph; build it with ``input``, ``param``, ``const`` and ops."""
 
     def __init__(self, name="graph"):
-        self.name = str(name)
-        self.nx = nx.MultiDiGraph(name=self.name)
-        self._by_name = {}
-        self._next_id = 0
+        super().__init__(name)
         self._scopes = []
 
     # ---- leaves -------------------------------------------------------------------------
@@ -56,9 +55,7 @@ class Graph:
         """
         shape = normalize_shape(shape, f"shape of {name!r}")
         init = check_init(name, shape, normalize_dtype(dtype), init)
-        node = self._leaf("param", name, shape, dtype)
-        self.nx.nodes[node.id]["init"] = init
-        return node
+        return self._leaf("param", name, shape, dtype, init=init)
 
     def initial_params(self, seed=0):
         """Starting values of every param, ``{name: array}`` in creation order, drawn by
@@ -66,21 +63,21 @@ class Graph:
 
         >>> params = g.initial_params(seed=0)                # doctest: +SKIP
         """
-        specs = [(n.name, n.shape, n.dtype, self.nx.nodes[n.id].get("init"))
-                 for n in self.params]
+        specs = [(n.name, n.shape, n.dtype, n.record.init) for n in self.params]
         return initial_values(specs, seed)
 
     def const(self, name, value, dtype=None):
         """A named constant: ``g.const("half", 0.5)``."""
-        return self._constant(value, dtype, name)
-
-    def _leaf(self, role, name, shape, dtype):
         self._check_name(name)
-        shape = normalize_shape(shape, f"shape of {name!r}")
-        return self._add(name, op=role, role=role, shape=shape, dtype=normalize_dtype(dtype),
-                         attrs={})
+        return self.literal(value, dtype, name)
 
-    def _constant(self, value, dtype=None, name=None):
+    def literal(self, value, dtype=None, name=None):
+        """A constant as a plain number or array in an expression makes it (unnamed unless
+        ``name`` is given). A plain Python number is "weak": it never widens the dtype of a
+        tensor it meets, so float32 graphs stay float32.
+
+        >>> half = g.literal(0.5)                             # doctest: +SKIP
+        """
         weak = isinstance(value, (int, float)) and not isinstance(value, bool) and dtype is None
         array = np.array(value)
         if array.dtype.kind not in "iuf":
@@ -88,10 +85,16 @@ class Graph:
                              f"or numeric array (dtype {array.dtype})")
         dtype = normalize_dtype(dtype or ("int64" if array.dtype.kind in "iu" else
                                           array.dtype.name))
-        if name is not None:
-            self._check_name(name)
-        return self._add(name, op="const", role="const", shape=array.shape, dtype=dtype,
-                         attrs={}, value=array.astype(dtype), weak=weak)
+        array = array.astype(dtype)
+        array.setflags(write=False)
+        return self._new(name, op="const", role="const", shape=array.shape, dtype=dtype,
+                         value=array, weak=weak)
+
+    def _leaf(self, role, name, shape, dtype, init=None):
+        self._check_name(name)
+        shape = normalize_shape(shape, f"shape of {name!r}")
+        return self._new(name, op=role, role=role, shape=shape, dtype=normalize_dtype(dtype),
+                         init=init)
 
     # ---- ops ----------------------------------------------------------------------------
 
@@ -106,7 +109,7 @@ class Graph:
             accepted = ", ".join(opdef.attrs) or "none"
             raise GraphError(f"op {op!r} got unknown attributes {unknown}; it accepts: "
                              f"{accepted}")
-        args = [self._arg(o) for o in operands]
+        args = [o.record.arg for o in operands]
         try:
             if opdef.prepare:
                 attrs = opdef.prepare(attrs, args)
@@ -118,10 +121,8 @@ class Graph:
             raise _at_node(err, name)
         if name is not None:
             self._check_name(name)
-        node = self._add(name, op=op, role="op", shape=tuple(shape), dtype=dtype, attrs=attrs)
-        for slot, operand in enumerate(operands):
-            self.nx.add_edge(operand.id, node.id, key=slot, slot=slot)
-        return node
+        return self._new(name, [o.id for o in operands], op=op, role="op", shape=shape,
+                         dtype=dtype, attrs=attrs)
 
     def _check_arity(self, opdef, operands):
         n = len(operands)
@@ -135,58 +136,49 @@ class Graph:
                 raise GraphError(f"node {value.name!r} belongs to graph "
                                  f"{value.graph.name!r}, not to {self.name!r}")
             return value
-        return self._constant(value)
-
-    def _arg(self, node):
-        data = self.nx.nodes[node.id]
-        return Arg(data["name"], data["op"], data["shape"], data["dtype"],
-                   data.get("weak", False))
+        return self.literal(value)
 
     # ---- names and nodes ----------------------------------------------------------------
 
     def _check_name(self, name):
         if not isinstance(name, str) or not name:
             raise GraphError(f"a node name must be a non-empty string, got {name!r}")
-        if name in self._by_name:
+        if name in self:
             raise GraphError(f"duplicate node name {name!r}: names must be unique in "
                              f"graph {self.name!r}")
 
-    def _add(self, name, **data):
-        node_id = self._next_id
-        self._next_id += 1
-        chosen = name is not None  # named by the user, not after its op
+    def _new(self, name, operands=(), **fields):
+        """Add a node; an unnamed one is named after its op and id (``add2``)."""
+        named = name is not None
         if name is None:
-            name = f"{data['op']}{node_id}"
-            while name in self._by_name:
+            name = f"{fields['op']}{self.next_id}"
+            while name in self:
                 name += "_"
-        self.nx.add_node(node_id, name=name, named=chosen, scope="/".join(self._scopes),
-                         **data)
-        self._by_name[name] = node_id
-        return Node(self, node_id)
+        record = NodeRecord(name=name, named=named, scope="/".join(self._scopes), **fields)
+        return Node(self, self.add(record, operands))
 
-    def rename(self, node, name):
-        """Give ``node`` a new unique name (``node.named(name)`` calls this)."""
-        old = self.nx.nodes[node.id]["name"]
-        if name == old:
-            return node
-        self._check_name(name)
-        del self._by_name[old]
-        self._by_name[name] = node.id
-        self.nx.nodes[node.id].update(name=name, named=True)
-        return node
+    def rename(self, node, name, named=True):
+        """Give ``node`` (a Node or an id) a new unique name (``node.named(name)`` calls
+        this); returns the node."""
+        v = node.id if isinstance(node, Node) else node
+        if name != self.record(v).name:
+            self._check_name(name)
+        super().rename(v, name, named)
+        return node if isinstance(node, Node) else Node(self, v)
 
     def node(self, name):
         """The node called ``name``; GraphError with a did-you-mean if there is none."""
-        if name in self._by_name:
-            return Node(self, self._by_name[name])
-        close = difflib.get_close_matches(str(name), list(self._by_name), n=1)
+        v = self.id_of(name)
+        if v is not None:
+            return Node(self, v)
+        close = difflib.get_close_matches(str(name), [n.name for n in self], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise GraphError(f"graph {self.name!r} has no node {name!r}{hint}")
 
     __getitem__ = node
 
     def __contains__(self, name):
-        return name in self._by_name
+        return self.id_of(name) is not None
 
     def __len__(self):
         return self.nx.number_of_nodes()
@@ -206,34 +198,13 @@ class Graph:
     def params(self):
         return self.nodes("param")
 
-    def operands(self, node_id):
-        """The operand ids of a node, in slot order."""
-        slots = [(data["slot"], u) for u, edges in self.nx.pred[node_id].items()
-                 for data in edges.values()]
-        return [u for _, u in sorted(slots)]
-
     def upstream(self, ids, stop=()):
-        """``ids`` and every node they depend on (without recursion); nodes in ``stop`` are
-        included when reached, but what they depend on is not."""
-        seen, stack = set(ids), list(ids)
-        while stack:
-            v = stack.pop()
-            if v in stop:
-                continue
-            for u in self.nx.predecessors(v):
-                if u not in seen:
-                    seen.add(u)
-                    stack.append(u)
-        return seen
+        """``ids`` and every node they depend on (``graphc.graph.walk.upstream``)."""
+        return walk.upstream(self, ids, stop)
 
     def order(self, ids=None):
-        """Node ids in a deterministic topological order (ties broken by creation).
-
-        An operand always exists before the node that uses it, so every edge runs from a
-        smaller id to a larger one and creation order is already the lexicographical
-        topological order that ``networkx.lexicographical_topological_sort`` would give.
-        """
-        return sorted(self.nx.nodes if ids is None else ids)
+        """Node ids in a deterministic topological order (``graphc.graph.walk.order``)."""
+        return walk.order(self, ids)
 
     @contextlib.contextmanager
     def scope(self, name):
@@ -243,38 +214,6 @@ class Graph:
             yield self
         finally:
             self._scopes.pop()
-
-    def copy(self):
-        """An independent copy with the same ids and names."""
-        other = Graph(self.name)
-        other.nx = self.nx.copy()
-        for _, data in other.nx.nodes(data=True):
-            if "flows" in data:  # NetworkX copies attribute dicts, not the lists inside
-                data["flows"] = list(data["flows"])
-        other._by_name = dict(self._by_name)
-        other._next_id = self._next_id
-        return other
-
-    # ---- internal edits, for autodiff and passes ------------------------------------------
-
-    def _remove(self, node_id):
-        del self._by_name[self.nx.nodes[node_id]["name"]]
-        self.nx.remove_node(node_id)
-
-    def _rewire(self, node_id, op, operands, attrs):
-        """Make an existing node compute ``op`` over ``operands`` (ids); shape must stay."""
-        data = self.nx.nodes[node_id]
-        if any(u >= node_id for u in operands):
-            raise GraphError(f"rewriting {data['name']!r}: an operand must come before it")
-        opdef = ops.get(op)
-        args = [self._arg(Node(self, u)) for u in operands]
-        shape, dtype = opdef.infer(attrs, args)
-        if (tuple(shape), dtype) != (data["shape"], data["dtype"]):
-            raise GraphError(f"rewriting {data['name']!r} as {op} would change its shape")
-        self.nx.remove_edges_from(list(self.nx.in_edges(node_id, keys=True)))
-        for slot, u in enumerate(operands):
-            self.nx.add_edge(u, node_id, key=slot, slot=slot)
-        data.update(op=op, attrs=attrs)
 
     # ---- text ---------------------------------------------------------------------------
 
@@ -288,17 +227,17 @@ class Graph:
         return "\n".join(lines)
 
     def _row(self, node):
-        data = self.nx.nodes[node.id]
-        if data["role"] in ("input", "param"):
+        record = node.record
+        if record.role in ("input", "param"):
             rhs = ""
-        elif data["op"] == "const":
-            rhs = np.array2string(data["value"], threshold=6)
-        elif data["op"] == "elementwise":
-            rhs = f"{_formula_text(data['attrs']['expr'], node.operands)}  (elementwise)"
+        elif record.op == "const":
+            rhs = np.array2string(record.value, threshold=6)
+        elif record.op == "elementwise":
+            rhs = f"{formula_text(node)}  (elementwise)"
         else:
             names = ", ".join(o.name for o in node.operands)
-            rhs = f"{data['op']}{_attr_text(data['attrs'])}({names})"
-        return [data["role"], data["name"], fmt(data["shape"]), data["dtype"], rhs]
+            rhs = f"{record.op}{_attr_text(record.attrs)}({names})"
+        return [record.role, record.name, fmt(record.shape), record.dtype, rhs]
 
     def __repr__(self):
         return f"<Graph {self.name!r}: {len(self)} nodes>"
@@ -338,10 +277,15 @@ def _attr_text(attrs):
     return "[" + ", ".join(shown) + "]" if shown else ""
 
 
-def _formula_text(expr, operands):
-    """An element-wise formula written over its operands' names instead of a0, a1, ..."""
-    names = {arg(i): sp.Symbol(o.name) for i, o in enumerate(operands)}
-    return str(expr.xreplace(names))
+def formula_expr(node):
+    """An ``elementwise`` node's formula over its operands' names instead of a0, a1, ..."""
+    names = {arg(i): sp.Symbol(o.name) for i, o in enumerate(node.operands)}
+    return node.record.attrs["expr"].xreplace(names)
+
+
+def formula_text(node):
+    """``formula_expr(node)`` as text: ``dloss_dH*step(add7)``."""
+    return str(formula_expr(node))
 
 
 class Node:
@@ -358,21 +302,23 @@ class Node:
         self.id = node_id
 
     @property
-    def _data(self):
-        return self.graph.nx.nodes[self.id]
+    def record(self):
+        """The node's NodeRecord: every field of it, read-only."""
+        return self.graph.record(self.id)
 
-    name = property(lambda self: self._data["name"], doc="the node's unique name")
-    op = property(lambda self: self._data["op"], doc="the op, or input/param/const")
-    role = property(lambda self: self._data["role"], doc="input, param, const, op or grad")
-    shape = property(lambda self: self._data["shape"], doc="a tuple of ints and names")
-    dtype = property(lambda self: self._data["dtype"], doc="float64, float32, int64, ...")
-    attrs = property(lambda self: dict(self._data["attrs"]), doc="the op's attributes")
-    scope = property(lambda self: self._data.get("scope", ""), doc="the scope built in")
+    name = property(lambda self: self.record.name, doc="the node's unique name")
+    op = property(lambda self: self.record.op, doc="the op, or input/param/const")
+    role = property(lambda self: self.record.role, doc="input, param, const, op or grad")
+    shape = property(lambda self: self.record.shape, doc="a tuple of ints and names")
+    dtype = property(lambda self: self.record.dtype, doc="float64, float32, int64, ...")
+    attrs = property(lambda self: dict(self.record.attrs), doc="the op's attributes")
+    scope = property(lambda self: self.record.scope, doc="the scope built in")
+    meta = property(lambda self: dict(self.record.meta), doc="what the user attached")
 
     @property
     def value(self):
-        """A constant's value (None for other nodes)."""
-        return self._data.get("value")
+        """A constant's value, read-only (None for other nodes)."""
+        return self.record.value
 
     @property
     def operands(self):
@@ -380,7 +326,7 @@ class Node:
 
     @property
     def users(self):
-        return [Node(self.graph, v) for v in sorted(set(self.graph.nx.successors(self.id)))]
+        return [Node(self.graph, v) for v in self.graph.users(self.id)]
 
     def named(self, name):
         """Rename this node and return it: ``z = (w @ x).named("z")``."""

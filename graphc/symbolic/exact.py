@@ -11,6 +11,7 @@ import numpy as np
 import sympy as sp
 
 from .. import ops
+from ..graph import walk
 from ..graph.feeds import check_feeds, needed
 from ..ops.elementwise import formula as scalar_formula
 from ..ops.notation import emap
@@ -42,24 +43,24 @@ def exact_values(nodes, at):
     """The exact values of ``nodes`` (SymPy numbers, or ``sp.Array`` for tensors)."""
     graph = nodes[0].graph
     values = {v: exact_array(a) for v, a in check_feeds(graph, at or {}).items()}
-    for v in graph.order(needed(graph, [n.id for n in nodes], values)):
+    for v in walk.order(graph, needed(graph, [n.id for n in nodes], values)):
         values[v] = _exact_of(graph, v, values)
     return [_as_sympy(values[n.id]) for n in nodes]
 
 
 def _exact_of(graph, v, values):
-    data = graph.nx.nodes[v]
-    if data["op"] == "const":
-        return exact_array(data["value"])
-    opdef = ops.get(data["op"])
+    record = graph.record(v)
+    if record.op == "const":
+        return exact_array(record.value)
+    opdef = ops.get(record.op)
     args = [values[u] for u in graph.operands(v)]
     if opdef.exact is not None:
-        return opdef.exact(data["attrs"], *args)
+        return opdef.exact(record.attrs, *args)
     if opdef.scalar is not None:
-        f = scalar_formula(opdef, data["attrs"], len(args))
+        f = scalar_formula(opdef, record.attrs, len(args))
         symbols = [arg(i) for i in range(len(args))]
         return emap(lambda *xs: f.xreplace(dict(zip(symbols, map(sp.sympify, xs)))), *args)
-    return np.asarray(opdef.reference(data["attrs"], *args), dtype=object)
+    return np.asarray(opdef.reference(record.attrs, *args), dtype=object)
 
 
 def _as_sympy(value):

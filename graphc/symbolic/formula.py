@@ -18,6 +18,7 @@ x1*(-y + sigmoid(w1*x1))
 import sympy as sp
 
 from .. import ops
+from ..graph import walk
 from ..ops.elementwise import formula as scalar_formula
 from ..ops.scalar import arg
 from .exact import exact_number
@@ -33,7 +34,7 @@ def formula(node, keep=None):
     kept = _default_kept(graph) if keep is None else {k.id for k in keep}
     kept.discard(node.id)
     exprs = {}
-    for v in graph.order(graph.upstream([node.id], stop=kept)):
+    for v in walk.order(graph, walk.upstream(graph, [node.id], stop=kept)):
         exprs[v] = _formula_of(graph, v, exprs, kept)
     return exprs[node.id]
 
@@ -44,27 +45,26 @@ def latex(node, keep=None):
 
 
 def _default_kept(graph):
-    return {n.id for n in graph if n.role == "op" and n.shape != ()
-            and n._data.get("named", False)}
+    return {n.id for n in graph if n.role == "op" and n.shape != () and n.record.named}
 
 
-def symbol(data):
-    """The symbol standing for a node: its name, real-valued."""
-    return sp.Symbol(data["name"], real=True)
+def symbol(record):
+    """The symbol standing for a node (its record): its name, real-valued."""
+    return sp.Symbol(record.name, real=True)
 
 
 def _formula_of(graph, v, exprs, kept):
-    data = graph.nx.nodes[v]
-    if v in kept or data["op"] in ("input", "param"):
-        return symbol(data)
-    if data["op"] == "const":
-        return exact_number(data["value"].item()) if data["value"].ndim == 0 \
-            else symbol(data)
+    record = graph.record(v)
+    if v in kept or record.op in ("input", "param"):
+        return symbol(record)
+    if record.op == "const":
+        return exact_number(record.value.item()) if record.value.ndim == 0 \
+            else symbol(record)
     operands = graph.operands(v)
     args = [exprs[u] for u in operands]
-    opdef = ops.get(data["op"])
+    opdef = ops.get(record.op)
     if opdef.notation is not None:
-        shapes = [graph.nx.nodes[u]["shape"] for u in operands]
-        return opdef.notation(data["attrs"], shapes, *args)
-    f = scalar_formula(opdef, data["attrs"], len(args))
+        shapes = [graph.record(u).shape for u in operands]
+        return opdef.notation(record.attrs, shapes, *args)
+    f = scalar_formula(opdef, record.attrs, len(args))
     return f.xreplace({arg(i): a for i, a in enumerate(args)})

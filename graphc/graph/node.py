@@ -1,0 +1,188 @@
+"""The node record, and the editing API every stage changes a graph through.
+
+Each node of ``graph.nx`` holds one frozen ``NodeRecord`` under the key ``"record"``; graphc
+reads a node's fields only from it (``graph.record(v).shape``, or ``node.shape`` on a
+handle). Beside it the node carries the documented attributes a user of NetworkX reads
+(``name``, ``op``, ``role``, ``shape``, ``dtype``, ``attrs``, ``scope``): a view of the
+record, written whenever the record is, never read back by graphc.
+
+A record changes only through ``NodeStore``: ``add`` a node, ``replace`` what a node
+computes (its shape and name stay), ``remove`` one nothing uses, ``rename`` one, or
+``update`` its role, note or meta. Autodiff and the passes use these and nothing else.
+
+>>> store = NodeStore("g")
+>>> x = store.add(NodeRecord(op="input", role="input", name="x", shape=(2,),
+...                          dtype="float64"))
+>>> store.record(x).shape, store.nx.nodes[x]["name"]
+((2,), 'x')
+"""
+
+import dataclasses
+import types
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from .. import ops
+from ..errors import GraphError
+from ..shapes import Arg
+
+#: The node attributes a user of NetworkX finds on ``graph.nx``: a view of the record.
+VIEW = ("name", "op", "role", "shape", "dtype", "attrs", "scope")
+
+#: The fields ``update`` may change: none of them changes what a node computes.
+UPDATABLE = ("role", "note", "meta")
+
+def frozen(mapping):
+    """A read-only copy of ``mapping`` (attributes and meta never change in place)."""
+    return types.MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """Every field of one node.
+
+    ``role`` is input, param, const, op or grad; ``named`` says the user chose the name
+    (else it was made from the op); ``value`` is a constant's read-only array and ``weak``
+    marks one that came from a plain Python number; ``init`` is a param's initializer;
+    ``note`` is what a rewrite says of the node (generated code's comment); ``meta`` is
+    what a user attaches with ``graph.update(node, meta=...)``.
+    """
+
+    op: str
+    role: str
+    name: str
+    shape: tuple
+    dtype: str
+    attrs: types.MappingProxyType = field(default_factory=dict)
+    scope: str = ""
+    named: bool = False
+    value: object = None
+    weak: bool = False
+    init: object = None
+    note: str = ""
+    meta: types.MappingProxyType = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "attrs", frozen(self.attrs))
+        object.__setattr__(self, "meta", frozen(self.meta))
+        object.__setattr__(self, "shape", tuple(self.shape))
+
+    @property
+    def arg(self):
+        """What an op's shape rule sees of this node as an operand."""
+        return Arg(self.name, self.op, self.shape, self.dtype, self.weak)
+
+
+class NodeStore:
+    """Node records keyed by id in a ``networkx.MultiDiGraph``, edited through its methods.
+
+    Ids are given in creation order and every edge runs from an operand to a later node,
+    carrying the operand ``slot`` it feeds (parallel edges for ``a * a``).
+    """
+
+    def __init__(self, name="graph"):
+        self.name = str(name)
+        self.nx = nx.MultiDiGraph(name=self.name)
+        self._by_name = {}
+        self._next_id = 0
+
+    @property
+    def next_id(self):
+        """The id the next node added will get: nodes with ids from here on are new."""
+        return self._next_id
+
+    def record(self, v):
+        """The NodeRecord of node ``v``."""
+        return self.nx.nodes[v]["record"]
+
+    def id_of(self, name):
+        """The id of the node called ``name``, or None."""
+        return self._by_name.get(name)
+
+    def operands(self, v):
+        """The operand ids of node ``v``, in slot order."""
+        slots = [(data["slot"], u) for u, edges in self.nx.pred[v].items()
+                 for data in edges.values()]
+        return [u for _, u in sorted(slots)]
+
+    def users(self, v):
+        """The ids of the nodes that use ``v``, in creation order."""
+        return sorted(set(self.nx.successors(v)))
+
+    # ---- the editing API ------------------------------------------------------------------
+
+    def add(self, record, operands=()):
+        """Add a node holding ``record`` over ``operands`` (ids, in slot order); its id."""
+        if record.name in self._by_name:
+            raise GraphError(f"duplicate node name {record.name!r}: names must be unique in "
+                             f"graph {self.name!r}")
+        v = self._next_id
+        self._next_id += 1
+        self._write(v, record)
+        self._by_name[record.name] = v
+        self._connect(v, operands)
+        return v
+
+    def replace(self, v, op, operands, attrs, note=""):
+        """Make node ``v`` compute ``op[attrs](*operands)``; its shape, dtype and name stay.
+
+        Its users see the new computation. An operand must come before ``v``.
+        """
+        record = self.record(v)
+        if any(u >= v for u in operands):
+            raise GraphError(f"replacing {record.name!r}: an operand must come before it")
+        args = [self.record(u).arg for u in operands]
+        shape, dtype = ops.get(op).infer(attrs, args)
+        if (tuple(shape), dtype) != (record.shape, record.dtype):
+            raise GraphError(f"replacing {record.name!r} by {op} would change its shape or "
+                             f"dtype")
+        self.nx.remove_edges_from(list(self.nx.in_edges(v, keys=True)))
+        self._connect(v, operands)
+        self._write(v, dataclasses.replace(record, op=op, attrs=attrs, note=note))
+
+    def remove(self, v):
+        """Remove node ``v``, which nothing may use."""
+        record = self.record(v)
+        if self.nx.out_degree(v):
+            users = ", ".join(repr(self.record(w).name) for w in self.users(v))
+            raise GraphError(f"cannot remove {record.name!r}: {users} use it")
+        del self._by_name[record.name]
+        self.nx.remove_node(v)
+
+    def rename(self, v, name, named=True):
+        """Give node ``v`` the new unique ``name`` (``named``: chosen by the user)."""
+        record = self.record(v)
+        if name == record.name:
+            return
+        if name in self._by_name:
+            raise GraphError(f"duplicate node name {name!r}: names must be unique in "
+                             f"graph {self.name!r}")
+        del self._by_name[record.name]
+        self._by_name[name] = v
+        self._write(v, dataclasses.replace(record, name=name, named=named))
+
+    def update(self, v, **changes):
+        """Change node ``v``'s ``role``, ``note`` or ``meta`` (what it computes stays)."""
+        stray = sorted(set(changes) - set(UPDATABLE))
+        if stray:
+            raise GraphError(f"update changes only {', '.join(UPDATABLE)}, not "
+                             f"{', '.join(stray)}")
+        self._write(v, dataclasses.replace(self.record(v), **changes))
+
+    def copy(self):
+        """An independent copy with the same ids, names and records."""
+        other = type(self)(self.name)
+        other.nx = self.nx.copy()
+        other._by_name = dict(self._by_name)
+        other._next_id = self._next_id
+        return other
+
+    def _write(self, v, record):
+        view = {key: getattr(record, key) for key in VIEW}
+        view["attrs"] = dict(record.attrs)
+        self.nx.add_node(v, record=record, **view)
+
+    def _connect(self, v, operands):
+        for slot, u in enumerate(operands):
+            self.nx.add_edge(u, v, key=slot, slot=slot)
