@@ -22,7 +22,7 @@ import sympy as sp
 from .. import ops
 from ..errors import DTypeError, GraphcError, GraphError, ShapeError
 from .params import check_init, initial_values, summarize
-from ..ops.indexing import index_key
+from ..ops.shape import index_key
 from ..ops.scalar import arg
 from ..shapes import Arg, fmt, normalize_dtype, normalize_shape
 
