@@ -2,8 +2,8 @@ r"""How diagrams look: one table of colours and shapes, label text, and DOT-safe
 
 Every view draws a node with ``node_attrs`` and ``node_lines``, so a parameter looks the
 same in the forward graph, the backward graph and the gradient flow. Op colours come from
-the op's family in graphc's registry (elementwise, linalg, reduce, shape, nn): the same
-vocabulary the registry and the tests use.
+the op's family in graphc's registry (elementwise, linalg, reduce, shape, nn, losses, conv,
+pool): the same vocabulary the registry and the tests use.
 
 Labels are plain text, never HTML: ``label(lines)`` escapes each line (backslashes,
 quotes, control characters shown as visible ``\n`` or ``\x07``) and marks the result so
@@ -31,10 +31,12 @@ FONT = "Helvetica"
 FAMILY_COLORS = {
     "elementwise": "#dbeafe",  # blue: sigmoid, add, mul, ...
     "linalg": "#dcfce7",       # green: matmul, outer
-    "reduce": "#fef3c7",       # amber: sum, mean, count
-    "shape": "#ede9fe",        # violet: transpose, sum_to, broadcast_like
-    "nn": "#ffe4e6",           # rose: softmax, cross_entropy, bce, mse
-    "conv": "#e0f2fe",         # sky: conv ops, when the registry has them
+    "reduce": "#fef3c7",       # amber: sum, mean, count, argmax
+    "shape": "#ede9fe",        # violet: transpose, reshape, concat, getitem, sum_to, ...
+    "nn": "#ffe4e6",           # rose: softmax, log_softmax, accuracy, one_hot
+    "losses": "#ffedd5",       # peach: cross_entropy, bce(_with_logits), mse, mae, (squared_)hinge
+    "conv": "#e0f2fe",         # sky: conv2d and its input and weight gradients
+    "pool": "#ccfbf1",         # teal: max_pool2d, avg_pool2d and their gradients
 }
 UNKNOWN_FAMILY = "#f3f4f6"
 

@@ -21,7 +21,7 @@ import sympy as sp
 
 from .. import ops
 from ..errors import DTypeError, GraphcError, GraphError, ShapeError
-from ..ops.indexing import index_key
+from ..ops.shape import index_key
 from ..ops.scalar import arg
 from ..shapes import fmt, normalize_dtype, normalize_shape
 from . import walk

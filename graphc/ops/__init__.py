@@ -1,7 +1,7 @@
 """The op registry and its families; importing this package registers every op."""
 
-from . import elementwise, indexing, linalg, nn, reduce, shape  # noqa: F401  (registration)
-from . import conv, pool  # noqa: F401  (registration)
+from . import elementwise, linalg, reduce, shape, nn, losses  # noqa: F401  (registration)
+from . import adjoint, conv, pool  # noqa: F401  (registration)
 from .registry import OpDef, TestSpec, all_ops, get, register
 
 __all__ = ["OpDef", "TestSpec", "all_ops", "get", "register"]

@@ -225,7 +225,7 @@ for _name, _infer, _ref, _vjp, _nondiff, _numpy, _helpers, _inputs, _doc in _OPS
     _shown = 1 if _name == "avg_pool2d_grad" else len(_inputs)  # like is shape only
     _notation = notation.named(_name, _shown)
     register(OpDef(
-        name=_name, family="conv", arity=len(_inputs), attrs=ATTRS, nondiff=_nondiff,
+        name=_name, family="pool", arity=len(_inputs), attrs=ATTRS, nondiff=_nondiff,
         prepare=lambda attrs, args, op=_name: _prepare(attrs, args, op), infer=_infer,
         notation=lambda attrs, shapes_, *xs, cls=_notation, n=_shown: cls(*xs[:n]),
         reference=_ref, vjp=_vjp, numpy=_numpy, helpers=_helpers,

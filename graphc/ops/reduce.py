@@ -1,11 +1,10 @@
-"""Reductions: sum and mean (whole, or along axes, with keepdims), count, and argmax (not
+"""Reductions: sum and mean (whole, or along axes, with keepdims), and argmax (not
 differentiable).
 
 Gradient rules:
   d sum(x, axes)/dx  = broadcast ct back over the summed axes
   d mean(x, axes)/dx = the same, divided by the number of elements averaged
-``count`` is the number of elements over some axes, read from the runtime shape, so a
-named batch dimension such as N needs no value when the graph is built.
+The number averaged is a ``count`` node (in ``adjoint.py``), read from the runtime shape.
 """
 
 import math
@@ -79,55 +78,6 @@ _define_reduce(
     lambda b, node, ct, needs: [
         _spread(b, node, ct) / b.op("count", node.operands[0], axes=node.attrs["axes"])],
     True, "mean of all elements, or along axis")
-
-
-def _prepare_count(attrs, args):
-    shape = shapes.broadcast(args, "count")
-    probe = shapes.Arg(args[0].name, args[0].op, shape, args[0].dtype)
-    return {"axes": shapes.normalize_axes(attrs.get("axes"), len(shape), "count", probe)}
-
-
-def _count(attrs, xs):
-    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
-    return sp.Integer(math.prod(shape[i] for i in attrs["axes"]))
-
-
-def _count_notation(attrs, operand_shapes):
-    """The count as a number, or as the product of named dimensions such as N."""
-    shape = shapes.broadcast([shapes.Arg("", "", s, "float64") for s in operand_shapes],
-                             "count")
-    return sp.Mul(*[sp.Symbol(d, positive=True, integer=True) if isinstance(d, str)
-                    else sp.Integer(d) for d in (shape[i] for i in attrs["axes"])])
-
-
-def _reference_count(attrs, *xs):
-    dtype = shapes.float_of(np.result_type(*xs).name)
-    return np.asarray(int(_count(attrs, xs)), dtype=dtype)
-
-
-def _np_count(*xs, axes):
-    """The number of elements of the operands' broadcast shape over ``axes``, as a float of
-    their dtype (float64 for integers): the divisor of a mean."""
-    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
-    dtype = np.result_type(*xs)
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return np.asarray(n, dtype=dtype if dtype.kind == "f" else np.float64)
-
-
-register(OpDef(
-    name="count", family="reduce", arity=None, attrs=("axes",), prepare=_prepare_count,
-    notation=lambda attrs, shapes_, *xs: _count_notation(attrs, shapes_),
-    exact=lambda attrs, *xs: np.asarray(_count(attrs, xs), dtype=object),
-    numpy="_np_count({operands}, axes={axes})", helpers=(_np_count,),
-    infer=lambda attrs, args: ((), shapes.float_of(shapes.promote(args, "count"))),
-    reference=_reference_count,
-    vjp=lambda b, node, ct, needs: [None] * len(needs),  # depends on shapes, not values
-    test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),), attrs={"axes": (0,)},
-                  grad=False),
-    doc="the number of elements of the operands' broadcast shape over axes (all by "
-        "default), as a float; the divisor of a mean"))
 
 
 class _ArgMax(sp.Function):

@@ -1,10 +1,15 @@
-"""Shape plumbing that gradients need: broadcast_like and its adjoint sum_to, zeros_like,
-identity and add_n; and the shape ops of layers: reshape and concat.
+"""Shape ops: transpose, reshape, concat, and basic indexing ``x[0, 1:3, ..., None]``.
 
-``broadcast_like(x, like, axes)`` is ``x`` with size-1 axes inserted at ``axes``, broadcast
-to ``like``'s shape; ``sum_to(x, like, axes)`` sums ``x`` back down to ``like``'s shape (and
-drops ``axes``). Each is the other's gradient. Both read the target shape from ``like`` at
-run time, so named dimensions need no value when the graph is built.
+Gradient rules, one identity each:
+  transpose(x, axes):   dx = transpose(ct, argsort(axes))           (d(x.T)/dx = ct.T)
+  reshape(x, shape):    dx = reshape(ct, x's shape)
+  concat(x0, x1, ...):  dx_i = the slice of ct along axis where x_i was put
+  getitem(x, index):    dx = index_put(ct, like=x, index)   (ct at index in zeros like x)
+
+``getitem`` reads x at an index of ints, slices (with steps), ``...`` and None; its
+attribute is the index as printable literals: ints, (start, stop, step) triples, "..." and
+None. Its gradient, ``index_put``, lives in ``adjoint.py`` with the other ops only gradients
+create, and uses the index helpers below. Fancy and boolean indexing are errors.
 """
 
 import functools
@@ -15,145 +20,47 @@ import numpy as np
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
-from ..errors import ShapeError
+from ..errors import GraphError, ShapeError
 from .. import shapes
 from . import notation
 from .registry import OpDef, TestSpec, register
 
 
-def _prepare_axes(attrs, args):
-    like = args[1]
-    axes = attrs.get("axes", ())
-    return {"axes": shapes.normalize_axes(axes, len(like.shape), "broadcast", like)}
+# ---- transpose ---------------------------------------------------------------------------
+
+def _prepare_transpose(attrs, args):
+    ndim = len(args[0].shape)
+    axes = attrs.get("axes")
+    axes = tuple(reversed(range(ndim))) if axes is None else tuple(axes)
+    if sorted(axes) != list(range(ndim)):
+        raise ShapeError(f"transpose of {shapes.describe(args[0])}: axes {axes} are not "
+                         f"a permutation of {tuple(range(ndim))}")
+    return {"axes": axes}
 
 
-def _check_fits(small, big, op, args):
-    padded = shapes.Arg("", "", small, "float64")
-    target = shapes.Arg("", "", big, "float64")
-    try:
-        fits = shapes.broadcast([padded, target], op) == tuple(big)
-    except ShapeError:
-        fits = False
-    if not fits or len(small) > len(big):
-        raise ShapeError(f"{op}: {shapes.describe(args[0])} does not broadcast against "
-                         f"{shapes.describe(args[1])}")
+def _notation_transpose(attrs, operand_shapes, x):
+    axes = attrs["axes"]
+    if axes == tuple(range(len(axes))):
+        return x  # a vector or scalar "transposed"
+    if len(axes) == 2:
+        return notation.Transpose(x)
+    return notation.Permute(x, sp.Tuple(*axes))
 
 
-def _infer_broadcast_like(attrs, args):
-    x, like = args
-    _check_fits(shapes.expand(x.shape, attrs["axes"]), like.shape, "broadcast_like", args)
-    return tuple(like.shape), x.dtype
-
-
-def _infer_sum_to(attrs, args):
-    x, like = args
-    _check_fits(shapes.expand(like.shape, attrs["axes"]), x.shape, "sum_to", args)
-    return tuple(like.shape), x.dtype
-
-
-def _reference_broadcast_like(attrs, x, like):
-    x = np.asarray(x)
-    if attrs["axes"]:
-        x = np.expand_dims(x, attrs["axes"])
-    return np.broadcast_to(x, np.shape(like))
-
-
-def _reference_sum_to(attrs, x, like):
-    _, summed = _summed_axes(np.shape(x), np.shape(like), attrs["axes"])
-    return np.sum(x, axis=summed, keepdims=True).reshape(np.shape(like))
-
-
-# What generated modules call; written apart from the references above so that the
-# reference interpreter stays an independent oracle for the generated code.
-
-def _np_broadcast_like(x, shape, axes=()):
-    """``x`` with size-1 axes inserted at ``axes``, broadcast to ``shape`` (a view)."""
-    return np.broadcast_to(np.expand_dims(x, axes) if axes else x, shape)
+def _vjp_transpose(b, node, ct, needs):
+    inverse = tuple(int(i) for i in np.argsort(node.attrs["axes"]))
+    return [b.op("transpose", ct, axes=inverse)]  # d(x.T)/dx = ct.T
 
 
 register(OpDef(
-    name="broadcast_like", family="shape", arity=2, attrs=("axes",), nondiff=(1,),
-    notation=lambda attrs, shapes_, x, like: x,  # broadcasting is implicit in the notation
-    numpy="_np_broadcast_like({0}, np.shape({1}), axes={axes})",
-    helpers=(_np_broadcast_like,),
-    prepare=_prepare_axes, infer=_infer_broadcast_like, reference=_reference_broadcast_like,
-    # d broadcast(x)/dx = ct summed back to x's shape
-    vjp=lambda b, node, ct, needs: [
-        b.op("sum_to", ct, node.operands[0], axes=node.attrs["axes"]), None],
-    test=TestSpec(inputs=(("float", (3,), -2.0, 2.0), ("float", (2, 3), -2.0, 2.0))),
-    doc="x (with size-1 axes inserted at axes) broadcast to the shape of like"))
-
-
-def _summed_axes(x_shape, like_shape, axes):
-    """The axes of x that sum_to sums: its extra leading axes and those broadcast from 1.
-    Known when the graph is built: a named dimension such as N is never taken for a 1."""
-    target = shapes.expand(like_shape, axes)
-    lead = len(x_shape) - len(target)
-    return lead, tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(target) if d == 1 and x_shape[lead + i] != 1)
-
-
-def _numpy_sum_to(attrs, operand_shapes):
-    """The sum written out, so a bias gradient reads ``np.sum(dloss_dz, axis=0)``."""
-    lead, summed = _summed_axes(*operand_shapes, attrs["axes"])
-    axis = summed[0] if len(summed) == 1 else summed
-    if not summed:
-        return "np.reshape({0}, np.shape({1}))"
-    if summed == tuple(range(lead)) and not attrs["axes"]:
-        return f"np.sum({{0}}, axis={axis})"
-    return f"np.sum({{0}}, axis={axis}, keepdims=True).reshape(np.shape({{1}}))"
-
-
-def _notation_sum_to(attrs, operand_shapes, x):
-    """``sum(x, axis=0)`` for the axes broadcasting added, written as the sum it is."""
-    _, summed = _summed_axes(*operand_shapes, attrs["axes"])
-    return notation.reduce("sum", x, summed) if summed else x
-
-
-register(OpDef(
-    name="sum_to", family="shape", arity=2, attrs=("axes",), nondiff=(1,),
-    notation=lambda attrs, shapes_, x, like: _notation_sum_to(attrs, shapes_, x),
-    numpy=_numpy_sum_to,
-    prepare=_prepare_axes, infer=_infer_sum_to, reference=_reference_sum_to,
-    # d sum_to(x)/dx = ct broadcast back to x's shape
-    vjp=lambda b, node, ct, needs: [
-        b.op("broadcast_like", ct, node.operands[0], axes=node.attrs["axes"]), None],
-    test=TestSpec(inputs=(("float", (2, 3), -2.0, 2.0), ("float", (3,), -2.0, 2.0))),
-    doc="x summed down to the shape of like (the gradient of broadcasting)"))
-
-register(OpDef(
-    name="zeros_like", family="shape", arity=1, nondiff=(0,),
-    notation=lambda attrs, shapes_, x: sp.S.Zero,
-    exact=lambda attrs, x: np.full(np.shape(x), sp.S.Zero, dtype=object),
-    infer=lambda attrs, args: (tuple(args[0].shape), args[0].dtype),
-    reference=lambda attrs, x: np.zeros(np.shape(x), dtype=np.asarray(x).dtype),
-    numpy="np.zeros(np.shape({0}), dtype={dtype})",
-    vjp=lambda b, node, ct, needs: [None],
-    test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),), grad=False),
-    doc="zeros of x's shape: the gradient of a node the output does not depend on"))
-
-register(OpDef(
-    name="identity", family="shape", arity=1, notation=lambda attrs, shapes_, x: x,
-    infer=lambda attrs, args: (tuple(args[0].shape), args[0].dtype),
-    reference=lambda attrs, x: np.array(x, copy=True), numpy="np.copy({0})",
-    vjp=lambda b, node, ct, needs: [ct],
+    name="transpose", family="shape", arity=1, attrs=("axes",), notation=_notation_transpose,
+    prepare=_prepare_transpose,
+    infer=lambda attrs, args: (tuple(args[0].shape[i] for i in attrs["axes"]),
+                               args[0].dtype),
+    reference=lambda attrs, x: np.transpose(x, attrs["axes"]), vjp=_vjp_transpose,
+    numpy="np.transpose({0}, {axes})",
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),)),
-    doc="a copy of x, under a name of its own"))
-
-
-def _infer_add_n(attrs, args):
-    return shapes.broadcast(args, "add_n"), shapes.promote(args, "add_n")
-
-
-register(OpDef(
-    name="add_n", family="elementwise", arity=None, infer=_infer_add_n,
-    notation=lambda attrs, shapes_, *xs: sp.Add(*xs),
-    reference=lambda attrs, *xs: functools.reduce(np.add, xs),
-    numpy="{0} + {1}",  # a left fold over any number of operands, a few terms a line
-    vjp=lambda b, node, ct, needs: [
-        b.sum_to(ct, x) if need else None for x, need in zip(node.operands, needs)],
-    test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),) * 3),
-    doc="the sum of its operands: where a node fans out, what flows back to it"))
+    doc="permute axes; by default reverse them (x.T)"))
 
 
 # ---- reshape and concat ------------------------------------------------------------------
@@ -332,3 +239,143 @@ register(OpDef(
     test=TestSpec(inputs=(("float", (3, 1), -2.0, 2.0), ("float", (3, 2), -2.0, 2.0),
                           ("float", (3, 4), -2.0, 2.0)), attrs={"axis": -1}),
     doc="the operands joined along axis (0 by default); they agree on every other axis"))
+
+
+# ---- indexing ----------------------------------------------------------------------------
+
+BASIC = "ints, slices (with steps), ... and None"
+
+
+def index_key(key, what="a node"):
+    """A Python index (``x[0, 1:3, ..., None]``) as a printable attribute: a tuple of ints,
+    (start, stop, step) triples, "..." and None. Lists, arrays, bools and nodes (fancy or
+    boolean indexing) are a GraphError."""
+    items = key if isinstance(key, tuple) else (key,)
+    out = []
+    for item in items:
+        if isinstance(item, slice):
+            out.append(tuple(None if v is None else _index_int(v, key, what)
+                             for v in (item.start, item.stop, item.step)))
+        elif item is Ellipsis:
+            out.append("...")
+        elif item is None:
+            out.append(None)
+        else:
+            out.append(_index_int(item, key, what))
+    return tuple(out)
+
+
+def _index_int(value, key, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise GraphError(f"indexing {what} with {key!r}: graphc indexes with {BASIC}; "
+                         f"{value!r} would be fancy or boolean indexing, which is not "
+                         f"supported")
+    return int(value)
+
+
+def check_index(index, x):
+    """``index`` as index_key gives it, checked; GraphError otherwise."""
+    where = f"getitem of {shapes.describe(x)}"
+    if not isinstance(index, tuple):
+        raise GraphError(f"{where}: the index must be a tuple, got {index!r}")
+    for item in index:
+        triple = isinstance(item, tuple) and len(item) == 3 and all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in item)
+        plain = item is None or item == "..." or (isinstance(item, int)
+                                                  and not isinstance(item, bool))
+        if not (triple or plain):
+            raise GraphError(f"{where}: bad index item {item!r}; use {BASIC}")
+    if sum(1 for i in index if i == "...") > 1:
+        raise ShapeError(f"{where}: an index can only have one ellipsis (...)")
+    return index
+
+
+def _slice_length(item, d, axis, where):
+    start, stop, step = item
+    if step == 0:
+        raise ShapeError(f"{where}: slice step cannot be zero (axis {axis})")
+    if isinstance(d, int):
+        return len(range(*slice(start, stop, step).indices(d)))
+    if start is None and stop is None and step in (None, 1, -1):
+        return d
+    raise ShapeError(f"{where}: axis {axis} has the named size {d}, so only all of it can "
+                     f"be taken (: or ::-1), not {_item_text(item)}")
+
+
+def index_shape(index, x, where):
+    """The shape of ``x[index]``; ShapeError naming x when the index does not fit."""
+    shape = tuple(x.shape)
+    used = sum(1 for i in index if i is not None and i != "...")
+    if used > len(shape):
+        raise ShapeError(f"{where}: too many indices ({used}) for rank {len(shape)}")
+    out, axis = [], 0
+    for item in index:
+        if item is None:
+            out.append(1)
+        elif item == "...":
+            fill = len(shape) - used
+            out.extend(shape[axis:axis + fill])
+            axis += fill
+        else:
+            d = shape[axis]
+            if isinstance(item, tuple):
+                out.append(_slice_length(item, d, axis, where))
+            elif isinstance(d, int) and not -d <= item < d:
+                raise ShapeError(f"{where}: index {item} is out of range for axis {axis} "
+                                 f"of size {d}")
+            axis += 1
+    return tuple(out) + shape[axis:]
+
+
+def _item_text(item):
+    if item is None:
+        return "None"
+    if item == "...":
+        return "..."
+    if isinstance(item, int):
+        return str(item)
+    start, stop, step = ("" if v is None else str(v) for v in item)
+    return f"{start}:{stop}" + (f":{step}" if step else "")
+
+
+def index_text(index):
+    """The index as Python writes it: ``:, 1:3, ..., None``."""
+    return ", ".join(_item_text(i) for i in index) if index else "()"
+
+
+def python_index(index):
+    """The index as Python indexes with it: slices, Ellipsis, ints and None."""
+    return tuple(slice(*i) if isinstance(i, tuple) else Ellipsis if i == "..." else i
+                 for i in index)
+
+
+def _prepare_getitem(attrs, args):
+    index = check_index(attrs.get("index"), args[0])
+    index_shape(index, args[0], f"getitem [{index_text(index)}] of {shapes.describe(args[0])}")
+    return {"index": index}
+
+
+def _numpy_getitem(attrs, operand_shapes):
+    """``x[:, 1:3]``; a 0-d result as an array, not a NumPy scalar."""
+    base = "np.asarray({0})" if not operand_shapes[0] else "{0}"
+    text = f"{base}[{index_text(attrs['index'])}]"
+    x = shapes.Arg("", "", tuple(operand_shapes[0]), "float64")
+    return f"np.asarray({text})" if not index_shape(attrs["index"], x, "getitem") else text
+
+
+register(OpDef(
+    name="getitem", family="shape", arity=1, attrs=("index",), prepare=_prepare_getitem,
+    infer=lambda attrs, args: (index_shape(attrs["index"], args[0], "getitem"),
+                               args[0].dtype),
+    reference=lambda attrs, x: np.asarray(x)[python_index(attrs["index"])],
+    numpy=_numpy_getitem,
+    notation=lambda attrs, shapes_, x: notation_of("getitem", index_text(attrs["index"]))(
+        x),
+    # d x[index]/dx = ct written at index into zeros of x's shape
+    vjp=lambda b, node, ct, needs: [
+        b.op("index_put", ct, node.operands[0], index=node.attrs["index"])],
+    test=TestSpec(inputs=(("float", (3, 4, 5), -2.0, 2.0),),
+                  attrs={"index": (1, (None, None, -2), None, "...")}),
+    doc="basic indexing x[...]: ints, slices with steps, ... and None (no fancy or "
+        "boolean indexing)"))
+
