@@ -24,7 +24,7 @@ from pathlib import Path
 from . import __version__
 from .autodiff import backward, taken
 from .check import check
-from .check.claims import parse_assignments
+from .check.values import parse_assignments
 from .errors import GraphcError
 from .graph import Graph, Node, walk
 from .symbolic import formula, latex

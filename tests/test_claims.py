@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphc as gc
-from graphc.check.claims import (MAX_LENGTH, Claim, Key, parse_assignments, parse_claim,
-                           parse_expression, parse_key, parse_value)
+from graphc.check.claims import Claim, Key, parse_claim, parse_expression, parse_key
+from graphc.check.guards import MAX_LENGTH
+from graphc.check.values import parse_assignments, parse_value
 from graphc.ops.scalar import maximum, relu, sigmoid, step
 
 NAMES = {n: sp.Symbol(n) for n in ["yhat", "y", "w1", "x1", "z", "loss", "l", "dloss_dz"]}

@@ -1,5 +1,6 @@
-"""Checking: a student's claims parsed by an allowlist (claims.py) and proved or refuted
-(check.py); gradients against finite differences (gradcheck.py)."""
+"""Checking: a student's claims parsed by an allowlist (claims.py, with the size limits of
+guards.py) and proved or refuted (check.py); ``--at`` values parsed the same way (values.py);
+gradients against finite differences (gradcheck.py)."""
 
 from .check import CheckReport, check
 from .gradcheck import GradcheckReport, gradcheck

@@ -5,6 +5,11 @@ turns the allowed part of it into SymPy: numbers, + - * / ** (and ``^``), the gr
 names, ``pi`` and ``e``, and the functions in ``CLAIM_FUNCTIONS``. Anything else, and any
 input too large to build cheaply, is a ``ClaimError`` that quotes the claim.
 
+This module holds the claim parser proper: the text rewrites before ``ast.parse``, the
+walker, formulas (``parse_expression``) and left sides (``parse_key``, ``parse_claim``).
+The limits and size guards it shares are in ``guards.py``; ``--at`` values are parsed by
+``values.py``.
+
 >>> import sympy as sp
 >>> names = {n: sp.Symbol(n) for n in ["loss", "z", "yhat", "y"]}
 >>> key, expr, rhs = parse_claim("d loss/d z = yhat - y", names)
@@ -17,7 +22,6 @@ input too large to build cheaply, is a ``ClaimError`` that quotes the claim.
 import ast
 import difflib
 import io
-import math
 import re
 import tokenize
 import unicodedata
@@ -26,23 +30,9 @@ from typing import NamedTuple
 
 import sympy as sp
 
-from ..errors import ClaimError
 from ..ops import scalar
-
-#: The longest text accepted, in characters.
-MAX_LENGTH = 1000
-#: The largest |exponent| a power may have when it is a number (2**10000 would be slow).
-MAX_EXPONENT = 1000
-#: The largest number, in bits, a claim may build: about 10**330, past float64's range.
-MAX_NUMBER_BITS = 1100
-#: The most bits of numbers under roots in one product: SymPy merges sqrt(a)*sqrt(b) into
-#: sqrt(a*b) and then factors a*b, which takes seconds past a few thousand bits.
-MAX_ROOT_BITS = 512
-#: How deeply a formula may nest (the walker recurses once per level).
-MAX_DEPTH = 200
-#: The most nodes a result may have as a tree: sigmoid'(x) holds x twice, so nested primes
-#: double it, and anything that walks the tree (printing, lambdify) would never finish.
-MAX_NODES = 5000
+from .guards import (MAX_DEPTH, MAX_EXPONENT, MAX_NODES, MAX_NUMBER_BITS, Reject, check_size,
+                     check_text, claim_error, divide, multiply, number_bits, power, tree_size)
 
 #: The functions a claim may call: the name a user types -> (SymPy function, arity).
 CLAIM_FUNCTIONS = {
@@ -56,7 +46,7 @@ CLAIM_FUNCTIONS = {
     "ln": (sp.log, 1),
     "tanh": (sp.tanh, 1),
     "abs": (sp.Abs, 1),
-    "sqrt": (lambda x: _power(x, sp.S.Half), 1),     # x**(1/2), with the size checks
+    "sqrt": (lambda x: power(x, sp.S.Half), 1),     # x**(1/2), with the size checks
     "max": (scalar.maximum, 2),
 }
 
@@ -95,23 +85,6 @@ class Claim(NamedTuple):
     rhs: str
 
 
-class _Reject(Exception):
-    """Why a text is refused, and where (a column); the public function quotes the text."""
-
-    def __init__(self, reason, column=None):
-        super().__init__(reason)
-        self.reason, self.column = reason, column
-
-
-def _error(what, text, err, offset=0):
-    """The ClaimError for ``err``, quoting ``text`` and pointing under the column if known."""
-    shown = text if len(text) <= 120 else text[:117] + "..."
-    message = f"{what} {shown!r}: {err.reason}"
-    if err.column is not None and len(text) <= 120 and text.isprintable():
-        message += f"\n    {text}\n    {' ' * (offset + err.column)}^"
-    return ClaimError(message)
-
-
 def _did_you_mean(name, candidates):
     """'; did you mean 'x'?' when a candidate is close, else a list of a few candidates."""
     candidates = [c for c in candidates if not c.startswith(_PRIME_PREFIX)]
@@ -120,19 +93,6 @@ def _did_you_mean(name, candidates):
         return f"; did you mean {close[0]!r}?"
     shown = ", ".join(candidates[:12]) + (", ..." if len(candidates) > 12 else "")
     return f" (known: {shown})" if shown else ""
-
-
-def _check_text(text, kind="claim"):
-    """Refuse what is not a short, one-line string before any parsing."""
-    if not isinstance(text, str):
-        raise TypeError(f"a {kind} must be a str, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise _Reject(f"it is {len(text)} characters long; at most {MAX_LENGTH} are accepted")
-    for column, char in enumerate(text):
-        if char != "\t" and unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            raise _Reject("a line break or control character is not allowed", column)
-    if not text.strip():
-        raise _Reject(f"the {kind} is empty")
 
 
 # ---- rewriting the text before ast.parse ---------------------------------------------------
@@ -179,7 +139,7 @@ def _user_column(column, edits):
 
 
 def _syntax_reject(err, text, edits):
-    """A _Reject for ast's SyntaxError, without Python's hints that do not apply here."""
+    """A Reject for ast's SyntaxError, without Python's hints that do not apply here."""
     reason = re.sub(r"\s*\(detected at line \d+\)|\. Perhaps you forgot a comma\?", "",
                     err.msg or "invalid syntax")
     if any(q in text for q in _PRIMES + '"'):
@@ -188,7 +148,7 @@ def _syntax_reject(err, text, edits):
     elif reason.startswith("invalid syntax") or "decimal literal" in reason:
         reason += " (a product needs *: 2*x, not 2x)"   # the usual cause, from the slides
     column = None if err.offset is None else _user_column(max(err.offset - 1, 0), edits)
-    return _Reject(reason, column)
+    return Reject(reason, column)
 
 
 # ---- the walker ----------------------------------------------------------------------------
@@ -209,92 +169,22 @@ _OPERATOR_SIGNS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShif
                    ast.Not: "not", ast.Invert: "~"}
 
 
-def _bits(number):
-    """The size of a SymPy Rational in bits (of its larger part)."""
-    return max(abs(number.p).bit_length(), number.q.bit_length())
-
-
-def _check_size(expr):
-    """Refuse a result holding a number over MAX_NUMBER_BITS: later steps would crawl."""
-    for term in (expr.args if expr.is_Add else (expr,)):
-        coeff = term.as_coeff_Mul()[0]
-        if coeff.is_Rational and _bits(coeff) > MAX_NUMBER_BITS:
-            raise _Reject(f"a number in it is too large (over {MAX_NUMBER_BITS} bits)")
-    return expr
-
-
-def _is_root(factor):
-    """A number under a non-integer power, such as sqrt(2) or 3**(2/3)."""
-    return (factor.is_Pow and factor.base.is_Rational and factor.exp.is_Rational
-            and not factor.exp.is_Integer)
-
-
-def _log2(expr):
-    """About log2 of the size of a product's numbers: 2**1000 * sqrt(3) -> 1000.8."""
-    total = 0.0
-    for factor in (expr.args if expr.is_Mul else (expr,)):
-        number, power = (factor.base, abs(factor.exp)) if _is_root(factor) else (factor, 1)
-        if number.is_Rational and number != 0:
-            total += math.log2(max(abs(number.p), number.q)) * power
-    return total
-
-
-def _root_bits(expr):
-    return sum(_bits(f.base) for f in (expr.args if expr.is_Mul else (expr,)) if _is_root(f))
-
-
-def _multiply(a, b):
-    if _root_bits(a) + _root_bits(b) > MAX_ROOT_BITS:
-        raise _Reject(f"the numbers under roots in it are too large (over {MAX_ROOT_BITS} bits)")
-    return a * b
-
-
-def _divide(a, b):
-    if b == 0:
-        raise _Reject("it divides by zero")
-    return _multiply(a, _power(b, sp.S.NegativeOne))
-
-
-def _power(base, exponent):
-    """base ** exponent, refused first when SymPy would build a huge number."""
-    if exponent.is_Number:
-        if abs(exponent) > MAX_EXPONENT:
-            raise _Reject(f"an exponent over {MAX_EXPONENT} in absolute value is not allowed")
-        if _log2(base) * abs(exponent) > MAX_NUMBER_BITS:
-            raise _Reject(f"a power in it is too large (over {MAX_NUMBER_BITS} bits)")
-        if exponent.is_Rational and not exponent.is_Integer and _log2(base) > MAX_ROOT_BITS:
-            raise _Reject(f"a root of a number over {MAX_ROOT_BITS} bits is not allowed")
-        if base == 0 and exponent < 0:
-            raise _Reject("it divides by zero")
-    result = base ** exponent
-    if result.is_Pow and result.exp.is_Number and abs(result.exp) > MAX_EXPONENT:
-        raise _Reject(f"an exponent over {MAX_EXPONENT} in absolute value is not allowed")
-    return result
-
-
 _BINARY = {                 # ast operator -> how SymPy builds it
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
-    ast.Mult: _multiply,    # refuses products SymPy would factor slowly
-    ast.Div: _divide,       # refuses an exact zero denominator
-    ast.Pow: _power,        # refuses huge powers before SymPy computes them
+    ast.Mult: multiply,     # refuses products SymPy would factor slowly
+    ast.Div: divide,        # refuses an exact zero denominator
+    ast.Pow: power,         # refuses huge powers before SymPy computes them
 }
 _UNARY = {ast.UAdd: lambda a: a, ast.USub: lambda a: -a}
 
 
 def _operator_rule(rules, op):
-    """The rule for ``op``, or a _Reject that names its sign (//, %, @, ~, not, ...)."""
+    """The rule for ``op``, or a Reject that names its sign (//, %, @, ~, not, ...)."""
     if type(op) not in rules:
         sign = _OPERATOR_SIGNS.get(type(op), type(op).__name__)
-        raise _Reject(f"the operator {sign} is not allowed; {_ALLOWED}")
+        raise Reject(f"the operator {sign} is not allowed; {_ALLOWED}")
     return rules[type(op)]
-
-
-def _tree_size(expr, sizes):
-    """How many nodes ``expr`` has as a tree, counting each shared subexpression once."""
-    if expr not in sizes:
-        sizes[expr] = 1 + sum(_tree_size(arg, sizes) for arg in expr.args)
-    return sizes[expr]
 
 
 def _derivative(function):
@@ -313,14 +203,14 @@ class _Walker:
 
     def build(self, node, depth=0):
         if depth > MAX_DEPTH:
-            raise _Reject(f"it nests more than {MAX_DEPTH} levels deep", self.column(node))
+            raise Reject(f"it nests more than {MAX_DEPTH} levels deep", self.column(node))
         rule = self._RULES.get(type(node))
         if rule is None:
             what = _REFUSED.get(type(node), f"{type(node).__name__} expressions")
-            raise _Reject(f"{what} not allowed; {_ALLOWED}", self.column(node))
+            raise Reject(f"{what} not allowed; {_ALLOWED}", self.column(node))
         try:
             return rule(self, node, depth + 1)
-        except _Reject as err:          # the innermost node that knows where it is
+        except Reject as err:           # the innermost node that knows where it is
             if err.column is None:
                 err.column = self.column(node)
             raise
@@ -337,15 +227,15 @@ class _Walker:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             what = {str: "strings", bytes: "bytes", complex: "complex numbers"}.get(
                 type(value), repr(value))
-            raise _Reject(f"{what} not allowed; {_ALLOWED}")
+            raise Reject(f"{what} not allowed; {_ALLOWED}")
         if isinstance(value, int):
-            return _check_size(sp.Integer(value))
+            return check_size(sp.Integer(value))
         # A float is read from its own text, so 0.1 is exactly 1/10 and 1e-3 is 1/1000.
         literal = ast.get_source_segment(self.source, node).replace("_", "")
         exponent = re.search(r"[eE]([+-]?\d+)$", literal)
         if exponent and abs(int(exponent[1])) > MAX_EXPONENT:
-            raise _Reject(f"the number {literal} is too large")
-        return _check_size(sp.Rational(literal))
+            raise Reject(f"the number {literal} is too large")
+        return check_size(sp.Rational(literal))
 
     def _name(self, node, depth):
         name = node.id
@@ -356,17 +246,17 @@ class _Walker:
         base = name[len(_PRIME_PREFIX):] if name.startswith(_PRIME_PREFIX) else None
         if name in CLAIM_FUNCTIONS or base in _PRIMED:
             shown = name if base is None else base + "'"
-            raise _Reject(f"{shown} is a function: call it, as in {shown}(z)")
+            raise Reject(f"{shown} is a function: call it, as in {shown}(z)")
         hint = _did_you_mean(name, [*self.names, *CLAIM_FUNCTIONS, *CONSTANTS])
-        raise _Reject(f"unknown name {name!r}{hint}")
+        raise Reject(f"unknown name {name!r}{hint}")
 
     def _binop(self, node, depth):
         rule = _operator_rule(_BINARY, node.op)
         left, right = self.build(node.left, depth), self.build(node.right, depth)
         try:
-            return _check_size(rule(left, right))
-        except _Reject as err:          # point at what is too large, or the zero
-            raise _Reject(err.reason, self.column(node.right)) from None
+            return check_size(rule(left, right))
+        except Reject as err:           # point at what is too large, or the zero
+            raise Reject(err.reason, self.column(node.right)) from None
 
     def _unaryop(self, node, depth):
         return _operator_rule(_UNARY, node.op)(self.build(node.operand, depth))
@@ -374,25 +264,25 @@ class _Walker:
     def _call(self, node, depth):
         function, arity, shown = self._callee(node)
         if node.keywords:
-            raise _Reject("keyword arguments (x=1) are not allowed")
+            raise Reject("keyword arguments (x=1) are not allowed")
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                raise _Reject("starred arguments (*x) are not allowed", self.column(arg))
+                raise Reject("starred arguments (*x) are not allowed", self.column(arg))
         if len(node.args) != arity:
             plural = "s" if arity > 1 else ""
-            raise _Reject(f"{shown} takes {arity} argument{plural}, got {len(node.args)}")
+            raise Reject(f"{shown} takes {arity} argument{plural}, got {len(node.args)}")
         result = function(*(self.build(a, depth) for a in node.args))
-        if _tree_size(result, self.sizes) > MAX_NODES:
-            raise _Reject(f"it grows past {MAX_NODES} terms (nested primes repeat their "
-                          "argument)")
-        return _check_size(result)
+        if tree_size(result, self.sizes) > MAX_NODES:
+            raise Reject(f"it grows past {MAX_NODES} terms (nested primes repeat their "
+                         "argument)")
+        return check_size(result)
 
     def _callee(self, node):
         """(SymPy function, arity, name as typed) of a call; only allowlisted names."""
         if not isinstance(node.func, ast.Name):
             what = "a number" if isinstance(node.func, ast.Constant) else "this"
-            raise _Reject(f"only the functions {', '.join(CLAIM_FUNCTIONS)} can be called, "
-                          f"not {_REFUSED.get(type(node.func), what)}; a product needs *")
+            raise Reject(f"only the functions {', '.join(CLAIM_FUNCTIONS)} can be called, "
+                         f"not {_REFUSED.get(type(node.func), what)}; a product needs *")
         name = node.func.id
         base = name[len(_PRIME_PREFIX):]
         if name.startswith(_PRIME_PREFIX) and base in _PRIMED:
@@ -400,9 +290,9 @@ class _Walker:
         if name in CLAIM_FUNCTIONS:
             return (*CLAIM_FUNCTIONS[name], name)
         if name in self.names:
-            raise _Reject(f"{name!r} is a node, not a function; write {name}*(...) for a "
-                          "product")
-        raise _Reject(f"unknown function {name!r}{_did_you_mean(name, list(CLAIM_FUNCTIONS))}")
+            raise Reject(f"{name!r} is a node, not a function; write {name}*(...) for a "
+                         "product")
+        raise Reject(f"unknown function {name!r}{_did_you_mean(name, list(CLAIM_FUNCTIONS))}")
 
     _RULES = {ast.Constant: _constant, ast.Name: _name, ast.BinOp: _binop,
               ast.UnaryOp: _unaryop, ast.Call: _call}
@@ -424,8 +314,8 @@ def _lookup(names):
 
 
 def _expression(text, names):
-    """The SymPy value of formula ``text``; _Reject with a user column when refused."""
-    _check_text(text, "formula")
+    """The SymPy value of formula ``text``; Reject with a user column when refused."""
+    check_text(text, "formula")
     edits = _rewrites(text)
     source = _apply(text, edits)
     try:
@@ -433,13 +323,13 @@ def _expression(text, names):
     except SyntaxError as err:
         raise _syntax_reject(err, text, edits) from None
     except (RecursionError, MemoryError, ValueError):
-        raise _Reject("it is too complex to read") from None
+        raise Reject("it is too complex to read") from None
     expr = _Walker(source, edits, names).build(tree.body)
     if expr.has(sp.zoo, sp.nan):
-        raise _Reject("its value is undefined (a division by zero or log(0))")
+        raise Reject("its value is undefined (a division by zero or log(0))")
     for number in expr.atoms(sp.Rational):      # a backstop behind the per-node checks
-        if _bits(number) > MAX_NUMBER_BITS:
-            raise _Reject(f"a number in it is too large (over {MAX_NUMBER_BITS} bits)")
+        if number_bits(number) > MAX_NUMBER_BITS:
+            raise Reject(f"a number in it is too large (over {MAX_NUMBER_BITS} bits)")
     return expr
 
 
@@ -458,8 +348,8 @@ def parse_expression(text, names):
     """
     try:
         return _expression(text, _lookup(names))
-    except _Reject as err:
-        raise _error("claim", text, err) from None
+    except Reject as err:
+        raise claim_error("claim", text, err) from None
 
 
 # ---- the left-hand side --------------------------------------------------------------------
@@ -468,18 +358,18 @@ def _differential(part, names):
     """The node name in one half of ``d loss/d w1``: "d loss", "dloss", "∂loss", "d(loss)"."""
     text = part.strip()
     if not text.startswith(_D_PREFIXES):
-        raise _Reject(f"{text!r} should start with d or ∂, as in d loss/d w1")
+        raise Reject(f"{text!r} should start with d or ∂, as in d loss/d w1")
     rest = text[1:].strip()
     if rest.startswith("(") and rest.endswith(")"):
         rest = rest[1:-1].strip()
     if not rest:
-        raise _Reject(f"{text!r} needs a node name after the d, as in d loss/d w1")
+        raise Reject(f"{text!r} needs a node name after the d, as in d loss/d w1")
     # "d_loss" reads as d(_loss) or d(loss): take the reading that names a node.
     readings = [rest] + ([rest[1:]] if rest.startswith("_") else [])
     for reading in readings:
         if reading in names:
             return reading
-    raise _Reject(f"unknown name {rest!r} in {text!r}{_did_you_mean(rest, list(names))}")
+    raise Reject(f"unknown name {rest!r} in {text!r}{_did_you_mean(rest, list(names))}")
 
 
 def _split_derivative_name(text, names):
@@ -490,17 +380,17 @@ def _split_derivative_name(text, names):
               if text[i:i + 2] == "_d" and text[1:i] in names and text[i + 2:] in names]
     if len(splits) > 1:
         options = " or ".join(f"d {of}/d {wrt}" for of, wrt in splits)
-        raise _Reject(f"{text!r} is ambiguous: write {options}")
+        raise Reject(f"{text!r} is ambiguous: write {options}")
     return splits[0] if splits else None
 
 
 def _key(text, names):
-    _check_text(text, "left side")
+    check_text(text, "left side")
     text = text.strip()
     if "/" in text:
         numerator, _, denominator = text.partition("/")
         if "/" in denominator:
-            raise _Reject("the left side has more than one '/'; write d loss/d w1")
+            raise Reject("the left side has more than one '/'; write d loss/d w1")
         return Key("grad", _differential(numerator, names), _differential(denominator, names))
     if text in names:           # a node name, even one that looks like dloss_dw1
         return Key("value", text)
@@ -508,8 +398,8 @@ def _key(text, names):
     if split:
         return Key("grad", *split)
     if not text.isidentifier():
-        raise _Reject("the left side should be a node name or a derivative like d loss/d w1")
-    raise _Reject(f"unknown name {text!r}{_did_you_mean(text, list(names))}")
+        raise Reject("the left side should be a node name or a derivative like d loss/d w1")
+    raise Reject(f"unknown name {text!r}{_did_you_mean(text, list(names))}")
 
 
 def parse_key(text, names):
@@ -526,8 +416,8 @@ def parse_key(text, names):
     """
     try:
         return _key(text, names)
-    except _Reject as err:
-        raise _error("claim", text, err) from None
+    except Reject as err:
+        raise claim_error("claim", text, err) from None
 
 
 def parse_claim(text, names):
@@ -539,110 +429,20 @@ def parse_claim(text, names):
     ('d loss/d w1', -1 + sigmoid(-1), 'sigmoid(-1) - 1')
     """
     try:
-        _check_text(text, "claim")
+        check_text(text, "claim")
         count = text.count("=")
         if count != 1:
             found = "no '='" if count == 0 else f"{count} '=' signs"
-            raise _Reject(f"a claim needs exactly one '=', as in d loss/d w1 = yhat - y; "
-                          f"found {found}")
+            raise Reject(f"a claim needs exactly one '=', as in d loss/d w1 = yhat - y; "
+                         f"found {found}")
         left, right = text.split("=")
         key = _key(left, names)
         try:
             expr = _expression(right, _lookup(names))
-        except _Reject as err:
-            raise _error("claim", text, err, offset=len(left) + 1) from None
-    except _Reject as err:
-        raise _error("claim", text, err) from None
+        except Reject as err:
+            raise claim_error("claim", text, err, offset=len(left) + 1) from None
+    except Reject as err:
+        raise claim_error("claim", text, err) from None
     return Claim(key, expr, right.strip())
 
 
-# ---- values for --at name=value ------------------------------------------------------------
-
-def _number_or_list(node, depth=0):
-    """Python numbers and lists from a literal's tree: numbers, unary +/-, lists, tuples."""
-    if depth > MAX_DEPTH:
-        raise _Reject(f"it nests more than {MAX_DEPTH} levels deep")
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [_number_or_list(item, depth + 1) for item in node.elts]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
-        value = _number_or_list(node.operand, depth + 1)
-        if isinstance(value, list):
-            raise _Reject("a sign goes on a number, not on a list")
-        return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        if isinstance(node.value, float) and not math.isfinite(node.value):
-            raise _Reject("the number is too large for a float")
-        if isinstance(node.value, int) and abs(node.value) >= 2 ** 63:
-            raise _Reject("the integer is too large; write it as a float, like 1e20")
-        return node.value
-    raise _Reject("a value is a number (1, -0.5, 1e-3), a comma-separated vector (1,-1) "
-                  "or a nested list ([[1, 2], [3, 4]])")
-
-
-def _shape(value):
-    """The shape of nested lists, or _Reject when they are ragged (NumPy needs a box)."""
-    if not isinstance(value, list):
-        return ()
-    shapes = [_shape(item) for item in value]
-    if any(s != shapes[0] for s in shapes):
-        raise _Reject("the nested lists have different lengths")
-    return (len(value),) + (shapes[0] if shapes else ())
-
-
-def _value(text):
-    _check_text(text, "value")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as err:
-        column = None if err.offset is None else len(text) - len(text.lstrip()) + err.offset - 1
-        raise _Reject(err.msg or "invalid syntax", column) from None
-    except (RecursionError, MemoryError, ValueError):
-        raise _Reject("it is too complex to read") from None
-    value = _number_or_list(tree.body)
-    _shape(value)
-    return value
-
-
-def parse_value(text):
-    """A number or nested list of numbers from a command-line text; floats stay floats.
-
-    >>> parse_value("0.5"), parse_value("1,-1"), parse_value("[[1, 2], [3, 4e-3]]")
-    (0.5, [1, -1], [[1, 2], [3, 0.004]])
-    """
-    try:
-        return _value(text)
-    except _Reject as err:
-        raise _error("value", text, err) from None
-
-
-def parse_assignments(pairs):
-    """``["x=1,-1", "y=1"]`` -> ``{"x": [1, -1], "y": 1}``, in the order given.
-
-    >>> parse_assignments(["x=1,-1", " y = 0.5 "])
-    {'x': [1, -1], 'y': 0.5}
-    """
-    if isinstance(pairs, str):
-        raise TypeError("parse_assignments takes a list of 'name=value' strings, not a str")
-    values = {}
-    for pair in pairs:
-        try:
-            name, value = _assignment(pair, values)
-        except _Reject as err:
-            raise _error("assignment", pair, err) from None
-        values[name] = value
-    return values
-
-
-def _assignment(pair, seen):
-    _check_text(pair, "assignment")
-    left, sign, text = pair.partition("=")
-    name = left.strip()
-    if not sign or not name:
-        raise _Reject("write it as name=value, like x=1,-1")
-    if name in seen:
-        raise _Reject(f"{name!r} is given a value twice")
-    try:
-        return name, _value(text)
-    except _Reject as err:      # point into the whole pair, not just its value
-        column = None if err.column is None else err.column + len(left) + 1
-        raise _Reject(err.reason, column) from None
