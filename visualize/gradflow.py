@@ -4,8 +4,9 @@
 carries a gradient, and the gradient line of each node. With ``at`` it is read from
 ``gc.explain(loss, at=at, steps="all")`` by node ids, so each edge reads as the slides
 write it, upstream x local = what flows back; without ``at``, from the contributions of the
-``Gradients`` record of a backward pass on a copy, as formulas. Edge colour and width follow the size of
-the gradient on a log scale, so a vanishing gradient fades and thins toward the input.
+``Gradients`` record of a backward pass on a copy, as formulas. Edge colour and width
+follow the size of the gradient on a log scale, so a vanishing gradient fades and thins
+toward the input.
 
 >>> [e.lines[1] for e in edge_styles(loss, at=AT) if e.edge == "z -> yhat"]
 ... # doctest: +SKIP

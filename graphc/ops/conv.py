@@ -89,7 +89,7 @@ def require_shape(arg, expected, what, op, args, attrs):
 
 # ---- what generated modules call: im2col and its adjoint ---------------------------------------
 
-def _np_windows(x, kernel, stride, padding, fill=0.0):
+def np_windows(x, kernel, stride, padding, fill=0.0):
     """The windows of ``x`` (N, C, H, W) padded with ``fill``: a read-only
     (N, C, H', W', kh, kw) view (im2col)."""
     (ph, pw), (sh, sw) = padding, stride
@@ -98,9 +98,9 @@ def _np_windows(x, kernel, stride, padding, fill=0.0):
     return view[:, :, ::sh, ::sw]
 
 
-def _np_unwindows(cols, shape, stride, padding):
+def np_unwindows(cols, shape, stride, padding):
     """``cols`` (N, C, H', W', kh, kw) summed back into an image of ``shape`` (N, C, H, W):
-    the adjoint of ``_np_windows`` (col2im); a loop over the kernel offsets only."""
+    the adjoint of ``np_windows`` (col2im); a loop over the kernel offsets only."""
     (ph, pw), (sh, sw) = padding, stride
     n, c, h, w = shape
     _, _, oh, ow, kh, kw = cols.shape
@@ -113,7 +113,7 @@ def _np_unwindows(cols, shape, stride, padding):
 
 def _np_conv2d(x, w, b=None, *, stride, padding):
     """Cross-correlation of x (N, C, H, W) with w (F, C, kh, kw), plus b (F,): (N, F, H', W')."""
-    cols = _np_windows(x, np.shape(w)[2:], stride, padding)
+    cols = np_windows(x, np.shape(w)[2:], stride, padding)
     out = np.tensordot(cols, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
     return np.ascontiguousarray(out if b is None else out + b[:, None, None])
 
@@ -121,12 +121,12 @@ def _np_conv2d(x, w, b=None, *, stride, padding):
 def _np_conv2d_input_grad(ct, w, shape, *, stride, padding):
     """The gradient of conv2d wrt x (a transposed convolution), x of ``shape``."""
     cols = np.tensordot(ct, w, axes=([1], [0])).transpose(0, 3, 1, 2, 4, 5)
-    return _np_unwindows(cols, shape, stride, padding)
+    return np_unwindows(cols, shape, stride, padding)
 
 
 def _np_conv2d_weight_grad(x, ct, kernel, *, stride, padding):
     """The gradient of conv2d wrt w (F, C, *kernel): each window of x weighted by ct, summed."""
-    cols = _np_windows(x, kernel, stride, padding)
+    cols = np_windows(x, kernel, stride, padding)
     return np.tensordot(ct, cols, axes=([0, 2, 3], [0, 2, 3]))
 
 
@@ -258,7 +258,7 @@ register(OpDef(
     notation=lambda attrs, shapes_, *xs: Conv2d(*xs),
     reference=_ref_conv2d, vjp=_vjp_conv2d,
     numpy="_np_conv2d({operands}, stride={stride}, padding={padding})",
-    helpers=(_np_conv2d, _np_windows),
+    helpers=(_np_conv2d, np_windows),
     test=TestSpec(inputs=(_float(_X), _float(_W), _float((4,))), attrs=_SPEC),
     doc="2-D cross-correlation of x (N, C, H, W) with w (F, C, kh, kw), plus an optional "
         "bias b (F,), as in PyTorch: (N, F, H', W'), H' = (H - kh + 2 padding) // stride + 1"))
@@ -270,7 +270,7 @@ register(OpDef(
     notation=lambda attrs, shapes_, ct, w, like: Conv2dInputGrad(ct, w),
     reference=_ref_conv2d_input_grad, vjp=_vjp_input_grad,
     numpy="_np_conv2d_input_grad({0}, {1}, np.shape({2}), stride={stride}, padding={padding})",
-    helpers=(_np_conv2d_input_grad, _np_unwindows),
+    helpers=(_np_conv2d_input_grad, np_unwindows),
     test=TestSpec(inputs=(_float(_CT), _float(_W), _float(_X)), attrs=_SPEC),
     doc="the gradient of conv2d wrt its input x (shape of like): ct (N, F, H', W') "
         "correlated back through w, a transposed convolution"))
@@ -283,7 +283,7 @@ register(OpDef(
     reference=_ref_conv2d_weight_grad, vjp=_vjp_weight_grad,
     numpy="_np_conv2d_weight_grad({0}, {1}, np.shape({2})[2:], stride={stride}, "
           "padding={padding})",
-    helpers=(_np_conv2d_weight_grad, _np_windows),
+    helpers=(_np_conv2d_weight_grad, np_windows),
     test=TestSpec(inputs=(_float(_X), _float(_CT), _float(_W)), attrs=_SPEC),
     doc="the gradient of conv2d wrt its weights (shape of like): the windows of x "
         "weighted by ct (N, F, H', W') and summed"))

@@ -22,8 +22,7 @@ import sympy as sp
 from ..errors import DomainError, ShapeError
 from .. import shapes
 from . import notation
-# _np_log_softmax keeps its name: generated modules copy a helper under its name
-from .nn import _np_log_softmax, check_labels, exact_log_softmax
+from .nn import check_labels, exact_log_softmax, np_log_softmax
 from .registry import OpDef, TestSpec, register
 from .scalar import maximum, sigmoid, step
 
@@ -79,7 +78,7 @@ def _vjp_cross_entropy(b, node, ct, needs):
 
 def _np_cross_entropy(logits, target):
     """Mean softmax cross-entropy against integer labels or probability rows."""
-    log_p = _np_log_softmax(logits, -1)
+    log_p = np_log_softmax(logits, -1)
     if np.issubdtype(np.asarray(target).dtype, np.integer):
         check_labels(target, np.shape(logits)[-1])
         picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
@@ -92,7 +91,7 @@ register(OpDef(
     notation=lambda attrs, shapes_, z, t: notation.CrossEntropy(z, t),
     exact=_exact_cross_entropy,
     numpy="_np_cross_entropy({0}, {1})",
-    helpers=(_np_cross_entropy, _np_log_softmax, check_labels),
+    helpers=(_np_cross_entropy, np_log_softmax, check_labels),
     reference=lambda attrs, logits, target: _np_cross_entropy(logits, target),
     vjp=_vjp_cross_entropy,
     test=TestSpec(inputs=(("float", (4, 3), -2.0, 2.0), ("labels", (4,), 3))),

@@ -31,7 +31,7 @@ def _infer_same_float(attrs, args, op):
     return tuple(args[0].shape), args[0].dtype
 
 
-def _np_log_softmax(z, axis):
+def np_log_softmax(z, axis):
     shifted = z - np.max(z, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -63,7 +63,7 @@ def exact_log_softmax(attrs, z):
 
 for _name, _ref, _vjp, _exact, _notation in (
         ("softmax", _np_softmax, _vjp_softmax, _exact_softmax, notation.Softmax),
-        ("log_softmax", _np_log_softmax, _vjp_log_softmax, exact_log_softmax,
+        ("log_softmax", np_log_softmax, _vjp_log_softmax, exact_log_softmax,
          notation.LogSoftmax)):
     register(OpDef(
         name=_name, family="nn", arity=1, attrs=("axis",), exact=_exact,

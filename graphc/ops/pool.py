@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ShapeError
 from .. import shapes
 from . import notation
-from .conv import (_np_unwindows, _np_windows, out_size, pair, ref_offsets, ref_pad,
+from .conv import (np_unwindows, np_windows, out_size, pair, ref_offsets, ref_pad,
                    require_image, require_shape, where)
 from .registry import OpDef, TestSpec, register
 
@@ -83,13 +83,13 @@ def _infer_avg_pool2d_grad(attrs, args):
 
 def _np_first_argmax(x, kernel_size, stride, padding):
     """For each window of x (padded with -inf), the row-major index of its first maximum."""
-    cols = _np_windows(x, kernel_size, stride, padding, -np.inf)
+    cols = np_windows(x, kernel_size, stride, padding, -np.inf)
     return np.argmax(cols.reshape(cols.shape[:4] + (-1,)), axis=-1)
 
 
 def _np_max_pool2d(x, kernel_size, stride, padding):
     """The max of each window of x (N, C, H, W), padded with -inf."""
-    cols = _np_windows(x, kernel_size, stride, padding, -np.inf)
+    cols = np_windows(x, kernel_size, stride, padding, -np.inf)
     return cols.max(axis=(4, 5))
 
 
@@ -98,20 +98,20 @@ def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
     index = _np_first_argmax(x, kernel_size, stride, padding)[..., None]
     cols = np.zeros(np.shape(ct) + (kernel_size[0] * kernel_size[1],), dtype=ct.dtype)
     np.put_along_axis(cols, index, ct[..., None], axis=-1)
-    return _np_unwindows(cols.reshape(cols.shape[:4] + tuple(kernel_size)), np.shape(x),
+    return np_unwindows(cols.reshape(cols.shape[:4] + tuple(kernel_size)), np.shape(x),
                          stride, padding)
 
 
 def _np_max_pool2d_select(x, u, kernel_size, stride, padding):
     """u (N, C, H, W) read where each window of x has its first maximum."""
     index = _np_first_argmax(x, kernel_size, stride, padding)[..., None]
-    cols = _np_windows(u, kernel_size, stride, padding)
+    cols = np_windows(u, kernel_size, stride, padding)
     return np.take_along_axis(cols.reshape(cols.shape[:4] + (-1,)), index, axis=-1)[..., 0]
 
 
 def _np_avg_pool2d(x, kernel_size, stride, padding):
     """The mean of each window of x (N, C, H, W); padded zeros count."""
-    cols = _np_windows(x, kernel_size, stride, padding)
+    cols = np_windows(x, kernel_size, stride, padding)
     return cols.sum(axis=(4, 5)) / (kernel_size[0] * kernel_size[1])
 
 
@@ -119,7 +119,7 @@ def _np_avg_pool2d_grad(ct, shape, kernel_size, stride, padding):
     """ct (N, C, H', W') / (kh kw) spread evenly over each window, into an image of shape."""
     part = ct / (kernel_size[0] * kernel_size[1])
     cols = np.broadcast_to(part[..., None, None], np.shape(ct) + tuple(kernel_size))
-    return _np_unwindows(cols, shape, stride, padding)
+    return np_unwindows(cols, shape, stride, padding)
 
 
 # ---- references: plain loops over the kernel offsets -------------------------------------------
@@ -189,14 +189,14 @@ _OPS = (
     ("max_pool2d", _infer_pool("max_pool2d"), _ref_max_pool2d,
      lambda b, node, ct, needs: [b.op("max_pool2d_grad", node.operands[0], ct,
                                       **node.attrs)],            # ct to each first argmax
-     (), f"_np_max_pool2d({{0}}, {_ARGS})", (_np_max_pool2d, _np_windows), (_X,),
+     (), f"_np_max_pool2d({{0}}, {_ARGS})", (_np_max_pool2d, np_windows), (_X,),
      "the max of each kh x kw window of x (N, C, H, W), padded with -inf, as in PyTorch; "
      "its gradient goes to the first maximum of each window"),
     ("max_pool2d_grad", _infer_max_pool2d_grad, _ref_max_pool2d_grad,
      lambda b, node, u, needs: [None, b.op("max_pool2d_select", node.operands[0], u,
                                            **node.attrs)],       # u read at each argmax
      (0,), f"_np_max_pool2d_grad({{0}}, {{1}}, {_ARGS})",
-     (_np_max_pool2d_grad, _np_first_argmax, _np_windows, _np_unwindows), (_X, _Y),
+     (_np_max_pool2d_grad, _np_first_argmax, np_windows, np_unwindows), (_X, _Y),
      "the gradient of max_pool2d: ct (N, C, H', W') sent to the first maximum of each "
      "window of x"),
     ("max_pool2d_select", _infer_max_pool2d_select,
@@ -204,19 +204,19 @@ _OPS = (
      lambda b, node, ct, needs: [None, b.op("max_pool2d_grad", node.operands[0], ct,
                                             **node.attrs)],      # ct back to each argmax
      (0,), f"_np_max_pool2d_select({{0}}, {{1}}, {_ARGS})",
-     (_np_max_pool2d_select, _np_first_argmax, _np_windows), (_X, _X),
+     (_np_max_pool2d_select, _np_first_argmax, np_windows), (_X, _X),
      "u (N, C, H, W) read where each window of x has its first maximum: the gradient of "
      "max_pool2d_grad wrt its cotangent"),
     ("avg_pool2d", _infer_pool("avg_pool2d"), _ref_avg_pool2d,
      lambda b, node, ct, needs: [b.op("avg_pool2d_grad", ct, node.operands[0],
                                       **node.attrs)],            # ct / (kh kw) per window
-     (), f"_np_avg_pool2d({{0}}, {_ARGS})", (_np_avg_pool2d, _np_windows), (_X,),
+     (), f"_np_avg_pool2d({{0}}, {_ARGS})", (_np_avg_pool2d, np_windows), (_X,),
      "the mean of each kh x kw window of x (N, C, H, W), padded zeros counted, as in "
      "PyTorch"),
     ("avg_pool2d_grad", _infer_avg_pool2d_grad, _ref_avg_pool2d_grad,
      lambda b, node, u, needs: [b.op("avg_pool2d", u, **node.attrs), None],  # its adjoint
      (1,), f"_np_avg_pool2d_grad({{0}}, np.shape({{1}}), {_ARGS})",
-     (_np_avg_pool2d_grad, _np_unwindows), (_Y, _X),
+     (_np_avg_pool2d_grad, np_unwindows), (_Y, _X),
      "the gradient of avg_pool2d: ct (N, C, H', W') / (kh kw) spread evenly over each "
      "window, in the shape of like"),
 )

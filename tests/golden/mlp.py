@@ -83,17 +83,12 @@ def _np_count(*xs, axes):
 
 def _np_cross_entropy(logits, target):
     """Mean softmax cross-entropy against integer labels or probability rows."""
-    log_p = _np_log_softmax(logits, -1)
+    log_p = np_log_softmax(logits, -1)
     if np.issubdtype(np.asarray(target).dtype, np.integer):
         check_labels(target, np.shape(logits)[-1])
         picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
         return -np.mean(picked)
     return -np.mean(np.sum(target * log_p, axis=-1))
-
-
-def _np_log_softmax(z, axis):
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _np_one_hot(labels, like):
@@ -115,6 +110,11 @@ def check_labels(labels, classes):
         first = labels[bad].flat[0]
         raise DomainError(f"class label {first} is out of range [0, {classes}) "
                           f"({int(np.sum(bad))} bad labels)")
+
+
+def np_log_softmax(z, axis):
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 # Feed checking, from graphc.graph.feeds (graphc's own checks run the same code).
