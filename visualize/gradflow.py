@@ -25,10 +25,10 @@ from graphc.explain.trace import Names
 from graphc.graph import Graph, Node, walk
 from graphc.shapes import FLOATS, fmt
 from graphc.symbolic import formula
+from graphc.text import norm, number
 
 from .canvas import add_nodes, diagram, edges, node_id
-from .style import (GRAD_COLOR, NO_FLOW, label, magnitude, norm, number_text, scale, short,
-                    value_text)
+from .style import DIGITS, GRAD_COLOR, NO_FLOW, label, magnitude, scale, short, value_text
 
 #: Exact values (``sigmoid(-1) - 1``) are traced for graphs up to this many forward nodes;
 #: beyond, SymPy's nested exact expressions grow too fast (a 14-layer sigmoid chain takes
@@ -183,7 +183,7 @@ def _traced_edge(L, key, row, local, up, bounds):
 
 
 def _num(value):
-    return number_text(np.asarray(value).item())
+    return number(value, DIGITS)
 
 
 def _sums(flows, totals, L):

@@ -17,13 +17,13 @@ import math
 import re
 
 import graphviz
-import numpy as np
 
 from graphc import ops
 from graphc.graph import Node
 from graphc.graph.graph import formula_expr
 from graphc.graph.node import NodeRecord  # noqa: F401  (node_attrs' example)
 from graphc.shapes import fmt
+from graphc.text import brief
 
 FONT = "Helvetica"
 
@@ -70,6 +70,7 @@ MIN_WIDTH, MAX_WIDTH = 0.5, 6.0
 MIN_DECADES = 3      # the narrowest log10 range the colours and widths are spread over
 LABEL_WIDTH = 48     # characters of a formula shown before it is cut with "..."
 SMALL_TENSOR = 8     # tensors up to this many elements are shown in full
+DIGITS = 4           # significant digits of a number in a diagram
 
 
 # ---- text -----------------------------------------------------------------------------------
@@ -98,36 +99,10 @@ def short(text, width=LABEL_WIDTH):
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def number_text(x):
-    """A float with 4 significant digits; ``-0`` printed as ``0``."""
-    x = float(x) + 0.0
-    return f"{x:.4g}"
-
-
 def value_text(value):
-    """A scalar or small tensor in full; a large tensor as its shape and norm."""
-    a = np.asarray(value)
-    if a.ndim == 0:
-        return number_text(a.item()) if a.dtype.kind in "fc" else str(a.item())
-    if a.size <= SMALL_TENSOR:
-        flat = [number_text(x) if a.dtype.kind == "f" else str(x) for x in a.ravel()]
-        return _nested(flat, a.shape)
-    return f"{fmt(a.shape)} norm {number_text(norm(a))}"
-
-
-def _nested(flat, shape):
-    """``[[1, 2], [3, 4]]`` from the flat texts of an array of ``shape``."""
-    if len(shape) == 1:
-        return "[" + ", ".join(flat) + "]"
-    step = len(flat) // shape[0] if shape[0] else 0
-    rows = [_nested(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
-    return "[" + ", ".join(rows) + "]"
-
-
-def norm(value):
-    """The size of a gradient: |x| for a scalar, the L2 norm of a tensor."""
-    a = np.asarray(value, dtype=float)
-    return float(np.sqrt(np.sum(a * a))) if a.size else 0.0
+    """A scalar or small tensor in full, 4 digits a number; a large tensor as its shape
+    and norm (``graphc.text.brief``)."""
+    return brief(value, DIGITS, SMALL_TENSOR)
 
 
 def op_text(graph, v):

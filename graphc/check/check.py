@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .. import text
 from ..autodiff import grad
 from ..errors import ClaimError
 from ..symbolic import exact_values, formula, symbol
@@ -56,10 +57,7 @@ class CheckReport:
 
     def __str__(self):
         head = ["claim", "claimed", "its value", "derived", "verdict"]
-        rows = [head] + self.rows()
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = text.table([head] + self.rows(), rule=True)
         wrong = self.first_wrong
         lines.append("all claims hold" if wrong is None else
                      f"first wrong step: {wrong.key} (claimed {wrong.text}, derived "

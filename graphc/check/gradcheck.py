@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import text
 from ..autodiff import grad
 from ..graph import Node
 from ..graph.feeds import check_feeds
@@ -38,17 +39,13 @@ class GradcheckReport:
         return {r.name: r.rel_error for r in self.rows}
 
     def __str__(self):
-        width = max([len(r.name) for r in self.rows] + [4])
-        shape = max([len(fmt(r.shape)) for r in self.rows] + [10])
-        lines = [f"gradcheck (central differences, float64, tolerance {self.tol:g}): "
-                 f"{'PASS' if self else 'FAIL'}",
-                 f"  {'node'.ljust(width)}  {'shape':<{shape}}  {'rel error':>10}  "
-                 f"{'abs error':>10}"]
-        for r in self.rows:
-            mark = "ok" if r.passed else "FAIL"
-            lines.append(f"  {r.name.ljust(width)}  {fmt(r.shape):<{shape}}  "
-                         f"{r.rel_error:10.2e}  {r.abs_error:10.2e}  {mark}")
-        return "\n".join(lines)
+        rows = [("node", "shape", "rel error", "abs error", "")]
+        rows += [(r.name, fmt(r.shape), f"{r.rel_error:.2e}", f"{r.abs_error:.2e}",
+                  "ok" if r.passed else "FAIL") for r in self.rows]
+        head = (f"gradcheck (central differences, float64, tolerance {self.tol:g}): "
+                f"{'PASS' if self else 'FAIL'}")
+        lines = text.table(rows, align="llrr", indent="  ", widths=(4, 10, 10, 10))
+        return "\n".join([head] + lines)
 
     __repr__ = __str__
 

@@ -11,6 +11,7 @@ import re
 import numpy as np
 import sympy as sp
 
+from .. import text
 from ..graph import Node
 from ..shapes import fmt
 
@@ -28,12 +29,14 @@ STEPS = {
 }
 
 
-def text(trace):
+def plain(trace):
     """The trace as plain text: two aligned tables, forward and backward."""
     lines = [_title(trace), "", FORWARD_TITLE]
-    lines += _aligned(FORWARD_HEADER, [_forward_cells(r) for r in trace.forward])
+    lines += text.table([FORWARD_HEADER] + [_forward_cells(r) for r in trace.forward],
+                        indent="  ")
     lines += ["", BACKWARD_TITLE] + [f"  {line}" for line in _legend(trace)]
-    lines += _aligned(BACKWARD_HEADER, [_backward_cells(r) for r in trace.backward])
+    lines += text.table([BACKWARD_HEADER] + [_backward_cells(r) for r in trace.backward],
+                        indent="  ")
     return "\n".join(lines)
 
 
@@ -56,10 +59,10 @@ def comma_separated(trace):
                      "value"))
     for r in trace.forward:
         writer.writerow(("forward", r.node, r.op, "", r.node, _expr_text(r.formula),
-                         _expr_text(r.exact), _full_text(r.value)))
+                         _expr_text(r.exact), text.exact(r.value)))
     for r in trace.backward:
         writer.writerow(("backward", r.node, r.step, r.edge, r.label,
-                         _backward_formula(r), _expr_text(r.exact), _full_text(r.value)))
+                         _backward_formula(r), _expr_text(r.exact), text.exact(r.value)))
     return out.getvalue()
 
 
@@ -80,12 +83,12 @@ def _legend(trace):
 
 def _forward_cells(row):
     return (row.node, row.op, _expr_text(row.formula), _expr_text(_shown(row.exact)),
-            _number_text(row.value))
+            text.value(row.value))
 
 
 def _backward_cells(row):
     return (row.node, row.step, row.edge, row.label, _backward_formula(row),
-            _expr_text(_shown(row.exact)), _number_text(row.value))
+            _expr_text(_shown(row.exact)), text.value(row.value))
 
 
 def _shown(exact):
@@ -107,37 +110,15 @@ def _expr_text(expr):
     return "" if expr is None else str(expr)
 
 
-def _number_text(value):
-    """A number with 6 significant digits; an array on one line, summarized if large."""
-    a = np.asarray(value)
-    a = a + 0.0 if a.dtype.kind == "f" else a  # no -0.
-    if a.ndim == 0:
-        return f"{a.item():.6g}" if a.dtype.kind == "f" else str(a.item())
-    text = np.array2string(a, precision=4, separator=", ", threshold=16, edgeitems=2)
-    return " ".join(text.split()).replace("[ ", "[")
-
-
-def _full_text(value):
-    """A number or array with every digit (for CSV)."""
-    a = np.asarray(value)
-    return repr(a.item()) if a.ndim == 0 else str(a.tolist())
-
-
 def at_text(at):
     """``x1=1, w1=2``: the point a trace is taken at, arrays over 16 elements by shape."""
     parts = []
     for key, value in (at or {}).items():
         name = key.name if isinstance(key, Node) else str(key)
         a = np.asarray(value)
-        shown = _number_text(a) if a.size <= EXACT_LIMIT else f"<array {fmt(a.shape)}>"
+        shown = text.value(a) if a.size <= EXACT_LIMIT else f"<array {fmt(a.shape)}>"
         parts.append(f"{name}={shown}")
     return ", ".join(parts)
-
-
-def _aligned(header, rows):
-    rows = [header] + rows
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
 
 def _md_table(header, rows, code):
@@ -201,8 +182,8 @@ def _sympy_latex(expr):
 def _value_latex(value):
     a = np.asarray(value)
     if a.ndim == 0:
-        return _number_text(a)
-    return r"\texttt{" + _tex_text(_number_text(a)) + "}"
+        return text.value(a)
+    return r"\texttt{" + _tex_text(text.value(a)) + "}"
 
 
 def _math(text):

@@ -150,7 +150,7 @@ class Trace:
         raise KeyError(f"the trace has no gradient of {self.loss!r} for {name!r}")
 
     def __str__(self):
-        return formats.text(self)
+        return formats.plain(self)
 
     def to_markdown(self):
         """Two Markdown tables, forward and backward."""

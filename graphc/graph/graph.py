@@ -19,7 +19,7 @@ import difflib
 import numpy as np
 import sympy as sp
 
-from .. import ops
+from .. import ops, text
 from ..errors import DTypeError, GraphcError, GraphError, ShapeError
 from ..ops.shape import index_key
 from ..ops.scalar import arg
@@ -219,19 +219,16 @@ class Graph(NodeStore):
 
     def __str__(self):
         rows = [self._row(n) for n in self]
-        widths = [max((len(r[i]) for r in rows), default=0) for i in range(4)]
-        lines = [f"Graph {self.name!r}: {len(rows)} nodes"]
-        for r in rows:
-            cells = [c.ljust(w) for c, w in zip(r, widths)]
-            lines.append(("  " + "  ".join(cells) + ("  = " + r[4] if r[4] else "")).rstrip())
-        return "\n".join(lines)
+        lines = text.table([r[:4] + ["= " + r[4] if r[4] else ""] for r in rows], indent="  ")
+        return "\n".join([f"Graph {self.name!r}: {len(rows)} nodes"] + lines)
 
     def _row(self, node):
         record = node.record
         if record.role in ("input", "param"):
             rhs = ""
         elif record.op == "const":
-            rhs = np.array2string(record.value, threshold=6)
+            rhs = text.array(record.value, precision=None, threshold=6, edgeitems=3,
+                             separator=" ")
         elif record.op == "elementwise":
             rhs = f"{formula_text(node)}  (elementwise)"
         else:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import text
 from ..errors import DTypeError, GraphError, ShapeError
 from ..shapes import fmt
 
@@ -137,13 +138,9 @@ class Summary:
     def __str__(self):
         cells = [HEADER] + [(n, r, o, fmt(s), "" if c is None else f"{c:,}")
                             for n, r, o, s, c in self.rows]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(HEADER))]
-        lines = [f"Graph {self.graph!r}: {self.total:,} parameters"]
-        for row in cells:
-            left = [c.ljust(w) for c, w in zip(row[:-1], widths)]
-            lines.append(("  " + "  ".join(left + [row[-1].rjust(widths[-1])])).rstrip())
-        lines.append(f"total parameters: {self.total:,} (weights and biases)")
-        return "\n".join(lines)
+        return "\n".join([f"Graph {self.graph!r}: {self.total:,} parameters",
+                          *text.table(cells, align="llllr", indent="  "),
+                          f"total parameters: {self.total:,} (weights and biases)"])
 
     __repr__ = __str__
 

@@ -1,0 +1,98 @@
+"""Tables and numbers as every report of graphc prints them: one column aligner and one
+set of number formats, so the graph listing, the trace, the check and gradcheck reports,
+the summary and the diagrams agree.
+
+>>> print("\\n".join(table([["node", "value"], ["z", number(-1.0)]], indent="  ")))
+  node  value
+  z     -1
+>>> array(np.array([[1.0, 2.5], [3.0, 4.0]]))
+'[[1. , 2.5], [3. , 4. ]]'
+>>> brief(np.arange(20.0))
+'(20,) norm 49.7'
+"""
+
+import numpy as np
+
+from .shapes import fmt
+
+
+def table(rows, align="", indent="", rule=False, widths=()):
+    """``rows`` (sequences of strings) as lines in aligned columns.
+
+    Each column is as wide as its widest cell (or ``widths[i]`` if wider) and left-aligned
+    unless ``align[i]`` is "r"; cells are two blanks apart, each line starts with
+    ``indent`` and loses its trailing blanks. ``rule`` puts dashes under the first row.
+    """
+    rows = [list(r) for r in rows]
+    count = max((len(r) for r in rows), default=0)
+    sizes = [max([len(r[i]) for r in rows if i < len(r)] + [_at(widths, i, 0)])
+             for i in range(count)]
+    lines = [(indent + "  ".join(_cell(c, sizes[i], _at(align, i, "l"))
+                                 for i, c in enumerate(r))).rstrip() for r in rows]
+    if rule and lines:
+        lines.insert(1, indent + "  ".join("-" * w for w in sizes))
+    return lines
+
+
+def _at(seq, i, default):
+    return seq[i] if i < len(seq) else default
+
+
+def _cell(text, width, side):
+    return text.rjust(width) if side == "r" else text.ljust(width)
+
+
+def number(x, digits=6):
+    """A number with ``digits`` significant digits (``-0`` written as ``0``); integers and
+    booleans in full."""
+    value = np.asarray(x)
+    if value.dtype.kind not in "fc":
+        return str(value.item())
+    return f"{float(value.real) + 0.0:.{digits}g}"
+
+
+def array(a, precision=4, threshold=16, edgeitems=2, separator=", "):
+    """An array on one line, ``precision`` digits after the point (None: NumPy's 8),
+    summarized past ``threshold`` elements to ``edgeitems`` at each end (``array2string``)."""
+    a = np.asarray(a)
+    a = a + 0.0 if a.dtype.kind == "f" else a  # no -0.
+    text = np.array2string(a, precision=precision, separator=separator,
+                           threshold=threshold, edgeitems=edgeitems)
+    return " ".join(text.split()).replace("[ ", "[")
+
+
+def value(x, digits=6):
+    """A scalar as ``number``, an array as ``array``: a value in a table."""
+    return number(x, digits) if np.ndim(x) == 0 else array(x)
+
+
+def exact(x):
+    """A number or array with every digit (``repr`` of each float): for CSV."""
+    a = np.asarray(x)
+    return repr(a.item()) if a.ndim == 0 else str(a.tolist())
+
+
+def brief(x, digits=4, small=8):
+    """A value in a few characters: a scalar or a tensor of up to ``small`` elements in
+    full, a larger tensor as its shape and norm (for diagrams)."""
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return number(a, digits)
+    if a.size <= small:
+        return _nested([number(v, digits) for v in a.ravel()], a.shape)
+    return f"{fmt(a.shape)} norm {number(norm(a), digits)}"
+
+
+def _nested(flat, shape):
+    """``[[1, 2], [3, 4]]`` from the flat texts of an array of ``shape``."""
+    if len(shape) == 1:
+        return "[" + ", ".join(flat) + "]"
+    step = len(flat) // shape[0] if shape[0] else 0
+    rows = [_nested(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return "[" + ", ".join(rows) + "]"
+
+
+def norm(x):
+    """The size of a value: |x| for a scalar, the L2 norm of a tensor."""
+    a = np.asarray(x, dtype=float)
+    return float(np.sqrt(np.sum(a * a))) if a.size else 0.0
