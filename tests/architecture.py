@@ -167,3 +167,49 @@ def budget_violations(root):
     for path in sources(root):
         problems += _file_budget(path.as_posix(), (root / path).read_text(encoding="utf-8"))
     return problems
+
+
+def _private(name):
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def defined_names(tree):
+    """The ``_``-names a module defines: functions, classes, names it assigns or binds, and
+    attributes it assigns (``self._x = ...``)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Store):
+            names.add(node.id if isinstance(node, ast.Name) else node.attr)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return {name for name in names if _private(name)}
+
+
+def _uses(tree, name, is_package):
+    """(line, name) for each ``_``-name a module imports from graphc or visualize, or reads
+    as an attribute (``x._y``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = _base(node, name, is_package) or ""
+            if base.split(".")[0] in PACKAGES:
+                yield from ((node.lineno, a.name) for a in node.names if _private(a.name))
+        elif isinstance(node, ast.Attribute) and _private(node.attr):
+            yield node.lineno, node.attr
+
+
+def private_violations(root):
+    """One line per use of a ``_``-name that another module of the tree defines and this
+    module does not: each module keeps its own private names to itself."""
+    root = Path(root)
+    trees = {p: ast.parse((root / p).read_text(encoding="utf-8"), str(p)) for p in sources(root)}
+    own = {p: defined_names(tree) for p, tree in trees.items()}
+    everywhere = set().union(*own.values()) if own else set()
+    problems = []
+    for path, tree in trees.items():
+        for line, used in sorted(set(_uses(tree, module_name(path), path.name == "__init__.py"))):
+            if used in everywhere and used not in own[path]:
+                problems.append(f"{path.as_posix()}:{line} uses {used}, private to another "
+                                f"module")
+    return problems

@@ -4,13 +4,13 @@ Imports go one way: base <- ops <- graph <- autodiff <- passes <- compile, inter
 pipeline, the consumers (explain, check, train, evaluate) on top of both, then the public API,
 visualize and the cli. A module that imports against its tier, or a module in no tier, fails
 here, read with ``ast`` and never imported. Files stay under 500 lines, functions under 40 and
-lines under 100 columns. Each checker is also run on a small planted tree, so a checker that
-stopped seeing violations would fail too.
+lines under 100 columns. No module uses a ``_``-name that another module defines. Each checker
+is also run on a small planted tree, so a checker that stopped seeing violations would fail too.
 """
 
 from pathlib import Path
 
-from architecture import budget_violations, import_violations
+from architecture import budget_violations, import_violations, private_violations
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,3 +122,31 @@ def test_nested_functions_are_counted_on_their_own(tmp_path):
     assert budget_violations(plant(tmp_path, {"graphc/nested.py": nested})) == [
         "graphc/nested.py:1 function outer has 42 lines (at most 40)",
         "graphc/nested.py:2 function inner has 41 lines (at most 40)"]
+
+
+def test_real_tree_keeps_private_names_private():
+    problems = private_violations(ROOT)
+    assert not problems, "private names used across modules:\n" + "\n".join(problems)
+
+
+def test_a_private_name_used_from_another_module_is_named(tmp_path):
+    files = {"graphc/ops/conv.py": "def _windows(x):\n    return x\n",
+             "graphc/ops/pool.py": "from .conv import _windows\n",
+             "graphc/graph/graph.py": "class Graph:\n    def __init__(self):\n"
+                                      "        self._next_id = 0\n",
+             "graphc/autodiff.py": "def grad(g):\n    return g._next_id\n",
+             "graphc/passes/stable.py": "def rewrite(g):\n    return g.copy()._next_id\n"}
+    root = plant(tmp_path, {**TREE, **files})
+    assert private_violations(root) == [
+        "graphc/autodiff.py:2 uses _next_id, private to another module",
+        "graphc/ops/pool.py:1 uses _windows, private to another module",
+        "graphc/passes/stable.py:2 uses _next_id, private to another module"]
+
+
+def test_a_module_may_use_its_own_private_names_and_dunders(tmp_path):
+    own = ("class Store:\n    def __init__(self):\n        self._ids = {}\n\n"
+           "    def copy(self):\n        other = Store()\n        other._ids = dict(self._ids)\n"
+           "        return other.__class__\n")
+    root = plant(tmp_path, {**TREE, "graphc/graph/node.py": own,
+                            "graphc/graph/graph.py": "import sys\nframe = sys._getframe\n"})
+    assert private_violations(root) == []

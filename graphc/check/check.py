@@ -21,6 +21,7 @@ import sympy as sp
 from .. import text
 from ..autodiff import grad
 from ..errors import ClaimError
+from ..graph import walk
 from ..symbolic import exact_values, formula, symbol
 from .claims import parse_claim, parse_expression, parse_key
 
@@ -81,7 +82,7 @@ def check(loss, claims, at=None, tol=1e-9):
     names = {n.name: symbol(n.record) for n in work}
     parsed = [_parse(item, names) for item in _items(claims)]
     targets = _targets(work, [key for key, _, _ in parsed])
-    order = {v: i for i, v in enumerate(work.order())}
+    order = {v: i for i, v in enumerate(walk.order(work))}
     steps = sorted(range(len(parsed)), key=lambda i: _step(parsed[i][0], work, order))
     derived, claimed = _values(work, parsed, targets, at)
     return CheckReport(_verdict(parsed[i], claimed[i], derived[i], at, tol) for i in steps)
