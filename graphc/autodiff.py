@@ -9,7 +9,7 @@
 
 Gradients are ordinary nodes (role "grad"), so they can be shown, compiled and
 differentiated again. Each node's total gradient is named ``d{of}_d{node}``; where a node
-fans out, it is the ``add_n`` of what flows back along each edge. ``backward`` returns,
+fans out, it is the ``add_n`` of what flows back along each edge. ``differentiate`` returns,
 beside the gradient nodes, a ``Gradients`` record of the whole pass by node ids: each
 node's total and what flows back along each edge ``(node, operand slot)``. Nothing of it
 is written onto the graph. Only nodes on a path from ``wrt`` to the output are visited,
@@ -45,7 +45,7 @@ class Gradients:
     -> the node carrying what flows back along the edge into operand ``slot`` of ``node``;
     ``added``: the ids of every node the pass added, in order.
 
-    >>> grads = backward(g, loss.id, [w.id])                      # doctest: +SKIP
+    >>> grads = differentiate(g, loss.id, [w.id])                      # doctest: +SKIP
     >>> g.record(grads.contributions[z.id, 0]).name               # doctest: +SKIP
     'dloss_dw'
     """
@@ -131,7 +131,7 @@ def grad(y, wrt, unused="zero"):
             raise TypeError(f"grad takes graph nodes, got {node!r}")
         if node.graph is not y.graph:
             raise GraphError(f"{node.name!r} and {y.name!r} belong to different graphs")
-    grads = backward(y.graph, y.id, [n.id for n in nodes], unused)
+    grads = differentiate(y.graph, y.id, [n.id for n in nodes], unused)
     results = [Node(y.graph, v) for v in grads.results]
     return results[0] if single else results
 
@@ -166,12 +166,12 @@ def gradient_of(graph, v):
     return None
 
 
-def backward(graph, y, wrt, unused="zero"):
+def differentiate(graph, y, wrt, unused="zero"):
     """Add to ``graph`` the gradients of its scalar node ``y`` (an id) with respect to the
     nodes ``wrt`` (ids) and return the ``Gradients`` record; ``unused`` as in ``grad``.
 
     >>> work = g.copy()                                           # doctest: +SKIP
-    >>> grads = backward(work, loss.id, [w.id])                   # doctest: +SKIP
+    >>> grads = differentiate(work, loss.id, [w.id])                   # doctest: +SKIP
     """
     _check(graph, y, wrt, unused)
     return _Pass(graph, y, wrt, unused).run()

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .autodiff import backward, taken
+from .autodiff import differentiate, taken
 from .check import check
 from .check.values import parse_assignments
 from .errors import GraphcError
@@ -97,7 +97,7 @@ def gradients(loss):
     found = {p: taken(graph, loss.id, p) for p in params}
     missing = [p for p in params if found[p] is None]
     if missing:
-        found.update(zip(missing, backward(graph, loss.id, missing).results))
+        found.update(zip(missing, differentiate(graph, loss.id, missing).results))
     return [Node(graph, found[p]) for p in params]
 
 

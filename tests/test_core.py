@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.autodiff import backward
+from graphc.autodiff import differentiate
 from graphc.graph.node import VIEW
 
 SIG = 1.0 / (1.0 + np.exp(1.0))  # sigmoid(-1)
@@ -222,7 +222,7 @@ def test_gradient_nodes_are_marked_and_tied_to_what_they_belong_to():
     new = [n for n in g if n.name not in forward]
     assert new and all(n.role == "grad" for n in new)
     work = g.copy()
-    grads = backward(work, loss.id, [w.id, z.id])
+    grads = differentiate(work, loss.id, [w.id, z.id])
     dw2, dz = (work.record(v).name for v in grads.results)
     assert (dw2, dz) == ("dloss_dw_2", "dloss_dz_2")
     assert grads.totals[z.id] == grads.results[1] and grads.of == loss.id

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphc.autodiff import backward
+from graphc.autodiff import differentiate
 from graphc.errors import DifferentiationError, GraphError
 from graphc.explain import explain
 from graphc.explain.local import plain_number
@@ -214,7 +214,7 @@ def _from_formulas(loss):
     work = loss.graph.copy()
     forward = tuple(walk.order(work, walk.upstream(work, [loss.id])))
     wrt = [v for v in forward if walk.can_carry_gradient(work)(v)]
-    grads = backward(work, loss.id, wrt)
+    grads = differentiate(work, loss.id, wrt)
     totals = {v: t for v, t in grads.totals.items() if v != loss.id}
     # forward nodes and the upstream gradients stay symbols, so a formula reads as a step;
     # plain numbers (an unnamed scalar constant such as the 2 of x ** 2) stay numbers

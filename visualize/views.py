@@ -5,7 +5,7 @@ taken on ``graph.copy()``.
 """
 
 from graphc import evaluate
-from graphc.autodiff import backward, gradient_of
+from graphc.autodiff import differentiate, gradient_of
 from graphc.errors import GraphError
 from graphc.graph import Graph, Node, walk
 from graphc.shapes import fmt
@@ -166,7 +166,7 @@ def _with_gradients(graph, ids):
     if taken:
         return graph, walk.order(graph, walk.upstream(graph, [loss] + taken)), None
     work = graph.copy()
-    grads = backward(work, loss, walk.default_wrt(work, loss))
+    grads = differentiate(work, loss, walk.default_wrt(work, loss))
     return work, walk.order(work, walk.upstream(work, [loss, *grads.results])), grads
 
 

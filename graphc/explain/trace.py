@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from ..autodiff import backward
+from ..autodiff import differentiate
 from ..errors import DifferentiationError, GraphError
 from ..evaluate import evaluate as evaluate_numeric
 from ..graph import LEAVES, Node, walk
@@ -208,7 +208,7 @@ class _Work:
         sources = _wrt_ids(loss, wrt, forward)
         self.diff = walk.on_paths(graph, sources, loss.id,
                                   walk.can_carry_gradient(graph)) | {loss.id}
-        grads = backward(graph, loss.id, sorted(self.diff))
+        grads = differentiate(graph, loss.id, sorted(self.diff))
         self.total = dict(zip(sorted(self.diff), grads.results))
         self.inner = grads.totals  # a node's total before grad gave it a node of its own
         self.flows = grads.contributions
