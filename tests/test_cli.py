@@ -91,3 +91,12 @@ def test_the_file_is_not_run_as_main(tmp_path):
                       + "\nif __name__ == '__main__':\n    raise SystemExit('ran as main')\n")
     result = graphc("compile", source, "-o", tmp_path / "out.py")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_loss_is_found_though_its_own_gradient_uses_it(tmp_path):
+    path = tmp_path / "squash.py"
+    path.write_text("import graphc as gc\ng = gc.Graph('squash')\nx, w = g.input('x'), "
+                    "g.param('w')\nout = gc.sigmoid(w * x)\n(dw,) = gc.grad(out, [w])\n")
+    result = graphc("grad", path)  # sigmoid's gradient reads out: a gradient use of it
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "dout/dw = x*(1 - sigmoid(w*x))*sigmoid(w*x)\n"

@@ -160,11 +160,10 @@ class Graph(NodeStore):
     def rename(self, node, name, named=True):
         """Give ``node`` (a Node or an id) a new unique name (``node.named(name)`` calls
         this); returns the node."""
-        v = node.id if isinstance(node, Node) else node
-        if name != self.record(v).name:
+        if name != self.record(node).name:
             self._check_name(name)
-        super().rename(v, name, named)
-        return node if isinstance(node, Node) else Node(self, v)
+        super().rename(node, name, named)
+        return node if isinstance(node, Node) else Node(self, node)
 
     def node(self, name):
         """The node called ``name``; GraphError with a did-you-mean if there is none."""

@@ -93,8 +93,8 @@ class NodeStore:
         return self._next_id
 
     def record(self, v):
-        """The NodeRecord of node ``v``."""
-        return self.nx.nodes[v]["record"]
+        """The NodeRecord of node ``v`` (an id, or a Node handle: every method takes both)."""
+        return self.nx.nodes[_id(v)]["record"]
 
     def id_of(self, name):
         """The id of the node called ``name``, or None."""
@@ -102,13 +102,13 @@ class NodeStore:
 
     def operands(self, v):
         """The operand ids of node ``v``, in slot order."""
-        slots = [(data["slot"], u) for u, edges in self.nx.pred[v].items()
+        slots = [(data["slot"], u) for u, edges in self.nx.pred[_id(v)].items()
                  for data in edges.values()]
         return [u for _, u in sorted(slots)]
 
     def users(self, v):
         """The ids of the nodes that use ``v``, in creation order."""
-        return sorted(set(self.nx.successors(v)))
+        return sorted(set(self.nx.successors(_id(v))))
 
     # ---- the editing API ------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ class NodeStore:
         self._next_id += 1
         self._write(v, record)
         self._by_name[record.name] = v
-        self._connect(v, operands)
+        self._connect(v, [_id(u) for u in operands])
         return v
 
     def replace(self, v, op, operands, attrs, note=""):
@@ -129,6 +129,7 @@ class NodeStore:
 
         Its users see the new computation. An operand must come before ``v``.
         """
+        v, operands = _id(v), [_id(u) for u in operands]
         record = self.record(v)
         if any(u >= v for u in operands):
             raise GraphError(f"replacing {record.name!r}: an operand must come before it")
@@ -143,15 +144,17 @@ class NodeStore:
 
     def remove(self, v):
         """Remove node ``v``, which nothing may use."""
+        v = _id(v)
         record = self.record(v)
         if self.nx.out_degree(v):
             users = ", ".join(repr(self.record(w).name) for w in self.users(v))
-            raise GraphError(f"cannot remove {record.name!r}: {users} use it")
+            raise GraphError(f"cannot remove {record.name!r}: it is used by {users}")
         del self._by_name[record.name]
         self.nx.remove_node(v)
 
     def rename(self, v, name, named=True):
         """Give node ``v`` the new unique ``name`` (``named``: chosen by the user)."""
+        v = _id(v)
         record = self.record(v)
         if name == record.name:
             return
@@ -168,7 +171,7 @@ class NodeStore:
         if stray:
             raise GraphError(f"update changes only {', '.join(UPDATABLE)}, not "
                              f"{', '.join(stray)}")
-        self._write(v, dataclasses.replace(self.record(v), **changes))
+        self._write(_id(v), dataclasses.replace(self.record(v), **changes))
 
     def copy(self):
         """An independent copy with the same ids, names and records."""
@@ -186,3 +189,8 @@ class NodeStore:
     def _connect(self, v, operands):
         for slot, u in enumerate(operands):
             self.nx.add_edge(u, v, key=slot, slot=slot)
+
+
+def _id(v):
+    """A node id from an id or a handle (anything with ``.id``)."""
+    return getattr(v, "id", v)

@@ -31,16 +31,16 @@ def order(graph, ids=None):
     return sorted(graph.nx.nodes if ids is None else ids)
 
 
-def upstream(graph, ids, stop=()):
+def upstream(graph, ids, stop=(), carries=None):
     """``ids`` and every node they depend on; nodes in ``stop`` are included when reached,
-    but what they depend on is not."""
+    but what they depend on is not; only nodes passing ``carries`` (when given) are entered."""
     seen, stack = set(ids), list(ids)
     while stack:
         v = stack.pop()
         if v in stop:
             continue
         for u in graph.nx.predecessors(v):
-            if u not in seen:
+            if u not in seen and (carries is None or carries(u)):
                 seen.add(u)
                 stack.append(u)
     return seen
@@ -64,7 +64,8 @@ def downstream(graph, ids, within=None, carries=None):
 def on_paths(graph, sources, target, carries=None):
     """The nodes on a path from one of ``sources`` to ``target`` (both ends included),
     every node of the path passing ``carries`` (when given)."""
-    return downstream(graph, sources, within=upstream(graph, [target]), carries=carries)
+    within = upstream(graph, [target], carries=carries)
+    return downstream(graph, sources, within=within, carries=carries)
 
 
 def can_carry_gradient(graph):

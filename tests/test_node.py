@@ -1,0 +1,150 @@
+"""graphc.graph.node and graphc.graph.walk: the frozen node record, the editing API every
+stage changes a graph through, and the graph walks every stage shares."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.autodiff import gradient_of, taken
+from graphc.graph import walk
+from graphc.graph.node import VIEW, NodeRecord
+
+
+def neuron():
+    g = gc.Graph("neuron")
+    x, w, y = g.input("x", shape=(2,)), g.param("w", shape=(2,)), g.input("y")
+    z = (w @ x).named("z")
+    yhat = gc.sigmoid(z).named("yhat")
+    loss = gc.bce(yhat, y).named("loss")
+    return g, x, w, y, z, yhat, loss
+
+
+AT = {"x": [1, -1], "w": [1, 2], "y": 1}
+
+
+# ---- the record -----------------------------------------------------------------------------
+
+def test_the_record_is_frozen_and_the_view_follows_it():
+    g, x, w, y, z, yhat, loss = neuron()
+    record = z.record
+    assert (record.op, record.role, record.name, record.shape) == ("matmul", "op", "z", ())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.name = "q"
+    with pytest.raises(TypeError):
+        yhat.record.attrs["axis"] = 0
+    assert {key: g.nx.nodes[z.id][key] for key in VIEW} == {
+        "name": "z", "op": "matmul", "role": "op", "shape": (), "dtype": "float64",
+        "attrs": {}, "scope": ""}
+
+
+def test_a_constants_value_is_read_only():
+    g = gc.Graph()
+    c = g.const("c", np.array([1.0, 2.0]))
+    with pytest.raises(ValueError):
+        c.value[0] = 5.0
+    assert g.literal(2).record.weak and not c.record.weak and not g.literal(2).record.named
+
+
+def test_meta_is_what_a_user_attaches():
+    g, x, w, y, z, yhat, loss = neuron()
+    g.update(z, meta={"layer": 1})
+    assert z.meta == {"layer": 1} and g.nx.nodes[z.id]["record"].meta["layer"] == 1
+    with pytest.raises(gc.GraphError, match="update changes only role, note, meta, not shape"):
+        g.update(z, shape=(3,))
+    f = gc.compile(loss)
+    assert float(f(**AT)) == pytest.approx(float(gc.evaluate(loss, at=AT)))
+
+
+# ---- the editing API -----------------------------------------------------------------------
+
+def test_replace_keeps_name_and_shape_and_its_users_see_it():
+    g, x, w, y, z, yhat, loss = neuron()
+    neg = gc.neg(w @ x)
+    with pytest.raises(gc.GraphError, match="operand must come before it"):
+        g.replace(z, "neg", [neg], {})
+    g.replace(yhat, "tanh", [z], {}, note="tanh instead")
+    assert (yhat.op, yhat.name, yhat.record.note) == ("tanh", "yhat", "tanh instead")
+    assert float(gc.evaluate(yhat, at=AT)) == pytest.approx(np.tanh(-1.0))
+    with pytest.raises(gc.GraphError, match="would change its shape"):
+        g.replace(z, "neg", [x], {})
+
+
+def test_remove_only_what_nothing_uses_and_names_stay_unique():
+    g, x, w, y, z, yhat, loss = neuron()
+    with pytest.raises(gc.GraphError, match="cannot remove 'z': it is used by 'yhat'"):
+        g.remove(z)
+    spare = gc.exp(z).named("spare")
+    g.remove(spare)
+    assert "spare" not in g and spare.id not in g.nx
+    gc.exp(z).named("spare")  # the name is free again
+    with pytest.raises(gc.GraphError, match="duplicate node name 'z'"):
+        g.add(NodeRecord("input", "input", "z", (), "float64"))
+    with pytest.raises(gc.GraphError, match="duplicate node name 'yhat'"):
+        g.rename(z, "yhat")
+
+
+def test_a_copy_is_independent():
+    g, x, w, y, z, yhat, loss = neuron()
+    work = g.copy()
+    work.rename(z.id, "zz")
+    work.update(z.id, meta={"a": 1})
+    assert z.name == "z" and not z.meta and work.record(z.id).name == "zz"
+    assert work.next_id == g.next_id and [n.name for n in g] == [
+        "x", "w", "y", "z", "yhat", "loss"]
+
+
+# ---- the walks ------------------------------------------------------------------------------
+
+def test_upstream_downstream_and_on_paths():
+    g, x, w, y, z, yhat, loss = neuron()
+    assert walk.upstream(g, [yhat.id]) == {x.id, w.id, z.id, yhat.id}
+    assert walk.upstream(g, [yhat.id], stop={z.id}) == {z.id, yhat.id}
+    assert walk.downstream(g, [z.id]) == {z.id, yhat.id, loss.id}
+    assert walk.on_paths(g, [w.id], loss.id) == {w.id, z.id, yhat.id, loss.id}
+    assert walk.on_paths(g, [w.id], yhat.id, carries=lambda v: v != z.id) == set()
+    assert walk.fed(g, g.nx.nodes) == [x.id, w.id, y.id]
+
+
+def test_the_loss_of_a_graph_ignores_its_gradient_nodes():
+    g = gc.Graph()
+    x, w = g.input("x"), g.param("w")
+    out = gc.sigmoid(w * x).named("out")
+    gc.grad(out, [w])  # sigmoid's gradient reads out itself
+    assert any(g.record(v).role == "grad" for v in g.users(out.id))
+    assert walk.loss_candidates(g) == [out.id] and walk.loss_of(g) == out.id
+    gc.exp(x).named("other")
+    with pytest.raises(gc.GraphError, match="2 scalar op nodes.*'out', 'other'"):
+        walk.loss_of(g)
+
+
+def test_default_wrt_is_the_float_parameters_else_the_float_inputs():
+    g, x, w, y, z, yhat, loss = neuron()
+    assert walk.default_wrt(g, loss.id) == [w.id]
+    h = gc.Graph()
+    a, labels = h.input("a", shape=(2, 3)), h.input("labels", shape=(2,), dtype="int64")
+    ce = gc.cross_entropy(a, labels)
+    assert walk.default_wrt(h, ce.id) == [a.id]
+
+
+def test_walks_of_a_10000_node_chain_do_not_recurse():
+    g = gc.Graph("chain")
+    h = x = g.input("x")
+    for _ in range(10_000):
+        h = gc.tanh(h)
+    assert len(walk.upstream(g, [h.id])) == 10_001
+    assert len(walk.on_paths(g, [x.id], h.id)) == 10_001
+    assert walk.loss_of(g) == h.id
+
+
+# ---- gradient nodes, by the names gc.grad gives them -----------------------------------------
+
+def test_gradient_nodes_are_found_by_the_names_grad_gives_them():
+    g, x, w, y, z, yhat, loss = neuron()
+    dz, dw = gc.grad(loss, [z, w])
+    (dw2,) = gc.grad(loss, [w])
+    assert dw2.name == "dloss_dw_2"
+    assert gradient_of(g, dw.id) == (loss.id, w.id) == gradient_of(g, dw2.id)
+    assert gradient_of(g, dz.id) == (loss.id, z.id) and gradient_of(g, z.id) is None
+    assert taken(g, loss.id, w.id) == dw.id and taken(g, loss.id, x.id) is None
