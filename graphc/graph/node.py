@@ -17,7 +17,6 @@ computes (its shape and name stay), ``remove`` one nothing uses, ``rename`` one,
 ((2,), 'x')
 """
 
-import dataclasses
 import types
 from dataclasses import dataclass, field
 
@@ -33,9 +32,14 @@ VIEW = ("name", "op", "role", "shape", "dtype", "attrs", "scope")
 #: The fields ``update`` may change: none of them changes what a node computes.
 UPDATABLE = ("role", "note", "meta")
 
+_EMPTY = types.MappingProxyType({})
+
+
 def frozen(mapping):
     """A read-only copy of ``mapping`` (attributes and meta never change in place)."""
-    return types.MappingProxyType(dict(mapping or {}))
+    if isinstance(mapping, types.MappingProxyType):
+        return mapping  # made here, so nobody holds the dict behind it
+    return types.MappingProxyType(dict(mapping)) if mapping else _EMPTY
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,18 @@ class NodeRecord:
         object.__setattr__(self, "meta", frozen(self.meta))
         object.__setattr__(self, "shape", tuple(self.shape))
 
+    def evolve(self, **changes):
+        """A copy with ``changes``; like ``dataclasses.replace``, without rebuilding what
+        does not change (a 10,000-node gradient renames and re-roles every node it adds)."""
+        for key in ("attrs", "meta"):
+            if key in changes:
+                changes[key] = frozen(changes[key])
+        if "shape" in changes:
+            changes["shape"] = tuple(changes["shape"])
+        new = object.__new__(NodeRecord)
+        new.__dict__.update(self.__dict__, **changes)
+        return new
+
     @property
     def arg(self):
         """What an op's shape rule sees of this node as an operand."""
@@ -84,6 +100,7 @@ class NodeStore:
     def __init__(self, name="graph"):
         self.name = str(name)
         self.nx = nx.MultiDiGraph(name=self.name)
+        self._records = {}  # id -> the record each networkx node holds: the index reads use
         self._by_name = {}
         self._next_id = 0
 
@@ -94,7 +111,7 @@ class NodeStore:
 
     def record(self, v):
         """The NodeRecord of node ``v`` (an id, or a Node handle: every method takes both)."""
-        return self.nx.nodes[_id(v)]["record"]
+        return self._records[v if v.__class__ is int else v.id]
 
     def id_of(self, name):
         """The id of the node called ``name``, or None."""
@@ -140,7 +157,7 @@ class NodeStore:
                              f"dtype")
         self.nx.remove_edges_from(list(self.nx.in_edges(v, keys=True)))
         self._connect(v, operands)
-        self._write(v, dataclasses.replace(record, op=op, attrs=attrs, note=note))
+        self._write(v, record.evolve(op=op, attrs=attrs, note=note), "op", "attrs")
 
     def remove(self, v):
         """Remove node ``v``, which nothing may use."""
@@ -150,6 +167,7 @@ class NodeStore:
             users = ", ".join(repr(self.record(w).name) for w in self.users(v))
             raise GraphError(f"cannot remove {record.name!r}: it is used by {users}")
         del self._by_name[record.name]
+        del self._records[v]
         self.nx.remove_node(v)
 
     def rename(self, v, name, named=True):
@@ -163,7 +181,7 @@ class NodeStore:
                              f"graph {self.name!r}")
         del self._by_name[record.name]
         self._by_name[name] = v
-        self._write(v, dataclasses.replace(record, name=name, named=named))
+        self._write(v, record.evolve(name=name, named=named), "name")
 
     def update(self, v, **changes):
         """Change node ``v``'s ``role``, ``note`` or ``meta`` (what it computes stays)."""
@@ -171,20 +189,29 @@ class NodeStore:
         if stray:
             raise GraphError(f"update changes only {', '.join(UPDATABLE)}, not "
                              f"{', '.join(stray)}")
-        self._write(_id(v), dataclasses.replace(self.record(v), **changes))
+        v = _id(v)
+        self._write(v, self.record(v).evolve(**changes), "role")
 
     def copy(self):
         """An independent copy with the same ids, names and records."""
         other = type(self)(self.name)
         other.nx = self.nx.copy()
+        other._records = dict(self._records)
         other._by_name = dict(self._by_name)
         other._next_id = self._next_id
         return other
 
-    def _write(self, v, record):
-        view = {key: getattr(record, key) for key in VIEW}
-        view["attrs"] = dict(record.attrs)
-        self.nx.add_node(v, record=record, **view)
+    def _write(self, v, record, *changed):
+        """Store ``record`` for node ``v``, with the view's ``changed`` keys (all when none
+        are named: a new node)."""
+        view = {key: getattr(record, key) for key in changed or VIEW}
+        if "attrs" in view:
+            view["attrs"] = dict(record.attrs)
+        self._records[v] = record
+        if changed:
+            self.nx.nodes[v].update(record=record, **view)
+        else:
+            self.nx.add_node(v, record=record, **view)
 
     def _connect(self, v, operands):
         for slot, u in enumerate(operands):
