@@ -51,3 +51,15 @@ def scalar_neuron():
     yhat = gc.sigmoid(z).named("yhat")
     loss = gc.bce(yhat, y).named("loss")
     return SimpleNamespace(g=g, x1=x1, x2=x2, y=y, w1=w1, w2=w2, z=z, yhat=yhat, loss=loss)
+
+
+def vector_neuron():
+    """The lecture's neuron with x and w as vectors: ``(g, x, w, y, z, yhat, loss)``."""
+    g = gc.Graph("sigmoid neuron")
+    x = g.input("x", shape=(2,))
+    w = g.param("w", shape=(2,))
+    y = g.input("y")
+    z = (w @ x).named("z")
+    yhat = gc.sigmoid(z).named("yhat")
+    loss = gc.bce(yhat, y).named("loss")
+    return g, x, w, y, z, yhat, loss

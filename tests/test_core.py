@@ -8,19 +8,13 @@ import graphc as gc
 from graphc.autodiff import differentiate
 from graphc.graph.node import VIEW
 
+from graphs import vector_neuron
+
 SIG = 1.0 / (1.0 + np.exp(1.0))  # sigmoid(-1)
 NEURON_AT = {"x": [1, -1], "w": [1, 2], "y": 1}
 
 
-def neuron():
-    g = gc.Graph("sigmoid neuron")
-    x = g.input("x", shape=(2,))
-    w = g.param("w", shape=(2,))
-    y = g.input("y")
-    z = (w @ x).named("z")
-    yhat = gc.sigmoid(z).named("yhat")
-    loss = gc.bce(yhat, y).named("loss")
-    return g, x, w, y, z, yhat, loss
+neuron = vector_neuron
 
 
 def test_the_lecture_neuron_at_the_slides_point():
