@@ -57,12 +57,12 @@ def gradcheck(y, wrt, at, eps=1e-6, tol=1e-6):
     of a node is max |analytic - numeric| / max(|analytic|, |numeric|, 1e-3).
 
     >>> report = gradcheck(loss, [W1, b1], at=feeds)    # doctest: +SKIP
-    >>> assert report, str(report)
+    >>> assert report, str(report)                      # doctest: +SKIP
     """
     nodes = [wrt] if isinstance(wrt, Node) else list(wrt)
     work = y.graph.copy()
-    target = work.node(y.name)
-    inner = [work.node(w.name) for w in nodes]
+    target = Node(work, y.id)  # the copy keeps the ids
+    inner = [Node(work, w.id) for w in nodes]
     grads = grad(target, inner)
     interp = Interpreter(rewrite_stable(work), float64=True)
     feeds = check_feeds(work, at, float64=True)

@@ -111,7 +111,7 @@ class NodeStore:
 
     def record(self, v):
         """The NodeRecord of node ``v`` (an id, or a Node handle: every method takes both)."""
-        return self._records[v if v.__class__ is int else v.id]
+        return self._records[_id(v)]
 
     def id_of(self, name):
         """The id of the node called ``name``, or None."""
@@ -220,4 +220,4 @@ class NodeStore:
 
 def _id(v):
     """A node id from an id or a handle (anything with ``.id``)."""
-    return getattr(v, "id", v)
+    return v if v.__class__ is int else getattr(v, "id", v)
