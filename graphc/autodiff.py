@@ -25,7 +25,6 @@ import re
 import types
 from dataclasses import dataclass
 
-import networkx as nx
 import sympy as sp
 
 from . import ops
@@ -42,10 +41,14 @@ class Gradients:
     ``of``: the scalar node differentiated; ``wrt``: the nodes asked for; ``results``: the
     gradient node ``d{of}_d{w}`` of each, in the order of ``wrt``; ``totals``: node ->
     its total gradient (what flows back to it, summed); ``contributions``: ``(node, slot)``
-    -> the node carrying what flows back along the edge into operand ``slot`` of ``node``;
-    ``added``: the ids of every node the pass added, in order.
+    -> the node carrying what flows back along the edge into operand ``slot`` of ``node``
+    (in the order the pass made them); ``added``: the ids of every node the pass added.
 
-    >>> grads = differentiate(g, loss.id, [w.id])                      # doctest: +SKIP
+    A step fused into the next one (bce's gradient into sigmoid's) has no node of its own,
+    so its total and contribution are absent: every node in ``wrt`` has both, which is why
+    the trace and the gradient-flow diagram differentiate for every node they show.
+
+    >>> grads = differentiate(g, loss.id, [w.id])                 # doctest: +SKIP
     >>> g.record(grads.contributions[z.id, 0]).name               # doctest: +SKIP
     'dloss_dw'
     """
@@ -174,7 +177,14 @@ def differentiate(graph, y, wrt, unused="zero"):
     >>> grads = differentiate(work, loss.id, [w.id])                   # doctest: +SKIP
     """
     _check(graph, y, wrt, unused)
-    return _Pass(graph, y, wrt, unused).run()
+    start = graph.next_id
+    try:
+        return _Pass(graph, y, wrt, unused).run()
+    except BaseException:
+        for v in reversed(range(start, graph.next_id)):  # nothing half-built stays behind
+            if v in graph.nx:
+                graph.remove(v)
+        raise
 
 
 def _check(graph, y, wrt, unused):
@@ -254,7 +264,7 @@ class _Pass:
         """Name a fresh gradient after what it is the gradient of: d{y}_d{node}."""
         if self.b.fresh(ct) and ct.id not in self.named:
             of, node = self.graph.record(self.y).name, self.graph.record(v).name
-            self.graph.rename(ct.id, _unique(self.graph, f"d{of}_d{node}"))
+            self.graph.rename(ct.id, _gradient_name(self.graph, of, node))
             self.named[ct.id] = v
 
     def _result(self, w):
@@ -273,8 +283,8 @@ class _Pass:
             result = b.op("zeros_like", node)
         else:
             result = b.op("identity", Node(self.graph, ct))
-        name = f"d{self.graph.record(self.y).name}_d{node.name}"
-        self.graph.rename(result.id, _unique(self.graph, name))
+        name = _gradient_name(self.graph, self.graph.record(self.y).name, node.name)
+        self.graph.rename(result.id, name)
         return result.id
 
 
@@ -319,17 +329,22 @@ def _size(expr):
     return sp.count_ops(expr)
 
 
-def _unique(graph, base):
-    name, k = base, 2
+def _gradient_name(graph, of, node):
+    """``d{of}_d{node}``, or with ``_2``, ``_3``, ... where that is taken. A suffix that
+    would read as another node (``dloss_dw_2`` where ``w_2`` is a node) is passed over, so
+    ``gradient_of`` reads every name back to what it is the gradient of."""
+    name, k = f"d{of}_d{node}", 2
     while name in graph:
-        name, k = f"{base}_{k}", k + 1
+        while f"{node}_{k}" in graph:
+            k += 1
+        name, k = f"d{of}_d{node}_{k}", k + 1
     return name
 
 
 def _check_steps(b, y_name, w):
     """DifferentiationError when ``w`` gets no gradient because a step op is on its way."""
     for step in b.steps:
-        if nx.has_path(b.graph.nx, w.id, step.id):
+        if w.id in walk.upstream(b.graph, [step.id]):
             raise DifferentiationError(
                 f"the gradient of {y_name!r} with respect to {w.name!r} passes through step "
                 f"node {step.name!r}, whose derivative is 0 everywhere: gradient descent "

@@ -10,10 +10,10 @@ FILE is a Python file that builds one ``gc.Graph``. It is loaded as a module (no
 ``__main__``, so its own ``if __name__ == "__main__":`` block does not run). Each node is
 also known by the module variable bound to it (``z = w1*x1 + w2*x2`` names that node
 ``z``, unless it has a name of its own). Its loss is the node bound to ``loss``, or else the
-one scalar node that nothing uses. FILE may define ``at`` (a dict of default values) and
-``claims`` (a dict, as ``gc.check`` takes). Exit status: 0 on success (for ``check``: every
-claim holds), 1 when a claim is wrong, 2 for bad usage or a FILE that fails to load, with a
-one-line message and no traceback.
+one scalar op node that no forward node uses (a gradient's use does not count). FILE may
+define ``at`` (a dict of default values) and ``claims`` (a dict, as ``gc.check`` takes).
+Exit status: 0 on success (for ``check``: every claim holds), 1 when a claim is wrong, 2 for
+bad usage or a FILE that fails to load, with a one-line message and no traceback.
 """
 
 import argparse
@@ -25,7 +25,7 @@ from . import __version__
 from .autodiff import differentiate, taken
 from .check import check
 from .check.values import parse_assignments
-from .errors import GraphcError
+from .errors import GraphcError, GraphError
 from .graph import Graph, Node, walk
 from .symbolic import formula, latex
 
@@ -73,8 +73,8 @@ def point(namespace, pairs):
 
 
 def find_loss(namespace, path):
-    """The node bound to ``loss``, or else the graph's one scalar node that no forward node
-    uses (``graphc.graph.walk.loss_candidates``)."""
+    """The node bound to ``loss``, or else the graph's one scalar op node that no forward
+    node uses (``graphc.graph.walk.loss_of``)."""
     if isinstance(namespace.get("loss"), Node):
         return namespace["loss"]
     graphs = {id(v): v for v in namespace.values() if isinstance(v, Graph)}
@@ -82,12 +82,11 @@ def find_loss(namespace, path):
         raise UsageError(f"{path}: expected one gc.Graph and a variable named 'loss', found "
                          f"{len(graphs)} graphs and no 'loss'")
     graph = next(iter(graphs.values()))
-    ends = walk.loss_candidates(graph)
-    if len(ends) != 1:
-        names = ", ".join(repr(graph.record(v).name) for v in ends) or "none"
-        raise UsageError(f"{path}: cannot tell which node is the loss (scalar outputs: "
-                         f"{names}); bind it to a variable named 'loss'")
-    return Node(graph, ends[0])
+    try:
+        return Node(graph, walk.loss_of(graph))
+    except GraphError as err:
+        raise UsageError(f"{path}: cannot tell which node is the loss: {err}; bind it to a "
+                         f"variable named 'loss'") from None
 
 
 def gradients(loss):

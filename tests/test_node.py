@@ -140,3 +140,45 @@ def test_gradient_nodes_are_found_by_the_names_grad_gives_them():
     assert gradient_of(g, dw.id) == (loss.id, w.id) == gradient_of(g, dw2.id)
     assert gradient_of(g, dz.id) == (loss.id, z.id) and gradient_of(g, z.id) is None
     assert taken(g, loss.id, w.id) == dw.id and taken(g, loss.id, x.id) is None
+
+
+def test_a_gradients_name_never_reads_as_another_nodes():
+    g = gc.Graph()
+    x, w, w_2 = g.input("x"), g.param("w"), g.param("w_2")
+    loss = (gc.sigmoid(w * x) + w_2 * w_2).named("loss")
+    (first,), (second,), (dw_2,) = (gc.grad(loss, [p]) for p in (w, w, w_2))
+    assert (first.name, second.name, dw_2.name) == ("dloss_dw", "dloss_dw_3", "dloss_dw_2")
+    assert gradient_of(g, second.id) == (loss.id, w.id)
+    assert gradient_of(g, dw_2.id) == (loss.id, w_2.id) and taken(g, loss.id, w_2.id) == dw_2.id
+
+
+def test_a_failed_gradient_leaves_nothing_behind():
+    g = gc.Graph()
+    x, w = g.input("x", shape=(3,)), g.param("w", shape=(3,))
+    loss = gc.sum(gc.step(w * x)).named("loss")
+    before = {v: dict(data) for v, data in g.nx.nodes(data=True)}
+    with pytest.raises(gc.DifferentiationError, match="passes through step"):
+        gc.grad(loss, [w])
+    assert {v: dict(data) for v, data in g.nx.nodes(data=True)} == before
+    assert walk.loss_of(g) == loss.id and "dloss_dloss" not in g
+
+
+def test_the_editing_api_checks_what_it_is_given():
+    g, x, w, y, z, yhat, loss = neuron()
+    with pytest.raises(gc.GraphError, match=r"operands \[999\] are not nodes"):
+        g.add(NodeRecord("neg", "op", "n", (), "float64"), [999])
+    with pytest.raises(gc.GraphError, match="unknown op 'frobnicate'"):
+        g.add(NodeRecord("frobnicate", "op", "n", (), "float64"), [z])
+    with pytest.raises(gc.GraphError, match="op 'neg' takes 1 operands, got 2"):
+        g.add(NodeRecord("neg", "op", "n", (), "float64"), [z, z])
+    with pytest.raises(gc.GraphError, match="role 'banana' is not one of"):
+        g.update(z, role="banana")
+    with pytest.raises(gc.GraphError, match="op 'add' takes 2 operands, got 1"):
+        g.replace(yhat, "add", [z], {})
+    with pytest.raises(gc.GraphError, match="unknown attributes"):
+        g.replace(yhat, "tanh", [z], {"axis": 0})
+    with pytest.raises(TypeError, match="no field nmae"):
+        z.record.evolve(nmae="q")
+    assert len(g) == 6 and [n.op for n in g][3:] == ["matmul", "sigmoid", "bce"]
+    n = g.add(NodeRecord("neg", "op", "n", (), "float64"), [z])
+    assert g.record(n).name == "n" and g.operands(n) == [z.id]

@@ -20,7 +20,6 @@ import numpy as np
 from graphc.autodiff import differentiate
 from graphc.errors import DifferentiationError, GraphError
 from graphc.explain import explain
-from graphc.explain.local import plain_number
 from graphc.explain.trace import Names
 from graphc.graph import Graph, Node, walk
 from graphc.shapes import FLOATS, fmt
@@ -101,8 +100,8 @@ def flow(loss, at=None, exact=None):
 
 
 def loss_of(target):
-    """The scalar loss a gradient flow is drawn for: the node given, or a Graph's one
-    scalar op node that no forward node uses."""
+    """The scalar loss a gradient flow is drawn for: the node given, or a Graph's loss
+    (``graphc.graph.walk.loss_of``: its one scalar op node that no forward node uses)."""
     if isinstance(target, (list, tuple)) and len(target) == 1:
         target = target[0]
     if isinstance(target, Node):
@@ -110,13 +109,11 @@ def loss_of(target):
     if not isinstance(target, Graph):
         raise TypeError(f"view='gradflow' takes one loss node (or a Graph with one), got "
                         f"{target!r}")
-    found = walk.loss_candidates(target)
-    if len(found) != 1:
-        names = ", ".join(repr(target.record(v).name) for v in found) or "none"
-        raise GraphError(f"view='gradflow' needs one scalar loss, but graph {target.name!r} "
-                         f"has {len(found)} scalar op nodes that nothing uses ({names}); "
-                         f"draw the loss node itself: draw(g['loss'], view='gradflow')")
-    return Node(target, found[0])
+    try:
+        return Node(target, walk.loss_of(target))
+    except GraphError as err:
+        raise GraphError(f"view='gradflow' needs one scalar loss, but {err}; draw the loss "
+                         f"node itself: draw(g['loss'], view='gradflow')") from None
 
 
 def _check_loss(loss):
@@ -218,7 +215,7 @@ def _from_formulas(loss):
     totals = {v: t for v, t in grads.totals.items() if v != loss.id}
     # forward nodes and the upstream gradients stay symbols, so a formula reads as a step;
     # plain numbers (an unnamed scalar constant such as the 2 of x ** 2) stay numbers
-    keep = [Node(work, v) for v in forward if not plain_number(work.record(v))]
+    keep = [Node(work, v) for v in forward if not work.record(v).plain_number]
     keep += [Node(work, t) for t in totals.values()]
     found = [(u, v, k) for u, v, k in edges(work, forward) if (v, k) in grads.contributions]
     names = Names.of_edges(work, [(v, u) for u, v, _ in found])

@@ -20,8 +20,7 @@ import graphviz
 
 from graphc import ops
 from graphc.graph import Node
-from graphc.graph.graph import formula_expr
-from graphc.graph.node import NodeRecord  # noqa: F401  (node_attrs' example)
+from graphc.graph.graph import elementwise_expr
 from graphc.shapes import fmt
 from graphc.text import brief
 
@@ -110,7 +109,7 @@ def op_text(graph, v):
     element-wise gradient's formula over its operands' names."""
     record = graph.record(v)
     if record.op == "elementwise":
-        return short(formula_expr(Node(graph, v)))
+        return short(elementwise_expr(Node(graph, v)))
     shown = [f"{k}={val}" for k, val in sorted(record.attrs.items())
              if val is not False and val is not None and val != ()]
     return short(" ".join([record.op] + shown))
@@ -129,7 +128,9 @@ def node_attrs(record, output=False):
     """The DOT attributes of a node (its NodeRecord; without its label), from its role and
     op family.
 
-    >>> node_attrs(NodeRecord("matmul", "op", "z", (), "float64"))["fillcolor"]
+    >>> import graphc as gc
+    >>> g = gc.Graph()
+    >>> node_attrs((g.input("a", shape=(2,)) @ g.input("b", shape=(2,))).record)["fillcolor"]
     '#dcfce7'
     """
     attrs = dict(ROLE_STYLES[record.role])

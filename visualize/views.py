@@ -176,7 +176,7 @@ def _along(graph, drawn, grads):
     if grads is None:
         return {}
     texts, keep = {}, set(drawn)
-    for (m, k), c in sorted(grads.contributions.items()):
+    for (m, k), c in grads.contributions.items():  # in the order backprop made them
         if c in keep:
             u = graph.operands(m)[k]
             texts.setdefault(c, []).append(f"along {graph.record(u).name} -> "

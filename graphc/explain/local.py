@@ -39,11 +39,6 @@ def local_formulas(work, v):
     return local
 
 
-def plain_number(record):
-    """An unnamed scalar constant: formulas show it as a number, not as a step."""
-    return record.op == "const" and record.shape == () and not record.named
-
-
 def _region(work, v):
     """The step ``v`` and the folded nodes it is computed from, in topological order."""
     up = walk.upstream(work.graph, [v], stop=set(work.steps) - {v})
@@ -61,7 +56,7 @@ def _step_formula(work, v, region):
             elif (n, k) in work.flows and u in work.diff:
                 args.append(sp.Dummy(f"e{n}_{k}", real=True))
                 dummies[args[-1]] = (n, k, u)
-            elif plain_number(graph.record(u)):
+            elif graph.record(u).plain_number:
                 args.append(exact_number(graph.record(u).value.item()))
             else:
                 args.append(work.symbol(u))

@@ -41,7 +41,7 @@ from ..graph import LEAVES, Node, walk
 from ..symbolic import exact_values, formula, symbol
 from . import formats
 from .formats import EXACT_LIMIT, at_text
-from .local import local_formulas, plain_number
+from .local import local_formulas
 
 
 class Names:
@@ -204,7 +204,7 @@ class _Work:
         forward = walk.upstream(graph, [loss.id])
         self.folded = _folded(graph, forward, loss.id) if steps == "named" else set()
         self.steps = [v for v in walk.order(graph, forward) if v not in self.folded
-                      and not plain_number(graph.record(v))]
+                      and not graph.record(v).plain_number]
         sources = _wrt_ids(loss, wrt, forward)
         self.diff = walk.on_paths(graph, sources, loss.id,
                                   walk.can_carry_gradient(graph)) | {loss.id}

@@ -25,10 +25,8 @@ from ..ops.shape import index_key
 from ..ops.scalar import arg
 from ..shapes import fmt, normalize_dtype, normalize_shape
 from . import walk
-from .node import NodeRecord, NodeStore
+from .node import NodeRecord, NodeStore, infer
 from .params import check_init, initial_values, summarize
-
-LEAVES = ("input", "param", "const")
 
 
 class Graph(NodeStore):
@@ -100,20 +98,11 @@ class Graph(NodeStore):
 
     def apply(self, op, operands, attrs=None, name=None):
         """Add an ``op`` node over ``operands`` (nodes or numbers); shapes checked here."""
-        opdef = ops.get(op)
+        ops.get(op)  # an unknown op fails before any number becomes a constant
         operands = [self._operand(o) for o in operands]
-        self._check_arity(opdef, operands)
-        attrs = dict(attrs or {})
-        unknown = sorted(set(attrs) - set(opdef.attrs))
-        if unknown:
-            accepted = ", ".join(opdef.attrs) or "none"
-            raise GraphError(f"op {op!r} got unknown attributes {unknown}; it accepts: "
-                             f"{accepted}")
         args = [o.record.arg for o in operands]
         try:
-            if opdef.prepare:
-                attrs = opdef.prepare(attrs, args)
-            shape, dtype = opdef.infer(attrs, args)
+            attrs, shape, dtype = infer(op, args, attrs)
         except ShapeError as err:
             err.graph, err.op, err.operands = self, op, tuple(a.name for a in args)
             raise _at_node(err, name)
@@ -123,12 +112,6 @@ class Graph(NodeStore):
             self._check_name(name)
         return self._new(name, [o.id for o in operands], op=op, role="op", shape=shape,
                          dtype=dtype, attrs=attrs)
-
-    def _check_arity(self, opdef, operands):
-        n = len(operands)
-        if (opdef.arity is None and n < 1) or (opdef.arity is not None and n != opdef.arity):
-            expected = "one or more" if opdef.arity is None else str(opdef.arity)
-            raise GraphError(f"op {opdef.name!r} takes {expected} operands, got {n}")
 
     def _operand(self, value):
         if isinstance(value, Node):
@@ -229,7 +212,7 @@ class Graph(NodeStore):
             rhs = text.array(record.value, precision=None, threshold=6, edgeitems=3,
                              separator=" ")
         elif record.op == "elementwise":
-            rhs = f"{formula_text(node)}  (elementwise)"
+            rhs = f"{elementwise_expr(node)}  (elementwise)"
         else:
             names = ", ".join(o.name for o in node.operands)
             rhs = f"{record.op}{_attr_text(record.attrs)}({names})"
@@ -273,15 +256,11 @@ def _attr_text(attrs):
     return "[" + ", ".join(shown) + "]" if shown else ""
 
 
-def formula_expr(node):
-    """An ``elementwise`` node's formula over its operands' names instead of a0, a1, ..."""
+def elementwise_expr(node):
+    """An ``elementwise`` node's formula over its operands' names instead of a0, a1, ...:
+    ``dloss_dH*step(add7)``."""
     names = {arg(i): sp.Symbol(o.name) for i, o in enumerate(node.operands)}
     return node.record.attrs["expr"].xreplace(names)
-
-
-def formula_text(node):
-    """``formula_expr(node)`` as text: ``dloss_dH*step(add7)``."""
-    return str(formula_expr(node))
 
 
 class Node:

@@ -18,7 +18,7 @@ computes (its shape and name stay), ``remove`` one nothing uses, ``rename`` one,
 """
 
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import networkx as nx
 
@@ -32,14 +32,36 @@ VIEW = ("name", "op", "role", "shape", "dtype", "attrs", "scope")
 #: The fields ``update`` may change: none of them changes what a node computes.
 UPDATABLE = ("role", "note", "meta")
 
+#: What a node is: fed (input, param), a constant, an op, or an op autodiff added.
+ROLES = ("input", "param", "const", "op", "grad")
+LEAVES = ("input", "param", "const")
+
 _EMPTY = types.MappingProxyType({})
 
 
 def frozen(mapping):
     """A read-only copy of ``mapping`` (attributes and meta never change in place)."""
-    if isinstance(mapping, types.MappingProxyType):
-        return mapping  # made here, so nobody holds the dict behind it
     return types.MappingProxyType(dict(mapping)) if mapping else _EMPTY
+
+
+def infer(op, args, attrs):
+    """``(attrs, shape, dtype)`` of ``op`` over operands ``args`` (what its rules see of
+    each, ``Arg``): the operand count and attribute names checked, then the op's own
+    ``prepare`` and ``infer`` rules (which raise ShapeError naming every shape)."""
+    opdef = ops.get(op)
+    n = len(args)
+    if (opdef.arity is None and n < 1) or (opdef.arity is not None and n != opdef.arity):
+        expected = "one or more" if opdef.arity is None else str(opdef.arity)
+        raise GraphError(f"op {op!r} takes {expected} operands, got {n}")
+    attrs = dict(attrs or {})
+    unknown = sorted(set(attrs) - set(opdef.attrs))
+    if unknown:
+        raise GraphError(f"op {op!r} got unknown attributes {unknown}; it accepts: "
+                         f"{', '.join(opdef.attrs) or 'none'}")
+    if opdef.prepare:
+        attrs = opdef.prepare(attrs, args)
+    shape, dtype = opdef.infer(attrs, args)
+    return attrs, tuple(shape), dtype
 
 
 @dataclass(frozen=True)
@@ -75,6 +97,9 @@ class NodeRecord:
     def evolve(self, **changes):
         """A copy with ``changes``; like ``dataclasses.replace``, without rebuilding what
         does not change (a 10,000-node gradient renames and re-roles every node it adds)."""
+        stray = sorted(set(changes) - FIELDS)
+        if stray:
+            raise TypeError(f"NodeRecord has no field {', '.join(stray)}")
         for key in ("attrs", "meta"):
             if key in changes:
                 changes[key] = frozen(changes[key])
@@ -85,9 +110,17 @@ class NodeRecord:
         return new
 
     @property
+    def plain_number(self):
+        """An unnamed scalar constant (the 2 of ``x ** 2``): formulas show it as a number."""
+        return self.op == "const" and self.shape == () and not self.named
+
+    @property
     def arg(self):
         """What an op's shape rule sees of this node as an operand."""
         return Arg(self.name, self.op, self.shape, self.dtype, self.weak)
+
+
+FIELDS = frozenset(f.name for f in fields(NodeRecord))
 
 
 class NodeStore:
@@ -130,7 +163,13 @@ class NodeStore:
     # ---- the editing API ------------------------------------------------------------------
 
     def add(self, record, operands=()):
-        """Add a node holding ``record`` over ``operands`` (ids, in slot order); its id."""
+        """Add a node holding ``record`` over ``operands`` (ids, in slot order); its id.
+
+        The record is stored as given, its shape too (``Graph.apply`` is the way that
+        infers one); its role, its op and the operands are checked.
+        """
+        operands = [_id(u) for u in operands]
+        self._check_record(record, operands)
         if record.name in self._by_name:
             raise GraphError(f"duplicate node name {record.name!r}: names must be unique in "
                              f"graph {self.name!r}")
@@ -138,8 +177,22 @@ class NodeStore:
         self._next_id += 1
         self._write(v, record)
         self._by_name[record.name] = v
-        self._connect(v, [_id(u) for u in operands])
+        self._connect(v, operands)
         return v
+
+    def _check_record(self, record, operands):
+        if record.role not in ROLES:
+            raise GraphError(f"node {record.name!r}: role {record.role!r} is not one of "
+                             f"{', '.join(ROLES)}")
+        missing = [u for u in operands if u not in self._records]
+        if missing:
+            raise GraphError(f"node {record.name!r}: operands {missing} are not nodes of "
+                             f"graph {self.name!r}")
+        arity = 0 if record.op in LEAVES else ops.get(record.op).arity
+        if (arity is None and not operands) or (arity is not None and len(operands) != arity):
+            raise GraphError(f"node {record.name!r}: op {record.op!r} takes "
+                             f"{'one or more' if arity is None else arity} operands, got "
+                             f"{len(operands)}")
 
     def replace(self, v, op, operands, attrs, note=""):
         """Make node ``v`` compute ``op[attrs](*operands)``; its shape, dtype and name stay.
@@ -150,9 +203,8 @@ class NodeStore:
         record = self.record(v)
         if any(u >= v for u in operands):
             raise GraphError(f"replacing {record.name!r}: an operand must come before it")
-        args = [self.record(u).arg for u in operands]
-        shape, dtype = ops.get(op).infer(attrs, args)
-        if (tuple(shape), dtype) != (record.shape, record.dtype):
+        attrs, shape, dtype = infer(op, [self.record(u).arg for u in operands], attrs)
+        if (shape, dtype) != (record.shape, record.dtype):
             raise GraphError(f"replacing {record.name!r} by {op} would change its shape or "
                              f"dtype")
         self.nx.remove_edges_from(list(self.nx.in_edges(v, keys=True)))
@@ -189,6 +241,8 @@ class NodeStore:
         if stray:
             raise GraphError(f"update changes only {', '.join(UPDATABLE)}, not "
                              f"{', '.join(stray)}")
+        if changes.get("role", ROLES[0]) not in ROLES:
+            raise GraphError(f"role {changes['role']!r} is not one of {', '.join(ROLES)}")
         v = _id(v)
         self._write(v, self.record(v).evolve(**changes), "role")
 

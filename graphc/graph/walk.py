@@ -88,12 +88,13 @@ def loss_candidates(graph):
 
 
 def loss_of(graph):
-    """The id of the graph's one loss candidate; GraphError naming them if not one."""
+    """The id of the graph's one loss candidate; GraphError naming them if not one (its
+    message reads on after a caller's own words: "needs one scalar loss, but ...")."""
     found = loss_candidates(graph)
     if len(found) != 1:
         names = ", ".join(repr(graph.record(v).name) for v in found) or "none"
         raise GraphError(f"graph {graph.name!r} has {len(found)} scalar op nodes that no "
-                         f"forward node uses ({names}); name the loss node instead")
+                         f"forward node uses ({names})")
     return found[0]
 
 
