@@ -33,7 +33,7 @@ class OpDef:
     """Everything about one op. See ARCHITECTURE.md, "The op contract"."""
 
     name: str
-    family: str                 # elementwise, linalg, reduce, shape, nn
+    family: str                 # elementwise, linalg, reduce, shape, nn, losses, conv, pool
     arity: int | None           # None: one or more operands
     infer: Callable             # (attrs, [Arg]) -> (shape, dtype); raises ShapeError
     reference: Callable         # (attrs, *arrays) -> array: plain NumPy, the oracle
