@@ -46,7 +46,10 @@ class Namespace:
 
     >>> ns = Namespace()
     >>> [ns.add(n) for n in ["x; import os", "class", "np", "x_import_os", "\\u0445"]]
-    ['x_import_os', 'class_', 'np_', 'x_import_os_2', 'v']
+    ['x_import_os', 'class_', 'np_', 'x_import_os_1', 'v']
+
+    ``add(name, base)`` gives ``name`` an identifier made from ``base`` (an unnamed node's
+    op), so that unnamed nodes read ``matmul``, ``matmul_1``, ... in the order they come.
     """
 
     def __init__(self, reserved=None):
@@ -55,14 +58,15 @@ class Namespace:
         self._names = {}
         self._next = {}  # base -> the suffix to try next, so many alike names stay linear
 
-    def add(self, name):
-        """A new identifier for ``name`` (the same one if ``name`` was added before)."""
+    def add(self, name, base=None):
+        """A new identifier for ``name`` (the same one if ``name`` was added before), made
+        from ``base`` when given."""
         if name in self._names:
             return self._names[name]
-        base = sanitize(name)
+        base = sanitize(name if base is None else base)
         if base in self._reserved:
             base += "_"
-        ident, k = base, self._next.get(base, 2)
+        ident, k = base, self._next.get(base, 1)
         while ident in self._used:
             ident, k = f"{base}_{k}", k + 1
         self._next[base] = k

@@ -1,10 +1,14 @@
 """The NumPy printer: a Program as the source text of a standalone Python module.
 
 The module imports only NumPy (and difflib, for its messages). ``compute`` holds one
-statement per equation, ``var = <template>  # op``, with variables named after the nodes;
-``run(**feeds)`` checks the feeds, computes and returns the outputs. Each op's text comes
-from its ``numpy`` template; element-wise formulas are printed by SymPy's NumPy printer.
-The same Program always gives the same bytes.
+statement per equation, with variables named after the nodes (the user's names, else the
+op: ``matmul``, ``matmul_1``), each view (``W2.T``, a reshape, a count read from a shape)
+written into its single consumer, ``del`` after each temporary's last use, and a comment
+saying what the line is: the op, or for a gradient the rule it computes
+(``# d(H @ W2)/dH = ct @ W2.T``); no line passes 100 columns. ``run(**feeds)`` checks the
+feeds, computes and returns the outputs. Each op's text comes from its ``numpy`` template;
+element-wise formulas are printed by the same printer's SymPy part (``formula.py``),
+spaced as the templates are. The same Program always gives the same bytes.
 
 >>> import graphc as gc
 >>> from graphc.compile.program import lower
@@ -16,26 +20,24 @@ The same Program always gives the same bytes.
 """
 
 import functools
-import re
 
 import numpy as np
-import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
 from .. import ops
 from ..errors import GraphError
-from ..ops.scalar import NUMPY_TEMPLATES, arg
 from ..ops.templates import check_template, fields
 from ..shapes import Arg, broadcast
-from . import prelude
+from . import layout, prelude
+from .formula import print_formula
 from .names import Namespace
 
 FOLD = 8  # operands a line when a variadic op (add_n of 4,000 terms) is printed as a fold
 
 
-def generate(program):
-    """The source text of the module computing ``program`` (a ``Program``)."""
-    env = Env(program)
+def generate(program, inline=True):
+    """The source text of the module computing ``program`` (a ``Program``); ``inline``
+    writes each view into its single consumer (``H.T @ ct``), else every node is a line."""
+    env = Env(program, inline)
     body = compute_source(program, env)
     parts = [prelude.HEADER, _globals(program), prelude.ERRORS]
     if env.arrays:
@@ -52,41 +54,75 @@ def generate(program):
 # ---- values and literals ---------------------------------------------------------------------
 
 class Value:
-    """What a node is in generated code: a variable, or a scalar constant written inline."""
+    """What a node is in generated code: a variable, a scalar constant written inline, or
+    an expression written into its one consumer (``text``: ``X.T``, ``logits.shape[0]``)."""
 
-    __slots__ = ("ident", "shape", "dtype", "literal", "weak")
+    __slots__ = ("ident", "shape", "dtype", "literal", "weak", "text", "view")
 
     def __init__(self, ident, shape, dtype, literal=None, weak=False):
         self.ident, self.shape, self.dtype = ident, shape, dtype
-        self.literal, self.weak = literal, weak
+        self.literal, self.weak, self.text, self.view = literal, weak, None, None
 
 
 class Env:
-    """The names, values and helpers of one module being printed."""
+    """The names, values and helpers of one module being printed.
 
-    def __init__(self, program):
+    Variables are named after the nodes the user named; an unnamed node after its op
+    (``matmul``, ``matmul_1``, in the order they come); a gradient ``d{y}_d{x}`` after
+    the variables of y and x, so ``dloss_dadd`` is the gradient of ``add``.
+    """
+
+    def __init__(self, program, inline=True):
         self.names = Namespace()
-        self.values = {}
-        self.helpers = {}
+        self.values, self.helpers, self.bases = {}, {}, {}
         self.arrays = [c for c in program.constants if c.value.ndim > 0]
+        self.inlined = inlined(program) if inline else {}
         for leaf in program.inputs:
             self.values[leaf.name] = Value(self.names.add(leaf.name), leaf.shape, leaf.dtype)
         for c in program.constants:
             if c.value.ndim > 0:
-                self.values[c.name] = Value(self.names.add(c.name), c.value.shape, c.dtype)
+                self.values[c.name] = Value(self.names.add(c.name, c.base), c.value.shape,
+                                            c.dtype)
             else:
                 self.values[c.name] = Value(None, (), c.dtype, c.value.item(), c.weak)
-        for e in program.equations:
-            self.values[e.name] = Value(self.names.add(e.name), e.shape, e.dtype)
+        forward = [e for e in program.equations if e.role != "grad"]
+        backward = [e for e in program.equations if e.role == "grad"]
+        for e in forward + backward:
+            ident = None if e.name in self.inlined else self.names.add(e.name, self._base(e))
+            self.values[e.name] = Value(ident, e.shape, e.dtype)
+            self.bases[e.name] = ident or e.base
+
+    def _base(self, e):
+        if not e.grad_of:
+            return e.base
+        y, x, y_base, x_base = e.grad_of
+        return f"d{self.bases.get(y, y_base)}_d{self.bases.get(x, x_base)}"
 
     def ident(self, name):
         return self.values[name].ident
+
+    def label(self, name):
+        """How a comment calls the node ``name``: its variable, or what it is named after."""
+        value = self.values.get(name)
+        return (value.ident if value and value.ident else None) or self.bases.get(name, name)
 
     def use(self, helpers):
         self.helpers.update((h.__name__, h) for h in helpers)
 
     def sorted_helpers(self):
         return [self.helpers[k] for k in sorted(self.helpers)]
+
+
+def inlined(program):
+    """``{name: consumer}`` for each view (``x.T``, a reshape, a count) that generated code
+    writes into its single consumer instead of a line of its own; outputs stay lines."""
+    uses = {}
+    for e in program.equations:
+        for name in e.operands:
+            uses.setdefault(name, []).append(e.name)
+    return {e.name: uses[e.name][0] for e in program.equations
+            if ops.get(e.op).view and len(uses.get(e.name, ())) == 1
+            and e.name not in program.outputs}
 
 
 def number(v):
@@ -118,7 +154,10 @@ def _operands(values):
     given = np.result_type(*others).name if others else None
     texts, seen = [], []
     for v in values:
-        if v.literal is None:
+        if v.text is not None:  # a view written into its consumer; a count is a Python int
+            texts.append(v.text)
+            seen.append(1 if v.view == "shape" else np.dtype(v.dtype))
+        elif v.literal is None:
             texts.append(v.ident)
             seen.append(np.dtype(v.dtype))
         elif v.weak or (v.dtype in ("float64", "int64") and given in (None, v.dtype)):
@@ -137,7 +176,8 @@ def _constant(c, env):
         text = f"{env.ident(c.name)} = np.zeros({_literal(c.value.shape)}, dtype=np.{c.dtype})"
     else:
         text = f"{start}{_nested(c.value.tolist(), len(start))}, dtype=np.{c.dtype})"
-    return text + "  # const" + _aka(c.name, env.ident(c.name))
+    named = c.base == c.name and c.name != env.ident(c.name)
+    return text + "  # const" + (f" {ascii(c.name)}" if named else "")
 
 
 def _nested(items, indent):
@@ -172,16 +212,41 @@ def compute_source(program, env):
     params = [env.ident(leaf.name) for leaf in program.inputs]
     lines = [_wrapped("def compute(", params, "):", ""),
              '    """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""']
-    last = len(program.equations) - 1
-    for i, e in enumerate(program.equations):
+    printed = [e for e in program.equations if e.name not in env.inlined]
+    frees = last_uses(program, env, printed)
+    for e in program.equations:
+        if e.name in env.inlined:
+            value = env.values[e.name]
+            value.text, value.view = inline_text(e, env), ops.get(e.op).view
+            continue
         lines += ["    " + line for line in statement(e, env)]
-        if i < last:  # freeing just before the return would gain nothing
-            names = [env.ident(n) for n in e.frees]
+        if e is not printed[-1]:  # freeing just before the return would gain nothing
+            names = [env.ident(n) for n in frees.get(e.name, ())]
             lines += ["    del " + ", ".join(names[k:k + FOLD]) for k in range(0, len(names), FOLD)]
     results = [_output(env.values[name]) for name in program.outputs]
     lines.append(_wrapped("    return (", results, ")", "    ") if len(results) > 1 else
                  f"    return ({results[0]},)")
     return "\n".join(lines)
+
+
+def last_uses(program, env, printed):
+    """``{statement: variables whose last read it is}`` (the memory plan: each temporary is
+    freed after its last use); a view written into its consumer is read there."""
+    def reads(name):
+        if name not in env.inlined:
+            return [name]
+        return [r for u in by_name[name].operands for r in reads(u)]
+    by_name = {e.name: e for e in program.equations}
+    last = {}
+    for e in printed:
+        for name in (r for u in e.operands for r in reads(u)):
+            last[name] = e.name
+    frees = {}
+    for name, at in last.items():  # equations only: feeds and constants are never freed
+        if name in by_name and name not in program.outputs:
+            frees.setdefault(at, []).append(name)
+    order = {e.name: i for i, e in enumerate(printed)}
+    return {at: sorted(names, key=order.__getitem__) for at, names in frees.items()}
 
 
 def _wrapped(start, items, end, indent):
@@ -205,32 +270,80 @@ def _output(value):
     return f"np.asarray({number(value.literal)}, dtype=np.{value.dtype})"
 
 
-def statement(e, env):
-    """The lines computing equation ``e``."""
-    opdef = ops.get(e.op)
+def _template(e, opdef, values):
     template = opdef.numpy if opdef.numpy is not None else (
         "{formula}" if opdef.scalar is not None else None)
     if template is None:
         raise GraphError(f"op {e.op!r} (node {e.name!r}) has no NumPy template: give its "
                          f"OpDef numpy='...'")
-    env.use(opdef.helpers)
-    values = [env.values[n] for n in e.operands]
     if callable(template):  # chosen by the operands' shapes; checked as a fixed one would be
         template = template(dict(e.attrs), [tuple(v.shape) for v in values])
         _check_chosen(e.op, template, opdef.arity, opdef.helpers)
-    ident = env.ident(e.name)
-    note = f" ({e.note})" if e.note else ""
-    comment = f"  # {e.op}{note}{_aka(e.name, ident)}"
-    if opdef.arity is None and _foldable(template):
-        return _fold(template, e, values, ident, comment)
+    return template
+
+
+def expression(e, env):
+    """The text computing equation ``e`` from its operands, cast to its dtype."""
+    opdef = ops.get(e.op)
+    env.use(opdef.helpers)
+    values = [env.values[n] for n in e.operands]
+    template = _template(e, opdef, values)
     texts, seen = _operands(values)
     text, kept = _fill(template, opdef, e, texts, env)
+    if opdef.view == "shape":
+        return text
     text = _cast(text, [seen[i] for i in kept], e.dtype)
     if len(kept) < len(values) and _shape_of([values[i] for i in kept]) != tuple(e.shape):
         # the formula leaves out an operand that gives the result its shape
         shapes = ", ".join(f"np.shape({t})" for t in texts)
         text = f"np.array(np.broadcast_to({text}, np.broadcast_shapes({shapes})))"
-    return [f"{ident} = {text}{comment}"]
+    return text
+
+
+def inline_text(e, env):
+    """A view's text as its consumer reads it: an atom, in parentheses if need be."""
+    text = expression(e, env)
+    return text if layout.is_atom(text) else f"({text})"
+
+
+def statement(e, env):
+    """The lines computing equation ``e``: the statement and the comment saying what it is
+    (the gradient rule, for a gradient), within 100 columns."""
+    opdef = ops.get(e.op)
+    ident = env.ident(e.name)
+    comment = _comment(e, env, ident)
+    values = [env.values[n] for n in e.operands]
+    if opdef.arity is None and _foldable(_template(e, opdef, values)):
+        return _fold(_template(e, opdef, values), e, values, ident, comment)
+    text = expression(e, env)
+    if opdef.view == "shape":
+        text = f"np.asarray({text}, dtype=np.{e.dtype})"
+    return layout.statement(ident, text, comment, indent=4)
+
+
+def _comment(e, env, ident):
+    if e.rule:
+        template, names = e.rule
+        text = template.format(*[env.label(n) for n in names])
+    elif e.role == "grad":
+        text = _total(e, env)
+    else:
+        text = "" if e.base == e.op or e.op == "elementwise" else e.op
+    if e.note:
+        text = f"{text} ({e.note})" if text else e.note
+    if e.base == e.name and e.name != ident and e.role != "grad":
+        text += f" {ascii(e.name)}"  # the user's own name, when the variable differs
+    return text.strip()
+
+
+def _total(e, env):
+    """What a gradient made of no single rule is: a sum, a copy, or zeros."""
+    if not e.grad_of:
+        return ""
+    y, x = (env.label(n) for n in e.grad_of[:2])
+    return {"add_n": f"d{y}/d{x}: the sum over {x}'s uses",
+            "identity": f"d{y}/d{x}: the gradient flowing into {x}",
+            "zeros_like": f"{y} does not depend on {x}"}.get(e.op, "")
 
 
 @functools.lru_cache(maxsize=256)
@@ -243,29 +356,28 @@ def _shape_of(values):
     return tuple(broadcast(args, "elementwise")) if args else ()
 
 
-def _aka(name, ident):
-    """The node's own name, when its variable differs; ascii() keeps a comment one line."""
-    return "" if name == ident else f" {ascii(name)}"
-
-
 def _foldable(template):
     return set(fields(template)) == {"0", "1"}
 
 
 def _fold(template, e, values, ident, comment):
-    """A variadic op as a left fold, FOLD operands a line: bounded nesting for any count."""
+    """A variadic op as a left fold, FOLD operands a statement: bounded nesting for any
+    count; the comment goes above the first statement."""
     texts, seen = _operands(values)
-    lines, acc, rest = [], texts[0], texts[1:]
+    statements, acc, rest = [], texts[0], texts[1:]
     while True:
         chunk, rest = rest[:FOLD - 1], rest[FOLD - 1:]
         for t in chunk:
             acc = template.format(acc, t)
         if not rest:
             break
-        lines.append(f"{ident} = {acc}{comment}" + (", continued" if lines else ""))
+        statements.append(acc)
         acc = ident
-    lines.append(f"{ident} = {_cast(acc, seen, e.dtype)}{comment}"
-                 + (", continued" if lines else ""))
+    statements.append(_cast(acc, seen, e.dtype))
+    lines = [f"# {comment}"] if comment and len(statements) > 1 else []
+    for text in statements:
+        last = comment if len(statements) == 1 else ""
+        lines += layout.statement(ident, text, last, indent=4)
     return lines
 
 
@@ -316,83 +428,3 @@ def _tuple_line(name, items):
     if len(line) <= 88:
         return line
     return f"{name} = (\n" + "".join(f"    {ascii(i)},\n" for i in items) + ")"
-
-
-# ---- element-wise formulas, by a subclass of SymPy's NumPy printer --------------------------
-#
-# Operand symbols a0, a1, ... become the operands' variables; ``numpy.`` becomes ``np.``;
-# floats keep every digit (``repr``); the lecture's functions are written stably (sigmoid as
-# ``np_sigmoid``, exp(-logaddexp(0, -x)), never a bare exp of an unbounded value).
-
-_TOKEN = re.compile("\x00([0-9]+)\x00")  # an operand's place in printed text
-
-
-class FormulaPrinter(NumPyPrinter):
-    """SymPy's NumPyPrinter, writing ``np.``, exact floats and the lecture's functions."""
-
-    def __init__(self):
-        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
-        self.helpers = {}
-
-    def _module_format(self, fqn, register=True):
-        text = super()._module_format(fqn, register)
-        return "np." + text[len("numpy."):] if text.startswith("numpy.") else text
-
-    def _print_Symbol(self, expr):
-        match = re.fullmatch(r"a([0-9]+)", expr.name)
-        if match is None:
-            raise GraphError(f"formula uses {expr.name!r}, which is not an operand a0, a1, ...")
-        return f"\x00{match.group(1)}\x00"
-
-    def _print_Float(self, expr):
-        return repr(float(expr))  # all 17 digits: SymPy's own 15 would change the value
-
-
-def _function_printer(name):
-    template, helpers = NUMPY_TEMPLATES[name]
-
-    def _print(self, expr):
-        self.helpers.update((h.__name__, h) for h in helpers)
-        return template.format(*[self._print(a) for a in expr.args])
-    return _print
-
-
-for _name in NUMPY_TEMPLATES:  # _print_sigmoid, _print_relu, ...: SymPy dispatches by class
-    setattr(FormulaPrinter, f"_print_{_name}", _function_printer(_name))
-
-
-@functools.lru_cache(maxsize=4096)
-def formula_text(expr):
-    """``expr`` printed with operand i as ``\\x00i\\x00``, and the helpers it calls."""
-    printer = FormulaPrinter()
-    try:
-        text = printer.doprint(expr)
-    except NotImplementedError:  # SymPy's printer has no NumPy for some function
-        text = None
-    imports = set(printer.module_imports) - {"numpy"}
-    if text is None or getattr(printer, "_not_supported", None) or imports or "\n" in text:
-        raise GraphError(f"the formula {expr} uses functions NumPy lacks; generated code "
-                         f"cannot compute it")
-    helpers = tuple(printer.helpers[k] for k in sorted(printer.helpers))
-    return text, helpers
-
-
-def print_expr(expr, texts):
-    """``expr`` over a0, a1, ... written with ``texts[i]`` for a{i}: (text, kept, helpers),
-    ``kept`` being the operands the text still uses."""
-    text, helpers = formula_text(expr)
-    kept = sorted({int(i) for i in _TOKEN.findall(text)})
-    return _TOKEN.sub(lambda m: texts[int(m.group(1))], text), kept, helpers
-
-
-def print_formula(opdef, attrs, texts):
-    """An element-wise op's formula over its operands' texts (see ``print_expr``).
-
-    An operand written as the literal 1 (a gradient's seed) is put into the formula, where
-    SymPy drops it exactly: ``1*(p - y)/n`` prints as ``(p - y)/n``.
-    """
-    expr = sp.sympify(opdef.scalar(*[arg(i) for i in range(len(texts))], **attrs))
-    ones = {arg(i): sp.S.One for i, t in enumerate(texts) if t in ("1", "1.0")}
-    if ones:
-        expr = expr.xreplace(ones)
-    return print_expr(expr, texts)

@@ -2,8 +2,7 @@
 
 A Program is plain, frozen data: the leaves to feed, the constants, one equation per node
 that some output needs (in the graph's deterministic order; nodes no output needs are left
-out) and the outputs. Each equation also says which values die with it (their last use), so
-a printer can free them. Names are the graph's node names; printers make identifiers.
+out) and the outputs. Names are the graph's node names; printers make identifiers.
 
 >>> import graphc as gc
 >>> g = gc.Graph("neuron")
@@ -14,11 +13,12 @@ a printer can free them. Names are the graph's node names; printers make identif
 ['matmul', 'sigmoid']
 """
 
-import dataclasses
 from dataclasses import dataclass
 
+from ..autodiff import gradient_of
 from ..errors import GraphError
 from ..graph import Node, walk
+from .rules import rule
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,17 @@ class Constant:
     value: object   # a read-only numpy array
     dtype: str
     weak: bool
+    base: str = ""  # what its variable is named after: its name, or "const" if unnamed
 
 
 @dataclass(frozen=True)
 class Equation:
-    """``name = op[attrs](*operands)``; ``frees``: values whose last use this is;
-    ``note``: what a rewrite pass says of it (for the comment)."""
+    """``name = op[attrs](*operands)``; ``note``: what a rewrite pass says of it.
+
+    For the printer: ``base``, what its variable is named after (the user's name, or the
+    op for an unnamed node); ``grad_of``, ``(y, x, y's base, x's base)`` when it is the
+    gradient ``d{y}_d{x}``; ``rule``, ``(template, names)``, the gradient rule it computes
+    (``graphc.compile.rules``)."""
 
     name: str
     op: str
@@ -52,8 +57,11 @@ class Equation:
     attrs: tuple      # (key, value) pairs, in the node's order
     shape: tuple
     dtype: str
-    frees: tuple = ()
     note: str = ""
+    base: str = ""
+    role: str = "op"
+    grad_of: tuple = ()
+    rule: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,12 @@ class Program:
     outputs: tuple      # node names, as asked (an output may repeat, or be a leaf)
 
 
-def lower(graph, outputs):
+def lower(graph, outputs, source=None):
     """The Program computing ``outputs`` (nodes or node ids of ``graph``), and only them.
 
-    The graph is lowered as it is; ``gc.compile`` runs ``passes.rewrite_stable`` first.
+    The graph is lowered as it is; ``gc.compile`` runs the passes first, and hands the
+    graph they started from as ``source``, which the gradient rules are read from (a
+    rewritten node keeps its id, so its rule is still the user's op's).
     """
     ids = [_node_id(graph, o) for o in outputs]
     if not ids:
@@ -85,12 +95,12 @@ def lower(graph, outputs):
         elif record.op == "const":
             constants.append(_constant(record))
         else:
-            equations.append(_equation(graph, v, record))
-    outputs = tuple(graph.record(v).name for v in ids)  # a name in here is never freed
+            equations.append(_equation(graph, v, record, source or graph))
+    outputs = tuple(graph.record(v).name for v in ids)
     unused = tuple(_leaf(graph.record(v)) for v in walk.fed(graph, graph.nx.nodes)
                    if v not in needed)
     return Program(graph=graph.name, inputs=tuple(leaves), unused=unused,
-                   constants=tuple(constants), equations=_with_frees(equations, outputs),
+                   constants=tuple(constants), equations=tuple(equations),
                    outputs=outputs)
 
 
@@ -108,25 +118,24 @@ def _leaf(record):
 def _constant(record):
     value = record.value.copy()
     value.flags.writeable = False  # the Program is frozen data
-    return Constant(record.name, value, record.dtype, record.weak)
+    return Constant(record.name, value, record.dtype, record.weak,
+                    record.name if record.named else "const")
 
 
-def _equation(graph, v, record):
+def _equation(graph, v, record, source):
     operands = tuple(graph.record(u).name for u in graph.operands(v))
+    pair = gradient_of(graph, v) if record.role == "grad" else None
+    found = rule(source, v) if v in source.nx and record.role == "grad" else None
     return Equation(record.name, record.op, operands, tuple(record.attrs.items()),
-                    record.shape, record.dtype, note=record.note)
+                    record.shape, record.dtype, note=record.note,
+                    base=record.name if record.named else record.op, role=record.role,
+                    grad_of=_grad_of(graph, pair) if pair else (),
+                    rule=found or ())
 
 
-def _with_frees(equations, outputs):
-    """The equations, each with the computed values whose last use it is (not outputs)."""
-    position = {e.name: i for i, e in enumerate(equations)}
-    last = {}
-    for i, e in enumerate(equations):
-        for name in e.operands:
-            last[name] = i
-    frees = [[] for _ in equations]
-    for name, i in last.items():
-        if name in position and name not in outputs:
-            frees[i].append(name)
-    return tuple(dataclasses.replace(e, frees=tuple(sorted(f, key=position.__getitem__)))
-                 for e, f in zip(equations, frees))
+def _grad_of(graph, pair):
+    """``(y, x, y's base, x's base)``: the names of what a gradient is of, and what their
+    variables would be named after."""
+    records = [graph.record(u) for u in pair]
+    return tuple(r.name for r in records) + tuple(
+        r.name if r.named else r.op for r in records)

@@ -88,6 +88,7 @@ class NodeRecord:
     init: object = None
     note: str = ""
     meta: types.MappingProxyType = field(default_factory=dict)
+    origin: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "attrs", frozen(self.attrs))

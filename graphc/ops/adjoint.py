@@ -92,6 +92,7 @@ def _np_broadcast_like(x, shape, axes=()):
 
 register(OpDef(
     name="broadcast_like", family="shape", arity=2, attrs=("axes",), nondiff=(1,),
+    rules=("d broadcast({0})/d{0} = sum_to(ct, {0})",),
     notation=lambda attrs, shapes_, x, like: x,  # broadcasting is implicit in the notation
     numpy="_np_broadcast_like({0}, np.shape({1}), axes={axes})",
     helpers=(_np_broadcast_like,),
@@ -131,6 +132,7 @@ def _notation_sum_to(attrs, operand_shapes, x):
 
 register(OpDef(
     name="sum_to", family="shape", arity=2, attrs=("axes",), nondiff=(1,),
+    rules=("d sum_to({0})/d{0} = ct broadcast to {0}'s shape",),
     notation=lambda attrs, shapes_, x, like: _notation_sum_to(attrs, shapes_, x),
     numpy=_numpy_sum_to,
     prepare=_prepare_axes, infer=_infer_sum_to, reference=_reference_sum_to,
@@ -156,8 +158,9 @@ register(OpDef(
 
 register(OpDef(
     name="identity", family="shape", arity=1, notation=lambda attrs, shapes_, x: x,
+    rules=("d {0}/d{0} = ct",), view="view",
     infer=lambda attrs, args: (tuple(args[0].shape), args[0].dtype),
-    reference=lambda attrs, x: np.array(x, copy=True), numpy="np.copy({0})",
+    reference=lambda attrs, x: np.array(x, copy=True), numpy="{0}",  # run() copies outputs
     vjp=lambda b, node, ct, needs: [ct],
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),)),
     doc="a copy of x, under a name of its own"))
@@ -169,6 +172,7 @@ def _infer_add_n(attrs, args):
 
 register(OpDef(
     name="add_n", family="elementwise", arity=None, infer=_infer_add_n,
+    rules=("d(sum of the parts)/d{x} = ct",),
     notation=lambda attrs, shapes_, *xs: sp.Add(*xs),
     reference=lambda attrs, *xs: functools.reduce(np.add, xs),
     numpy="{0} + {1}",  # a left fold over any number of operands, a few terms a line
@@ -215,11 +219,32 @@ def _np_count(*xs, axes):
     return np.asarray(n, dtype=dtype if dtype.kind == "f" else np.float64)
 
 
+def _numpy_count(attrs, operand_shapes):
+    """The count read from the operands' shapes: ``x.shape[0]``, ``x.size``, or
+    ``x.shape[0] * y.shape[1]`` (each axis from an operand that has it at full size)."""
+    rank = max(len(s) for s in operand_shapes)
+    padded = [(None,) * (rank - len(s)) + tuple(s) for s in operand_shapes]
+    full = shapes.broadcast([shapes.Arg("", "", s, "float64") for s in operand_shapes],
+                            "count")
+    axes = tuple(attrs["axes"])
+    for k, s in enumerate(padded):
+        if len(operand_shapes[k]) == rank and axes == tuple(range(rank)) and s == full:
+            return f"{{{k}}}.size" if rank else "1"
+    reads = []
+    for a in axes:
+        k = next((k for k, s in enumerate(padded) if s[a] == full[a]), None)
+        if k is None:  # every operand broadcasts here (no operand holds the axis)
+            return "_np_count({operands}, axes={axes})"
+        reads.append(f"{{{k}}}.shape[{a - (rank - len(operand_shapes[k]))}]")
+    return " * ".join(reads) if reads else "1"
+
+
 register(OpDef(
     name="count", family="reduce", arity=None, attrs=("axes",), prepare=_prepare_count,
+    view="shape",
     notation=lambda attrs, shapes_, *xs: _count_notation(attrs, shapes_),
     exact=lambda attrs, *xs: np.asarray(_count(attrs, xs), dtype=object),
-    numpy="_np_count({operands}, axes={axes})", helpers=(_np_count,),
+    numpy=_numpy_count, helpers=(_np_count,),
     infer=lambda attrs, args: ((), shapes.float_of(shapes.promote(args, "count"))),
     reference=_reference_count,
     vjp=lambda b, node, ct, needs: [None] * len(needs),  # depends on shapes, not values
@@ -241,6 +266,7 @@ def _infer_outer(attrs, args):
 
 register(OpDef(
     name="outer", family="linalg", arity=2, infer=_infer_outer,
+    rules=("d outer({0}, {1})/d{0} = ct @ {1}", "d outer({0}, {1})/d{1} = {0} @ ct"),
     notation=lambda attrs, shapes_, u, v: notation.Outer(u, v),
     reference=lambda attrs, u, v: np.multiply.outer(u, v), numpy="np.multiply.outer({0}, {1})",
     # d outer(u, v)/du = ct @ v; d/dv = u @ ct
@@ -312,6 +338,7 @@ def _np_index_put(values, like, index):
 
 register(OpDef(
     name="index_put", family="shape", arity=2, attrs=("index",), nondiff=(1,),
+    rules=("d index_put({0})/d{0} = ct at the index",),
     prepare=lambda attrs, args: {"index": check_index(attrs.get("index"), args[1])},
     infer=_infer_index_put, reference=_reference_index_put,
     numpy=lambda attrs, shapes_: f"_np_index_put({{0}}, {{1}}, "

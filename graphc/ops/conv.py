@@ -254,6 +254,9 @@ def _float(shape):
 
 register(OpDef(
     name="conv2d", family="conv", arity=None, attrs=("stride", "padding"),
+    rules=("d conv2d({0}, {1})/d{0} = conv2d_input_grad(ct, {1})",
+           "d conv2d({0}, {1})/d{1} = conv2d_weight_grad({0}, ct)",
+           "d conv2d({0}, {1}, {2})/d{2} = sum(ct, axes (0, 2, 3))"),
     prepare=lambda attrs, args: _prepare(attrs, args, "conv2d"), infer=_infer_conv2d,
     notation=lambda attrs, shapes_, *xs: Conv2d(*xs),
     reference=_ref_conv2d, vjp=_vjp_conv2d,
@@ -265,6 +268,8 @@ register(OpDef(
 
 register(OpDef(
     name="conv2d_input_grad", family="conv", arity=3, attrs=("stride", "padding"),
+    rules=("d conv2d_input_grad({0}, {1})/d{0} = conv2d(ct, {1})",
+           "d conv2d_input_grad({0}, {1})/d{1} = conv2d_weight_grad(ct, {0})"),
     nondiff=(2,), prepare=lambda attrs, args: _prepare(attrs, args, "conv2d_input_grad"),
     infer=_infer_input_grad,
     notation=lambda attrs, shapes_, ct, w, like: Conv2dInputGrad(ct, w),
@@ -277,6 +282,8 @@ register(OpDef(
 
 register(OpDef(
     name="conv2d_weight_grad", family="conv", arity=3, attrs=("stride", "padding"),
+    rules=("d conv2d_weight_grad({0}, {1})/d{0} = conv2d_input_grad({1}, ct)",
+           "d conv2d_weight_grad({0}, {1})/d{1} = conv2d({0}, ct)"),
     nondiff=(2,), prepare=lambda attrs, args: _prepare(attrs, args, "conv2d_weight_grad"),
     infer=_infer_weight_grad,
     notation=lambda attrs, shapes_, x, ct, like: Conv2dWeightGrad(x, ct),

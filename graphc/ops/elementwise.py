@@ -36,12 +36,14 @@ def formula(opdef, attrs, n):
 
 
 @functools.lru_cache(maxsize=4096)
-def _gradient_formula(name, attr_items, n, i):
+def derivative(name, attr_items, n, i):
+    """d f/d a_i of op ``name``'s formula (attributes as sorted items), with any copy of f
+    itself written as OUT, the op's output: sigmoid's reads ``out*(1 - out)``."""
     f = formula(get(name), dict(attr_items), n)
     d = sp.diff(f, arg(i))
     if not f.is_Atom:
         d = d.xreplace({f: OUT})  # exact subtrees only: subs() would rewrite x**(b-1)
-    return CT * d
+    return d
 
 
 def elementwise_vjp(b, node, ct, needs):
@@ -50,7 +52,7 @@ def elementwise_vjp(b, node, ct, needs):
     items = tuple(sorted(node.attrs.items()))
     grads = []
     for i, x in enumerate(operands):
-        g = _gradient_formula(node.op, items, len(operands), i) if needs[i] else sp.S.Zero
+        g = CT * derivative(node.op, items, len(operands), i) if needs[i] else sp.S.Zero
         if g == 0:
             grads.append(None)
             continue

@@ -48,6 +48,18 @@ def _infer_matmul(attrs, args):
     return batch + (a.shape[-2], c.shape[-1]), dtype
 
 
+def _matmul_rules(attrs, operand_shapes):
+    """The identities of ``_vjp_matmul``, one per arrangement."""
+    ra, rc = (len(s) for s in operand_shapes)
+    if ra == 1 and rc == 1:
+        return ("d({0} @ {1})/d{0} = ct * {1}", "d({0} @ {1})/d{1} = ct * {0}")
+    if rc == 1:
+        return ("d({0} @ {1})/d{0} = outer(ct, {1})", "d({0} @ {1})/d{1} = {0}.T @ ct")
+    if ra == 1:
+        return ("d({0} @ {1})/d{0} = {1} @ ct", "d({0} @ {1})/d{1} = outer({0}, ct)")
+    return ("d({0} @ {1})/d{0} = ct @ {1}.T", "d({0} @ {1})/d{1} = {0}.T @ ct")
+
+
 def _vjp_matmul(b, node, ct, needs):
     a, c = node.operands
     ra, rc = len(a.shape), len(c.shape)
@@ -64,7 +76,7 @@ def _vjp_matmul(b, node, ct, needs):
 
 
 register(OpDef(
-    name="matmul", family="linalg", arity=2, infer=_infer_matmul,
+    name="matmul", family="linalg", arity=2, infer=_infer_matmul, rules=_matmul_rules,
     notation=lambda attrs, shapes_, a, c: notation.MatMul(a, c),
     reference=lambda attrs, a, c: np.matmul(a, c), vjp=_vjp_matmul, numpy="{0} @ {1}",
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0), ("float", (4, 2), -2.0, 2.0))),

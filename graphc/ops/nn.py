@@ -61,12 +61,15 @@ def exact_log_softmax(attrs, z):
     return z - notation.emap(sp.log, total)
 
 
+_RULES = {"softmax": ("d softmax({0})/d{0} = {out} * (ct - sum(ct * {out}))",),
+          "log_softmax": ("d log_softmax({0})/d{0} = ct - exp({out}) * sum(ct)",)}
+
 for _name, _ref, _vjp, _exact, _notation in (
         ("softmax", _np_softmax, _vjp_softmax, _exact_softmax, notation.Softmax),
         ("log_softmax", np_log_softmax, _vjp_log_softmax, exact_log_softmax,
          notation.LogSoftmax)):
     register(OpDef(
-        name=_name, family="nn", arity=1, attrs=("axis",), exact=_exact,
+        name=_name, family="nn", arity=1, attrs=("axis",), exact=_exact, rules=_RULES[_name],
         notation=lambda attrs, shapes_, z, cls=_notation: cls(z),
         prepare=lambda attrs, args, op=_name: _prepare_axis(attrs, args, op),
         infer=lambda attrs, args, op=_name: _infer_same_float(attrs, args, op),

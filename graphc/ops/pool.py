@@ -221,11 +221,20 @@ _OPS = (
      "window, in the shape of like"),
 )
 
+_RULES = {
+    "max_pool2d": ("d max_pool2d({0})/d{0} = ct routed to each window's first maximum",),
+    "max_pool2d_grad": ((), "d max_pool2d_grad({0}, {1})/d{1} = max_pool2d_select({0}, ct)"),
+    "max_pool2d_select": ((), "d max_pool2d_select({0}, {1})/d{1} = max_pool2d_grad({0}, ct)"),
+    "avg_pool2d": ("d avg_pool2d({0})/d{0} = ct / (kh kw) spread over each window",),
+    "avg_pool2d_grad": ("d avg_pool2d_grad({0})/d{0} = avg_pool2d(ct)",),
+}
+
 for _name, _infer, _ref, _vjp, _nondiff, _numpy, _helpers, _inputs, _doc in _OPS:
     _shown = 1 if _name == "avg_pool2d_grad" else len(_inputs)  # like is shape only
     _notation = notation.named(_name, _shown)
     register(OpDef(
         name=_name, family="pool", arity=len(_inputs), attrs=ATTRS, nondiff=_nondiff,
+        rules=_RULES[_name],
         prepare=lambda attrs, args, op=_name: _prepare(attrs, args, op), infer=_infer,
         notation=lambda attrs, shapes_, *xs, cls=_notation, n=_shown: cls(*xs[:n]),
         reference=_ref, vjp=_vjp, numpy=_numpy, helpers=_helpers,

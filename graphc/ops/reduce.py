@@ -58,6 +58,8 @@ def _define_reduce(name, reference, vjp, float_result, doc):
         notation=lambda attrs, shapes_, x: _notation_reduce(name, attrs, shapes_, x),
         exact=lambda attrs, x: _exact_reduce(name, attrs, x),
         name=name, family="reduce", arity=1, attrs=("axis", "keepdims"),
+        rules=(f"d {name}({{x}})/d{{x}} = ct broadcast back over the reduced axes"
+               + (" / count" if name == "mean" else ""),),
         numpy=f"np.{name}({{0}}, axis={{axes}}, keepdims={{keepdims}})",
         prepare=lambda attrs, args: _prepare_reduce(attrs, args, name),
         infer=lambda attrs, args: (

@@ -54,6 +54,14 @@ class OpDef:
     numpy: str | Callable | None = None  # code template, see templates.py: "np.matmul({0}, {1})",
     #                                      or (attrs, operand shapes) -> template
     helpers: tuple = ()              # functions the template calls; modules copy their source
+    # The gradient rule of each operand slot as a one-line identity, printed as the comment
+    # of generated code: "d({0} @ {1})/d{0} = ct @ {1}.T" ({0}, {1}: the operands' names,
+    # {out}: the node's own, ct: what flows back into it); or (attrs, operand shapes) ->
+    # such a tuple. Element-wise ops need none: theirs is derived from the formula.
+    rules: tuple | Callable = ()
+    # "view": a cheap expression of its operand (x.T, a reshape) that generated code writes
+    # into its single consumer; "shape": a number read from the operands' shapes (a count).
+    view: str | None = None
 
 
 _REGISTRY = {}

@@ -54,11 +54,13 @@ def _vjp_transpose(b, node, ct, needs):
 
 register(OpDef(
     name="transpose", family="shape", arity=1, attrs=("axes",), notation=_notation_transpose,
+    rules=("d({0}.T)/d{0} = ct.T",), view="view",
     prepare=_prepare_transpose,
     infer=lambda attrs, args: (tuple(args[0].shape[i] for i in attrs["axes"]),
                                args[0].dtype),
     reference=lambda attrs, x: np.transpose(x, attrs["axes"]), vjp=_vjp_transpose,
-    numpy="np.transpose({0}, {axes})",
+    numpy=lambda attrs, operand_shapes: "{0}.T" if tuple(attrs["axes"]) == tuple(
+        reversed(range(len(operand_shapes[0])))) else "np.transpose({0}, {axes})",
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),)),
     doc="permute axes; by default reverse them (x.T)"))
 
@@ -172,6 +174,7 @@ def _numpy_reshape(attrs, operand_shapes):
 
 register(OpDef(
     name="reshape", family="shape", arity=1, attrs=("shape",), prepare=_prepare_reshape,
+    rules=("d reshape({0})/d{0} = ct reshaped to {0}'s shape",), view="view",
     infer=_infer_reshape, reference=_reference_reshape, numpy=_numpy_reshape,
     notation=lambda attrs, shapes_, x: notation_of("reshape", shapes.fmt(attrs["shape"]))(
         x),
@@ -232,6 +235,7 @@ class _Concat(sp.Function):
 
 register(OpDef(
     name="concat", family="shape", arity=None, attrs=("axis",), prepare=_prepare_concat,
+    rules=("d concat(...)/d{x} = the slice of ct where {x} was put",),
     infer=_infer_concat, vjp=_vjp_concat,
     reference=lambda attrs, *xs: np.concatenate(xs, axis=attrs["axis"]),
     numpy="np.concatenate([{operands}], axis={axis})",
@@ -365,6 +369,7 @@ def _numpy_getitem(attrs, operand_shapes):
 
 register(OpDef(
     name="getitem", family="shape", arity=1, attrs=("index",), prepare=_prepare_getitem,
+    rules=("d {0}[index]/d{0} = ct put at the index in zeros like {0}",),
     infer=lambda attrs, args: (index_shape(attrs["index"], args[0], "getitem"),
                                args[0].dtype),
     reference=lambda attrs, x: np.asarray(x)[python_index(attrs["index"])],

@@ -1,0 +1,117 @@
+"""Element-wise formulas as NumPy text, for the printer: SymPy's NumPy printer, told to
+write each operand symbol as its operand's text.
+
+>>> from graphc.ops.scalar import arg
+>>> print_expr((arg(0) - arg(1)) / arg(2), ["p", "y", "n"])[0]
+'(p - y) / n'
+"""
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+
+from ..errors import GraphError
+from ..ops.scalar import NUMPY_TEMPLATES, arg
+
+
+# ---- element-wise formulas, by a subclass of SymPy's NumPy printer --------------------------
+#
+# Each operand symbol a0, a1, ... is printed as its operand's text directly; ``numpy.`` as
+# ``np.``; floats keep every digit (``repr``); products and quotients are spaced as the
+# templates are (``(p - y) / n``); the lecture's functions are written stably (sigmoid as
+# ``np_sigmoid``, never a bare exp of an unbounded value).
+
+class FormulaPrinter(NumPyPrinter):
+    """SymPy's NumPyPrinter, writing operands' texts, ``np.``, exact floats, spaced
+    operators and the lecture's functions."""
+
+    def __init__(self, texts):
+        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+        self.texts = texts
+        self.helpers = {}
+        self.used = set()
+
+    def _module_format(self, fqn, register=True):
+        text = super()._module_format(fqn, register)
+        return "np." + text[len("numpy."):] if text.startswith("numpy.") else text
+
+    def _print_Symbol(self, expr):
+        if expr not in self.texts:
+            raise GraphError(f"formula uses {expr.name!r}, which is not an operand a0, a1, ...")
+        self.used.add(expr)
+        return self.texts[expr]
+
+    def _print_Float(self, expr):
+        return repr(float(expr))  # all 17 digits: SymPy's own 15 would change the value
+
+    def _print_Mul(self, expr):
+        prec = precedence(expr)
+        coeff, rest = expr.as_coeff_Mul()
+        sign = "-" if coeff < 0 else ""
+        coeff = abs(coeff)
+        num, den = [], []
+        if coeff.is_Rational and coeff != 1:
+            num += [sp.Integer(coeff.p)] if coeff.p != 1 else []
+            den += [sp.Integer(coeff.q)] if coeff.q != 1 else []
+        elif coeff != 1:
+            num.append(coeff)
+        for f in sp.Mul.make_args(rest) if rest != 1 else ():
+            if f.is_Pow and f.exp.is_Rational and f.exp.is_negative:
+                den.append(sp.Pow(f.base, -f.exp))
+            else:
+                num.append(f)
+        if sign and len(num) == 1 and not den:
+            return "-" + self.parenthesize(num[0], 0.5 * (PRECEDENCE["Pow"] + prec))
+        text = " * ".join(self.parenthesize(f, prec) for f in num) or "1"
+        if len(den) == 1:
+            text += " / " + self.parenthesize(den[0], prec, strict=True)
+        elif den:
+            text += " / (" + " * ".join(self.parenthesize(f, prec) for f in den) + ")"
+        return sign + text
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp.is_Rational and expr.exp.is_negative:
+            return self._print_Mul(sp.Mul(sp.S.One, expr, evaluate=False))
+        return super()._print_Pow(expr, rational)
+
+
+def _function_printer(name):
+    template, helpers = NUMPY_TEMPLATES[name]
+
+    def _print(self, expr):
+        self.helpers.update((h.__name__, h) for h in helpers)
+        return template.format(*[self._print(a) for a in expr.args])
+    return _print
+
+
+for _name in NUMPY_TEMPLATES:  # _print_sigmoid, _print_relu, ...: SymPy dispatches by class
+    setattr(FormulaPrinter, f"_print_{_name}", _function_printer(_name))
+
+
+def print_expr(expr, texts):
+    """``expr`` over a0, a1, ... written with ``texts[i]`` for a{i}: (text, kept, helpers),
+    ``kept`` being the operands the text still uses."""
+    printer = FormulaPrinter({arg(i): t for i, t in enumerate(texts)})
+    try:
+        text = printer.doprint(expr)
+    except NotImplementedError:  # SymPy's printer has no NumPy for some function
+        text = None
+    imports = set(printer.module_imports) - {"numpy"}
+    if text is None or getattr(printer, "_not_supported", None) or imports or "\n" in text:
+        raise GraphError(f"the formula {expr} uses functions NumPy lacks; generated code "
+                         f"cannot compute it")
+    kept = sorted(int(s.name[1:]) for s in printer.used)
+    return text, kept, tuple(printer.helpers[k] for k in sorted(printer.helpers))
+
+
+def print_formula(opdef, attrs, texts):
+    """An element-wise op's formula over its operands' texts (see ``print_expr``).
+
+    An operand written as the literal 1 (a gradient's seed) is put into the formula, where
+    SymPy drops it exactly: ``1*(p - y)/n`` prints as ``(p - y) / n``.
+    """
+    expr = sp.sympify(opdef.scalar(*[arg(i) for i in range(len(texts))], **attrs))
+    ones = {arg(i): sp.S.One for i, t in enumerate(texts) if t in ("1", "1.0")}
+    if ones:
+        expr = expr.xreplace(ones)
+    return print_expr(expr, texts)

@@ -1,0 +1,108 @@
+"""The comment of each generated gradient line: the rule it computes, from the registration
+of the op whose gradient it is (its ``rules``, or its formula's derivative by SymPy).
+
+A rule is a template over names, ``("d({0} @ {1})/d{0} = ct @ {1}.T", ("H", "W2"))``:
+names are the graph's, filled in with the module's identifiers when printed, and ``ct`` is
+what flows back into the op. A gradient node says which edges ``(node, slot)`` it is the
+gradient along in its record's ``origin``; a fused node lists each step, from the output
+back, and its rule reads ``d bce(sigmoid(z), y)/dz = yhat - y``.
+
+>>> import graphc as gc
+>>> g = gc.Graph()
+>>> x = g.input("x")
+>>> s = gc.sigmoid(x).named("s")
+>>> (dx,) = gc.grad(s, [x])
+>>> template, names = rule(g, dx.id)
+>>> template.format(*names)
+"sigmoid'(x) = s*(1 - s)"
+"""
+
+import sympy as sp
+
+from .. import ops
+from ..ops.elementwise import OUT, CT, derivative
+from ..ops.scalar import arg
+
+
+def rule(graph, v, source=None):
+    """``(template, names)`` stating what gradient node ``v`` of ``graph`` computes, or
+    None when its record says nothing of where it came from. The forward nodes it names
+    are read from ``source`` (the graph before the passes, with the same ids) if given."""
+    record, source = graph.record(v), source or graph
+    origin = [(m, k) for m, k in record.origin if m in source.nx]
+    if not origin:
+        return None
+    if len(origin) == 1:
+        m, k = origin[0]
+        return _part(source, m) if k is None else _step(source, m, k)
+    return _chain(source, graph, v, origin)
+
+
+def _names(graph, m):
+    """The names of ``m``'s operands, then ``m``'s own."""
+    return tuple(graph.record(u).name for u in graph.operands(m)) + (graph.record(m).name,)
+
+
+def _step(graph, m, k):
+    """The rule of the gradient of node ``m`` along its operand slot ``k``."""
+    record, opdef = graph.record(m), ops.get(graph.record(m).op)
+    names, n = _names(graph, m), len(graph.operands(m))
+    if opdef.scalar is not None:
+        return _derived(record, opdef, n, k), names
+    rules = opdef.rules
+    if callable(rules):
+        rules = rules(dict(record.attrs), [graph.record(u).shape for u in graph.operands(m)])
+    rules = [r for r in rules if r]
+    if not rules:
+        return f"d {_call(record.op, n)}/d{{{k}}}", names
+    text = rules[min(k, len(rules) - 1)]
+    return text.format(*[f"{{{i}}}" for i in range(n)], x=f"{{{k}}}", out=f"{{{n}}}"), names
+
+
+def _derived(record, opdef, n, k):
+    """An element-wise op's rule from its formula: ``relu'({0}) = step({0})`` for one
+    operand, ``d({0}*{1})/d{0} = ct*{1}`` for more."""
+    d = derivative(record.op, tuple(sorted(record.attrs.items())), n, k)
+    if n == 1:
+        return f"{record.op}'({{0}}) = {_text(d, n)}"
+    f = ops.elementwise.formula(opdef, dict(record.attrs), n)
+    return f"d({_text(f, n)})/d{{{k}}} = {_text(CT * d, n)}"
+
+
+def _text(expr, n):
+    """``expr`` over a0 .. a{n-1} (and OUT, placeholder n) as template text."""
+    places = {arg(i): sp.Symbol(f"{{{i}}}") for i in range(n)}
+    places[OUT] = sp.Symbol(f"{{{n}}}")
+    return str(expr.xreplace(places))
+
+
+def _call(op, n):
+    return f"{op}({', '.join(f'{{{i}}}' for i in range(n))})"
+
+
+def _part(graph, m):
+    """The rule of a node built inside ``m``'s gradient, not itself one of its results."""
+    n = len(graph.operands(m))
+    return f"part of the gradient of {_call(graph.record(m).op, n)}", _names(graph, m)
+
+
+def _chain(graph, fused, v, origin):
+    """A fused chain of steps: ``d f(g(x), y)/dx = <the fused formula>``."""
+    names, text = [], None
+    for m, k in reversed(origin):  # the step nearest the operand first
+        start = len(names)
+        operands = [graph.record(u).name for u in graph.operands(m)]
+        names += operands
+        args = [f"{{{start + i}}}" for i in range(len(operands))]
+        if text is not None:
+            args[k] = text
+        else:
+            wrt = f"{{{start + k}}}"
+        text = f"{graph.record(m).op}({', '.join(args)})"
+    lhs, record = f"d {text}/d{wrt}", fused.record(v)
+    if record.op != "elementwise":
+        return lhs, tuple(names)
+    start = len(names)
+    operands = [fused.record(u).name for u in fused.operands(v)]
+    places = {arg(i): sp.Symbol(f"{{{start + i}}}") for i in range(len(operands))}
+    return f"{lhs} = {record.attrs['expr'].xreplace(places)}", tuple(names + operands)
