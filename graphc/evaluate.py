@@ -2,15 +2,11 @@
 
 Numbers come from the reference interpreter, run on the stable rewrite of the graph (so
 ``bce(sigmoid(z), y)`` is computed from ``z``, as generated code computes it); exact values
-from ``graphc.symbolic``.
+from ``graphc.symbolic``. ``graphc.interpret.reference`` gives the numbers of the graph as
+written, with no rewrite: the oracle that generated code is tested against.
 """
 
-import numpy as np
-
-from .errors import GraphError
-from .graph import Node
-from .graph.feeds import check_feeds
-from .interpret import Interpreter
+from .interpret import nodes_of, numbers
 from .passes import rewrite_stable
 from .symbolic import exact_values
 
@@ -27,17 +23,11 @@ def evaluate(nodes, at=None, exact=False):
     >>> evaluate(dloss_dz, at={"x": [1, -1], "w": [1, 2], "y": 1}, exact=True)  # doctest: +SKIP
     -1 + sigmoid(-1)
     """
-    single = isinstance(nodes, Node)
-    nodes = [nodes] if single else list(nodes)
+    single, nodes, graph = nodes_of(nodes, "evaluate")
     if not nodes:
         return []
-    graph = nodes[0].graph
-    if any(not isinstance(n, Node) or n.graph is not graph for n in nodes):
-        raise GraphError("evaluate takes nodes of one graph")
     if exact:
         values = exact_values(nodes, at)
     else:
-        feeds = check_feeds(graph, at or {})
-        values = Interpreter(rewrite_stable(graph)).run([n.id for n in nodes], feeds)
-        values = [np.array(v) for v in values]  # never a feed, a view of one, or a constant
+        values = numbers(graph, [n.id for n in nodes], at, run_on=rewrite_stable(graph))
     return values[0] if single else values

@@ -10,8 +10,17 @@ from types import SimpleNamespace
 
 import graphc as gc
 from graphc.cli import gradients
+from graphc.interpret import reference
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def oracle(nodes, at):
+    """The reference interpreter's value of a node (or list of nodes) at ``at``, on the graph
+    as written: no pass is applied, so generated code compared with it tests every pass (a
+    wrong rewrite in the compile pipeline makes the comparison fail). Feeds are checked as
+    ``gc.evaluate`` checks them; inside a test's domain the unrewritten values are finite."""
+    return reference(nodes, at)
 
 
 def load(name):

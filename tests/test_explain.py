@@ -257,3 +257,33 @@ def test_errors_are_those_of_grad_and_evaluate():
         gc.explain("loss", at=AT)
     with pytest.raises(ValueError, match="steps"):
         gc.explain(loss, at=AT, steps="some")
+
+
+# ---- local derivatives are read from the gradient graph -------------------------------------
+
+def test_local_derivatives_are_the_gradient_graphs(monkeypatch):
+    import dataclasses
+    from graphc.ops import registry
+    g = gc.Graph("tanh")
+    a = g.input("a")
+    t = gc.tanh((a * 2).named("u")).named("t")
+    trace = gc.explain(t, at={"a": 0})
+    assert row(trace, "local", "u -> t").formula == 1 - sp.Symbol("t", real=True) ** 2
+    wrong = dataclasses.replace(registry.get("tanh"), vjp=lambda b, node, ct, needs: [ct * 3])
+    monkeypatch.setitem(registry._REGISTRY, "tanh", wrong)
+    trace = gc.explain(t, at={"a": 0})
+    assert row(trace, "local", "u -> t").formula == 3  # what the gradient node computes
+    assert row(trace, "product", "u -> t").exact == 3
+
+
+def test_the_lectures_dl_dyhat_and_a_rule_reading_its_output():
+    g, loss, _ = scalar_neuron()
+    local = row(gc.explain(loss, at=AT), "local", "yhat -> loss")
+    assert local.formula == (yhat_ - sp.Symbol("y", real=True)) / (yhat_ * (1 - yhat_))
+    assert same(local.exact, -1 / S)
+    g = gc.Graph("1-D")
+    X, W, Y = g.input("x"), g.param("w"), g.input("y")
+    loss = (0.5 * (X * W - Y) ** 2).named("L")
+    trace = gc.explain(loss, at={"x": 2, "w": 1, "y": 1}, steps="all")
+    (pow_row,) = [r for r in trace.backward if r.step == "local" and r.of.startswith("pow")]
+    assert pow_row.formula == 2 * sp.Symbol(pow_row.wrt, real=True)  # not 2*pow/sub

@@ -9,6 +9,7 @@ import graphc as gc
 from graphc.ops import all_ops
 from graphc.ops.scalar import arg, relu, sigmoid, step
 
+from graphs import oracle
 from opspecs import build, differentiable, scalar_of
 
 OPS = all_ops()
@@ -36,7 +37,7 @@ def test_gradient_matches_finite_differences(opdef, seed):
 @pytest.mark.parametrize("opdef", OPS, ids=lambda op: op.name)
 def test_reference_output_has_the_inferred_shape_and_dtype(opdef):
     g, out, operands, feeds = build(opdef)
-    value = gc.evaluate(out, at=feeds)
+    value = oracle(out, at=feeds)
     assert value.shape == out.shape
     assert value.dtype == np.dtype(out.dtype)
 

@@ -1,74 +1,67 @@
-"""Local derivatives of a scalar step of a trace: d step / d operand, along each edge, in
-the lecture's form over the steps' symbols (sigmoid' reads ``yhat*(1 - yhat)``).
+"""Local derivatives of a scalar step of a trace, read from the gradient graph: the ones the
+generated code computes.
 
-A step is a node with the unnamed nodes folded into it; each edge that carries a gradient
-into the step gets its own symbol while SymPy differentiates, so an operand used twice has
-a local derivative per edge.
+Along an edge into the step ``v``, autodiff made a node ``c`` carrying what flows back
+(``Gradients.contributions``); ``c`` is linear in ``v``'s upstream gradient ``t``. With
+``t`` read as one symbol and the steps kept as theirs, the formula of ``c`` differentiated
+by that symbol is d v / d operand, in the lecture's form over the steps' symbols (sigmoid'
+reads ``yhat*(1 - yhat)``, as its gradient node computes it). An operand used twice has a
+local derivative per edge, since each edge has its own node.
 """
 
 import sympy as sp
 
-from .. import ops
-from ..graph import walk
-from ..ops.elementwise import formula as scalar_formula
-from ..ops.scalar import arg
-from ..symbolic import exact_number
+from ..symbolic import formulas
+
+
+def upstream_symbol(work, v):
+    """The symbol standing for the upstream gradient of the step ``v``: ``dloss_dv``."""
+    return sp.Symbol(f"d{work.names[work.loss]}_d{work.names[v]}", real=True)
+
+
+def upstream_ids(work, v):
+    """The nodes holding ``v``'s upstream gradient: its total, and the node that total was
+    made from where ``grad`` gave it a node of its own."""
+    return list(dict.fromkeys([work.total[v], work.inner.get(v, work.total[v])]))
+
+
+def flow_formula(work, v, c):
+    """The formula of ``c`` (what flows back from the step ``v``) over ``v``'s upstream
+    gradient (``dloss_dv``) and the steps."""
+    up = upstream_symbol(work, v)
+    given = {t: up for t in upstream_ids(work, v)}
+    return formulas(work.graph, [c], keep=work.steps, given=given)[0]
 
 
 def local_formulas(work, v):
     """(m, k) -> d v / d (operand k of m), over the steps' symbols, for each scalar edge of
-    the step ``v``; empty when a tensor takes part (its edges show a vjp instead)."""
-    region = _region(work, v)
-    graph = work.graph
-    if any(graph.record(u).shape != () for n in region for u in [n] + graph.operands(n)):
+    the scalar step ``v``; an edge whose derivative needs a tensor has none (it shows a
+    vector-Jacobian product instead)."""
+    if work.shape(v) != ():
         return {}
-    expr, dummies = _step_formula(work, v, region)
-    back = {d: work.symbol(e[2]) for d, e in dummies.items()}
-    scalars = {work.symbol(s) for s in work.steps if graph.record(s).shape == ()}
+    up = upstream_symbol(work, v)
+    scalars = {work.symbol(s) for s in work.steps if work.shape(s) == ()}
     local = {}
-    for d, (m, k, _) in dummies.items():
+    for u, m, k in work.edges[v]:
+        c = work.flows[m, k]
+        if work.shape(c) != () or work.shape(u) != ():
+            continue
         try:
-            dv = sp.diff(expr, d)
+            dv = sp.diff(flow_formula(work, v, c), up)
         except (AttributeError, TypeError, ValueError):  # notation SymPy cannot differentiate
             continue
-        if not expr.is_Atom:
-            dv = dv.xreplace({expr: work.symbol(v)})  # a copy of v's own formula: v
-        dv = dv.xreplace(back)
         if not dv.has(sp.Derivative, sp.Subs) and dv.free_symbols <= scalars:
-            local[m, k] = dv
+            local[m, k] = _readable(work, v, sp.factor_terms(dv))
     return local
 
 
-def _region(work, v):
-    """The step ``v`` and the folded nodes it is computed from, in topological order."""
-    up = walk.upstream(work.graph, [v], stop=set(work.steps) - {v})
-    return [u for u in walk.order(work.graph, up) if u == v or u in work.folded]
-
-
-def _step_formula(work, v, region):
-    """v's formula over its folded nodes, with one dummy symbol per gradient edge."""
-    graph, exprs, dummies = work.graph, {}, {}
-    for n in region:
-        args = []
-        for k, u in enumerate(graph.operands(n)):
-            if u in exprs:
-                args.append(exprs[u])
-            elif (n, k) in work.flows and u in work.diff:
-                args.append(sp.Dummy(f"e{n}_{k}", real=True))
-                dummies[args[-1]] = (n, k, u)
-            elif graph.record(u).plain_number:
-                args.append(exact_number(graph.record(u).value.item()))
-            else:
-                args.append(work.symbol(u))
-        exprs[n] = _op_formula(graph, n).xreplace({arg(i): a for i, a in enumerate(args)})
-    return exprs[v], dummies
-
-
-def _op_formula(graph, n):
-    """The op of node ``n`` over the symbols a0, a1, ... of its operands."""
-    record, operands = graph.record(n), graph.operands(n)
-    opdef = ops.get(record.op)
-    if opdef.notation is not None:
-        shapes = [graph.record(u).shape for u in operands]
-        return opdef.notation(record.attrs, shapes, *[arg(i) for i in range(len(operands))])
-    return scalar_formula(opdef, record.attrs, len(operands))
+def _readable(work, v, dv):
+    """``dv`` with the step's own symbol read as its formula where that is no larger: a
+    gradient rule that reads the op's output (pow's ``2*pow6/sub4``) then reads ``2*sub4``,
+    while sigmoid's ``yhat*(1 - yhat)`` stays."""
+    own = work.symbol(v)
+    if own not in dv.free_symbols:
+        return dv
+    (expanded,) = formulas(work.graph, [v], keep=work.steps)
+    inlined = dv.xreplace({own: expanded})
+    return inlined if sp.count_ops(inlined) < sp.count_ops(dv) else dv

@@ -22,7 +22,8 @@ once; an unnamed node used once is folded into the step that uses it, so
 (``steps="all"`` makes every node a step). Everything is computed on a copy of the graph:
 the gradients of every node on a path from ``wrt`` (the parameters by default, or the
 inputs of a graph without any) to the loss, evaluated exactly and by the reference
-interpreter.
+interpreter. A local derivative is read from the gradient node autodiff made for its edge
+(``local.py``), so it is the one the generated code computes.
 
 Rows hold node ids and edges as ``(node, slot)``; names are attached when a row is shown
 (``row.node``, ``row.edge``, ``row.label``), from the trace's table of names.
@@ -41,7 +42,7 @@ from ..graph import LEAVES, Node, walk
 from ..symbolic import exact_values, formula, symbol
 from . import formats
 from .formats import EXACT_LIMIT, at_text
-from .local import local_formulas
+from .local import flow_formula, local_formulas
 
 
 class Names:
@@ -311,7 +312,7 @@ def _edge_rows(work, edge, local, exacts, numeric):
     v, u, m, k = edge
     c, L, names = work.flows[m, k], work.loss, work.names
     if local is None:
-        return [BackwardRow("vjp", v, (m, k), L, u, _vjp_formula(work, v, c), exacts.get(c),
+        return [BackwardRow("vjp", v, (m, k), L, u, flow_formula(work, v, c), exacts.get(c),
                             numeric[c], names)]
     exact, value = _local_values(work, local, exacts, numeric)
     return [BackwardRow("local", v, (m, k), v, u, local, exact, value, names),
@@ -328,14 +329,3 @@ def _local_values(work, local, exacts, numeric):
     except (TypeError, ValueError):  # complex, or not a number
         value = float("nan")
     return exact, np.asarray(value)
-
-
-def _vjp_formula(work, v, c):
-    """What flows back (node ``c``) from the step ``v``, over the upstream gradient
-    (``dloss_dv``) and the steps."""
-    ups = list(dict.fromkeys([work.total[v], work.inner.get(v, work.total[v])]))
-    up = sp.Symbol(f"d{work.names[work.loss]}_d{work.names[v]}", real=True)
-    if c in ups:
-        return up
-    expr = formula(Node(work.graph, c), keep=work.nodes(ups + work.steps))
-    return expr.xreplace({work.symbol(t): up for t in ups})

@@ -1,20 +1,31 @@
 """Losses: cross-entropy and the losses of the lectures, each a mean of shape ().
 
-All are numerically stable for logits of any size: cross_entropy uses log-sum-exp,
-bce_with_logits uses max(z, 0) - z y + log(1 + exp(-|z|)). A bce of a probability that did
-not come from a sigmoid clamps its logs at -100, as PyTorch does.
+Every loss but cross_entropy is the mean of an element-wise formula over its prediction p
+and target y, and is defined by that formula alone (``ELEMENT``, as the lectures write it):
 
-Gradient rules:
+  bce:              -y log p - (1 - y) log(1 - p)
+  bce_with_logits:  -y log sigmoid(z) - (1 - y) log(1 - sigmoid(z))
+  mse:              (p - y) ** 2
+  mae:              |p - y|
+  hinge:            max(1 - y s, 0)          (labels y in {-1, +1}: they get no gradient)
+  squared_hinge:    max(1 - y s, 0) ** 2
+
+Its gradient by each operand is ``sympy.diff`` of the formula, normalised once (cached),
+times ct, over the count n, summed to the operand's shape, as for element-wise ops: bce's
+reads ``ct*(p - y)/(n*p*(1 - p))``, which sigmoid's ``ct*out*(1 - out)`` cancels to
+``p - y``. No rule looks at its operand's op. The formula also gives the notation and the
+exact values, and the reference computes it in plain NumPy: bce's reference is not clamped.
+
+Stability is ``passes.rewrite_stable``'s: bce of a sigmoid becomes bce_with_logits (its
+NumPy form max(z, 0) - z y + log(1 + exp(-|z|)) never overflows), any other bce becomes
+``bce_clamped``, registered here: the same formula with PyTorch's guards (``clamp_bce``:
+logs clamped at -100, its gradient's p (1 - p) at 1e-12). cross_entropy is structural:
+
   cross_entropy:  dz = ct * (softmax(z) * sum(t) - t) / N       (t: one-hot or rows)
-  bce:            dp = ct * (p - y) / (p (1 - p)) / n           (sigmoid(z) - y through z)
-  bce_with_logits dz = ct * (sigmoid(z) - y) / n
-  mse:            dp = ct * 2 (p - t) / n
-  mae:            dp = ct * sign(p - t) / n
-  hinge:          ds = -ct * y * step(1 - y s) / n          (labels y in {-1, +1}: none)
-  squared_hinge:  ds = -ct * 2 y max(1 - y s, 0) / n
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 import sympy as sp
@@ -24,10 +35,11 @@ from .. import shapes
 from . import notation
 from .nn import check_labels, exact_log_softmax, np_log_softmax
 from .registry import OpDef, TestSpec, register
-from .scalar import maximum, sigmoid, step
+from .scalar import maximum, sigmoid
 
 CT, P, Y, N, R, L = sp.symbols("ct p y n r l", real=True)
 LOG_FLOOR = -100  # PyTorch's clamp of log(p) in binary cross-entropy
+EPS = sp.Float(1e-12)  # and of p (1 - p) in its gradient
 
 
 def _exact_cross_entropy(attrs, logits, target):
@@ -99,6 +111,69 @@ register(OpDef(
         "probability rows; the mean over the batch"))
 
 
+# ---- the mean losses, each defined by its formula per element -----------------------------
+
+#: Each loss per element, over P (prediction) and Y (target), as the lectures write it.
+ELEMENT = {
+    "bce": -Y * sp.log(P) - (1 - Y) * sp.log(1 - P),
+    "bce_with_logits": -Y * sp.log(sigmoid(P)) - (1 - Y) * sp.log(1 - sigmoid(P)),
+    "mse": (P - Y) ** 2,
+    "mae": sp.Abs(P - Y),
+    "hinge": maximum(1 - Y * P, 0),
+    "squared_hinge": maximum(1 - Y * P, 0) ** 2,
+}
+
+
+def clamp_bce(expr, p):
+    """``expr`` with binary cross-entropy's guards on the probability ``p`` (a symbol), as
+    PyTorch computes bce: log(p) and log(1 - p) clamped at -100, and 1/(p (1 - p)) (in its
+    gradient) computed as 1/max(p (1 - p), 1e-12). The forms of a sigmoid's p need none."""
+    expr = expr.xreplace({sp.log(p): maximum(sp.log(p), LOG_FLOOR),
+                          sp.log(1 - p): maximum(sp.log(1 - p), LOG_FLOOR)})
+    pair = {1 / p, 1 / (1 - p)}
+    return expr.replace(
+        lambda e: e.is_Mul and pair <= set(e.args),
+        lambda e: e.func(*[a for a in e.args if a not in pair]) / maximum(p * (1 - p), EPS))
+
+
+def _log_of_one_minus_sigmoid(e):
+    return isinstance(e, sp.log) and isinstance(1 - e.args[0], sigmoid)
+
+
+def normalise(d):
+    """A derivative in the form that reads like the slide and cancels against the chain's
+    next factor: one fraction with its numerator expanded, so bce's -y/p + (1 - y)/(1 - p)
+    is (p - y)/(p (1 - p)); log(1 - sigmoid(z)) is log(sigmoid(z)) - z (so bce_with_logits'
+    d/dy is -z, finite for any z)."""
+    d = d.replace(_log_of_one_minus_sigmoid,
+                  lambda e: sp.log(1 - e.args[0]) - (1 - e.args[0]).args[0])
+    numerator, denominator = sp.fraction(sp.together(d))
+    return sp.factor_terms(sp.expand(numerator)) / denominator
+
+
+@functools.lru_cache(maxsize=64)
+def derivative(name, slot):
+    """d (loss ``name`` per element) / d (its operand ``slot``), over P and Y: sympy.diff
+    of its formula, normalised once; the clamped bce's is bce's with its guards."""
+    formula, guard = _DEFINED[name]
+    d = normalise(sp.diff(formula, (P, Y)[slot]))
+    return guard(d, P) if guard else d
+
+
+def _loss_vjp(b, node, ct, needs):
+    """d mean(f(p, y)) / d p = ct * df/dp / n, summed to p's shape (and so for y)."""
+    p, y = node.operands
+    n = b.op("count", p, y)
+    grads = []
+    for slot, (x, need) in enumerate(zip((p, y), needs)):
+        d = derivative(node.op, slot) if need else sp.S.Zero
+        if d == 0:
+            grads.append(None)
+            continue
+        grads.append(b.sum_to(b.ew(CT * d / N, {CT: ct, P: p, Y: y, N: n}), x))
+    return grads
+
+
 def _prepare_loss(attrs, args):
     return {"broadcast": bool(attrs.get("broadcast", False))}
 
@@ -118,83 +193,6 @@ def _infer_loss(op):
     return infer
 
 
-def _loss_vjp(b, node, ct, needs, rules):
-    """Gradients of a mean loss from per-element formulas over ct, p, y and n."""
-    p, y = node.operands
-    n = b.op("count", p, y)
-    grads = []
-    for x, need, rule in zip((p, y), needs, rules):
-        if not need:
-            grads.append(None)
-            continue
-        grads.append(b.sum_to(b.ew(rule(p) * CT / N, {CT: ct, P: p, Y: y, N: n}), x))
-    return grads
-
-
-def _clamped_log(x):
-    return maximum(sp.log(x), LOG_FLOOR)
-
-
-def _bce_dp(p_node):
-    if p_node.op == "sigmoid":  # unclamped, so that sigmoid's p (1 - p) cancels to p - y
-        return (P - Y) / (P * (1 - P))
-    return (P - Y) / maximum(P * (1 - P), sp.Float(1e-12))
-
-
-def _reference_bce(attrs, p, y):
-    log_p = np.log(np.maximum(p, np.exp(LOG_FLOOR)))        # = max(log p, -100)
-    log_q = np.log(np.maximum(1 - p, np.exp(LOG_FLOOR)))
-    return -np.mean(y * log_p + (1 - y) * log_q)
-
-
-def _reference_bce_with_logits(attrs, z, y):
-    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
-
-
-def _np_bce(p, y):
-    """Binary cross-entropy of probabilities (mean), each log clamped at -100 as PyTorch
-    does; the floor is a Python float, so float32 stays float32."""
-    floor = 3.720075976020836e-44  # exp(-100): log(max(p, floor)) = max(log(p), -100)
-    return -np.mean(y * np.log(np.maximum(p, floor))
-                    + (1 - y) * np.log(np.maximum(1 - p, floor)))
-
-
-# name, reference, gradient rules (d/dp, d/dy), test, doc, NumPy template and helpers
-_LOSSES = (
-    ("bce", _reference_bce,
-     (_bce_dp, lambda p: _clamped_log(1 - P) - _clamped_log(P)),
-     TestSpec(inputs=(("float", (4,), 0.1, 0.9), ("float", (4,), 0.0, 1.0))),
-     "binary cross-entropy of probabilities p against targets y (mean); "
-     "bce(sigmoid(z), y) is computed from z", "_np_bce({0}, {1})", (_np_bce,)),
-    ("bce_with_logits", _reference_bce_with_logits,
-     (lambda p: sigmoid(P) - Y, lambda p: -P),
-     TestSpec(inputs=(("float", (4,), -3.0, 3.0), ("float", (4,), 0.0, 1.0))),
-     "binary cross-entropy of logits z against targets y (mean), stable for any z",
-     # max(z, 0) - z y + log(1 + exp(-|z|)): exp never overflows
-     "np.mean(np.maximum({0}, 0) - {0} * {1} + np.log1p(np.exp(-np.abs({0}))))", ()),
-    ("mse", lambda attrs, p, t: np.mean((p - t) ** 2),
-     (lambda p: 2 * (P - Y), lambda p: 2 * (Y - P)),
-     TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("float", (4,), -2.0, 2.0))),
-     "mean of squared differences (as PyTorch; write the lectures' 1/2 yourself)",
-     "np.mean(({0} - {1}) ** 2)", ()),
-    ("mae", lambda attrs, p, t: np.mean(np.abs(p - t)),
-     (lambda p: sp.sign(P - Y), lambda p: -sp.sign(P - Y)),  # sign(0) = 0, as abs'(0)
-     TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("float", (4,), -2.0, 2.0))),
-     "mean of absolute differences (L1); its derivative at 0 is 0",
-     "np.mean(np.abs({0} - {1}))", ()),
-)
-
-#: Each loss per element, over P (prediction) and Y (target), as the lectures write it.
-_ELEMENT = {
-    "bce": -Y * sp.log(P) - (1 - Y) * sp.log(1 - P),
-    "bce_with_logits": -Y * sp.log(sigmoid(P)) - (1 - Y) * sp.log(1 - sigmoid(P)),
-    "mse": (P - Y) ** 2,
-    "mae": sp.Abs(P - Y),
-    "hinge": maximum(1 - Y * P, 0),
-    "squared_hinge": maximum(1 - Y * P, 0) ** 2,
-}
-
-
 def _notation_loss(element, operand_shapes, p, y):
     """The loss of one element; for tensors, the mean of it."""
     e = element.xreplace({P: p, Y: y})
@@ -206,16 +204,77 @@ def _exact_loss(element, p, y):
                                              p, y))
 
 
-for _name, _ref, _rules, _test, _doc, _numpy, _helpers in _LOSSES:
-    register(OpDef(
-        name=_name, family="losses", arity=2, attrs=("broadcast",), prepare=_prepare_loss,
-        notation=lambda attrs, shapes_, p, y, e=_ELEMENT[_name]: _notation_loss(e, shapes_,
-                                                                                 p, y),
-        exact=lambda attrs, p, y, e=_ELEMENT[_name]: _exact_loss(e, p, y),
-        numpy=_numpy, helpers=_helpers,
-        infer=_infer_loss(_name), reference=_ref,
-        vjp=lambda b, node, ct, needs, rules=_rules: _loss_vjp(b, node, ct, needs, rules),
-        test=_test, doc=_doc))
+_DEFINED = {}  # name -> (formula per element, guard applied to its value and derivatives)
+
+
+def define_loss(name, reference, numpy, test, doc, guard=None, helpers=(), infer=None,
+                check=None, nondiff=()):
+    """Register the mean loss ``name`` from its formula per element, ``ELEMENT[name]``
+    (bce's for ``bce_clamped``), with its ``guard`` (expr, p) -> expr if any; ``check``
+    validates the target's values for the exact form (the hinge labels)."""
+    formula = ELEMENT[name.removesuffix("_clamped")]
+    _DEFINED[name] = (formula, guard)
+    value = guard(formula, P) if guard else formula
+
+    def exact(attrs, p, y):
+        if check is not None:
+            check(y)
+        return _exact_loss(value, p, y)
+    return register(OpDef(
+        name=name, family="losses", arity=2, attrs=("broadcast",), prepare=_prepare_loss,
+        infer=infer or _infer_loss(name), nondiff=nondiff, reference=reference,
+        scalar=lambda p, y: value.xreplace({P: p, Y: y}),
+        notation=lambda attrs, shapes_, p, y: _notation_loss(value, shapes_, p, y),
+        exact=exact, numpy=numpy, helpers=helpers, vjp=_loss_vjp, test=test, doc=doc))
+
+
+def _reference_bce(attrs, p, y):
+    return np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))
+
+
+def _reference_bce_clamped(attrs, p, y):
+    log_p = np.log(np.maximum(p, np.exp(LOG_FLOOR)))        # = max(log p, -100)
+    log_q = np.log(np.maximum(1 - p, np.exp(LOG_FLOOR)))
+    return np.mean(-y * log_p - (1 - y) * log_q)
+
+
+def _reference_bce_with_logits(attrs, z, y):
+    """bce_with_logits' formula, in the form that is finite for any z."""
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+def _np_bce(p, y):
+    """Binary cross-entropy of probabilities (mean), each log clamped at -100 as PyTorch
+    does; the floor is a Python float, so float32 stays float32."""
+    floor = 3.720075976020836e-44  # exp(-100): log(max(p, floor)) = max(log(p), -100)
+    return -np.mean(y * np.log(np.maximum(p, floor))
+                    + (1 - y) * np.log(np.maximum(1 - p, floor)))
+
+
+_PROBABILITIES = TestSpec(inputs=(("float", (4,), 0.1, 0.9), ("float", (4,), 0.0, 1.0)))
+_PAIRS = TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("float", (4,), -2.0, 2.0)))
+
+define_loss(
+    "bce", _reference_bce, "-np.mean({1} * np.log({0}) + (1 - {1}) * np.log(1 - {0}))",
+    _PROBABILITIES, "binary cross-entropy of probabilities p against targets y (mean); "
+    "gc.compile and gc.evaluate compute bce(sigmoid(z), y) from z, and clamp other logs")
+define_loss(
+    "bce_clamped", _reference_bce_clamped, "_np_bce({0}, {1})", _PROBABILITIES,
+    "bce with its logs clamped at -100 and its gradient's p (1 - p) at 1e-12, as in "
+    "PyTorch: what rewrite_stable makes of a bce of a probability", guard=clamp_bce,
+    helpers=(_np_bce,))
+define_loss(
+    "bce_with_logits", _reference_bce_with_logits,
+    # max(z, 0) - z y + log(1 + exp(-|z|)): exp never overflows
+    "np.mean(np.maximum({0}, 0) - {0} * {1} + np.log1p(np.exp(-np.abs({0}))))",
+    TestSpec(inputs=(("float", (4,), -3.0, 3.0), ("float", (4,), 0.0, 1.0))),
+    "binary cross-entropy of logits z against targets y (mean), stable for any z")
+define_loss(
+    "mse", lambda attrs, p, t: np.mean((p - t) ** 2), "np.mean(({0} - {1}) ** 2)", _PAIRS,
+    "mean of squared differences (as PyTorch; write the lectures' 1/2 yourself)")
+define_loss(
+    "mae", lambda attrs, p, t: np.mean(np.abs(p - t)), "np.mean(np.abs({0} - {1}))", _PAIRS,
+    "mean of absolute differences (L1); its derivative at 0 is 0")  # sign(0) = 0
 
 
 # ---- hinge losses: scores s against labels y in {-1, +1} ---------------------------------
@@ -245,8 +304,8 @@ def _np_squared_hinge(s, y):
 def _reference_margin(square):
     def reference(attrs, s, y):
         check_signs(y)
-        margin = np.maximum(0.0, 1.0 - np.multiply(y, s))
-        return np.mean(margin * margin if square else margin)
+        margin = np.maximum(1 - y * s, 0)
+        return np.mean(margin ** 2 if square else margin)
     return reference
 
 
@@ -262,27 +321,14 @@ def _infer_margin(op):
     return infer
 
 
-def _exact_margin(element, s, y):
-    check_signs(y)
-    return _exact_loss(element, s, y)
-
-
 _SIGNS = TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("nonzero", (4,), 1.0, 1.0)))
 
-# name, gradient of the mean by the scores (the labels get none), helper, doc
-for _name, _ds, _helper, _doc in (
-        ("hinge", -Y * step(1 - Y * P), _np_hinge,
+for _name, _helper, _doc in (
+        ("hinge", _np_hinge,
          "mean of max(0, 1 - y s) for labels y in {-1, +1} (the SVM's loss)"),
-        ("squared_hinge", -2 * Y * maximum(1 - Y * P, 0), _np_squared_hinge,
+        ("squared_hinge", _np_squared_hinge,
          "mean of max(0, 1 - y s) ** 2 for labels y in {-1, +1}")):
-    register(OpDef(
-        name=_name, family="losses", arity=2, attrs=("broadcast",), prepare=_prepare_loss,
-        nondiff=(1,), infer=_infer_margin(_name),
-        reference=_reference_margin(_name == "squared_hinge"),
-        notation=lambda attrs, shapes_, s, y, e=_ELEMENT[_name]: _notation_loss(e, shapes_,
-                                                                                 s, y),
-        exact=lambda attrs, s, y, e=_ELEMENT[_name]: _exact_margin(e, s, y),
-        numpy=f"{_helper.__name__}({{0}}, {{1}})", helpers=(_helper, check_signs),
-        vjp=lambda b, node, ct, needs, d=_ds: _loss_vjp(b, node, ct, needs,
-                                                        (lambda p: d, None)),
-        test=_SIGNS, doc=_doc))
+    define_loss(_name, _reference_margin(_name == "squared_hinge"),
+                f"{_helper.__name__}({{0}}, {{1}})", _SIGNS, _doc,
+                helpers=(_helper, check_signs), infer=_infer_margin(_name), check=check_signs,
+                nondiff=(1,))

@@ -41,6 +41,7 @@ class OpDef:
     test: TestSpec | None
     doc: str
     scalar: Callable | None = None   # element-wise: (*symbols, **attrs) -> SymPy expr
+    #                                  (a mean loss: its formula per element, over (p, y))
     attrs: tuple = ()                # the attribute names the op accepts
     defaults: dict = field(default_factory=dict)
     nondiff: tuple = ()              # operand slots that carry no gradient (shape-only)

@@ -1,6 +1,8 @@
-"""The symbolic side of graphc: formulas of nodes, their LaTeX, and exact values."""
+"""The symbolic side of graphc: formulas of nodes, their LaTeX, and exact values; their rule
+tables (``Exact``, ``Formulas``) run on the one walk of ``graphc.interpret``."""
 
-from .exact import exact_array, exact_number, exact_values
-from .formula import formula, latex, symbol
+from .exact import Exact, exact_array, exact_number, exact_values
+from .formula import Formulas, formula, formulas, latex, symbol
 
-__all__ = ["exact_array", "exact_number", "exact_values", "formula", "latex", "symbol"]
+__all__ = ["Exact", "Formulas", "exact_array", "exact_number", "exact_values", "formula",
+           "formulas", "latex", "symbol"]

@@ -1,4 +1,4 @@
-"""Exact values: an interpreter over NumPy arrays of SymPy numbers.
+"""Exact values: the interpreter's rule table over NumPy arrays of SymPy numbers.
 
 Floats fed to it are taken as the decimals they print as (0.1 is 1/10), so the lecture's
 ``dl/dw1 = sigmoid(-1) - 1`` comes out as that expression, not as -0.7311.
@@ -10,9 +10,8 @@ Floats fed to it are taken as the decimals they print as (0.1 is 1/10), so the l
 import numpy as np
 import sympy as sp
 
-from .. import ops
-from ..graph import walk
-from ..graph.feeds import check_feeds, needed
+from ..graph.feeds import check_feeds
+from ..interpret import Interpreter, Rules
 from ..ops.elementwise import formula as scalar_formula
 from ..ops.notation import emap
 from ..ops.scalar import arg
@@ -39,28 +38,34 @@ def exact_array(array):
         exact_number(array.item()), dtype=object)
 
 
+class Exact(Rules):
+    """Exact values: an op's ``exact`` rule, else its scalar formula element by element,
+    else its ``reference`` over object arrays (NumPy's structural functions take them)."""
+
+    def const(self, record):
+        return exact_array(record.value)
+
+    def rule(self, opdef):
+        if opdef.exact is not None:
+            return lambda record, shapes, args: opdef.exact(record.attrs, *args)
+        if opdef.scalar is not None:
+            return lambda record, shapes, args: _elementwise(opdef, record.attrs, args)
+        return lambda record, shapes, args: np.asarray(
+            opdef.reference(record.attrs, *args), dtype=object)
+
+
+def _elementwise(opdef, attrs, args):
+    f = scalar_formula(opdef, attrs, len(args))
+    symbols = [arg(i) for i in range(len(args))]
+    return emap(lambda *xs: f.xreplace(dict(zip(symbols, map(sp.sympify, xs)))), *args)
+
+
 def exact_values(nodes, at):
     """The exact values of ``nodes`` (SymPy numbers, or ``sp.Array`` for tensors)."""
     graph = nodes[0].graph
-    values = {v: exact_array(a) for v, a in check_feeds(graph, at or {}).items()}
-    for v in walk.order(graph, needed(graph, [n.id for n in nodes], values)):
-        values[v] = _exact_of(graph, v, values)
-    return [_as_sympy(values[n.id]) for n in nodes]
-
-
-def _exact_of(graph, v, values):
-    record = graph.record(v)
-    if record.op == "const":
-        return exact_array(record.value)
-    opdef = ops.get(record.op)
-    args = [values[u] for u in graph.operands(v)]
-    if opdef.exact is not None:
-        return opdef.exact(record.attrs, *args)
-    if opdef.scalar is not None:
-        f = scalar_formula(opdef, record.attrs, len(args))
-        symbols = [arg(i) for i in range(len(args))]
-        return emap(lambda *xs: f.xreplace(dict(zip(symbols, map(sp.sympify, xs)))), *args)
-    return np.asarray(opdef.reference(record.attrs, *args), dtype=object)
+    given = {v: exact_array(a) for v, a in check_feeds(graph, at or {}).items()}
+    values = Interpreter(graph, Exact()).run([n.id for n in nodes], given)
+    return [_as_sympy(value) for value in values]
 
 
 def _as_sympy(value):

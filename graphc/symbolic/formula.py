@@ -1,10 +1,10 @@
 """Formulas: the SymPy expression of any node, and its LaTeX.
 
-A formula is built from the graph, one node at a time: element-wise ops apply their scalar
-formula to their operands' formulas, structural ops their matrix notation
-(``graphc.ops.notation``), so a tensor stays one symbol and SymPy never sees its elements.
-Leaves are symbols named after their nodes; tensors the user named (``H``, ``logits``) stay
-symbols too, so a gradient reads in the lecture's matrix form.
+A formula is built by the interpreter with the ``Formulas`` rule table, one node at a time:
+element-wise ops apply their scalar formula to their operands' formulas, structural ops
+their matrix notation (``graphc.ops.notation``), so a tensor stays one symbol and SymPy
+never sees its elements. Leaves are symbols named after their nodes; tensors the user named
+(``H``, ``logits``) stay symbols too, so a gradient reads in the lecture's matrix form.
 
 >>> import graphc as gc
 >>> g = gc.Graph()
@@ -17,11 +17,49 @@ x1*(-y + sigmoid(w1*x1))
 
 import sympy as sp
 
-from .. import ops
-from ..graph import walk
+from ..interpret import Interpreter, Rules
 from ..ops.elementwise import formula as scalar_formula
 from ..ops.scalar import arg
 from .exact import exact_number
+
+
+def symbol(record):
+    """The symbol standing for a node (its record): its name, real-valued."""
+    return sp.Symbol(record.name, real=True)
+
+
+class Formulas(Rules):
+    """Formulas: an op's ``notation`` over its operands' formulas, else its scalar formula;
+    leaves, kept nodes and constant tensors are their symbols, scalar constants numbers."""
+
+    fed = False
+
+    def leaf(self, record):
+        return symbol(record)
+
+    def kept(self, record):
+        return symbol(record)
+
+    def const(self, record):
+        if record.value.ndim == 0:
+            return exact_number(record.value.item())
+        return symbol(record)
+
+    def rule(self, opdef):
+        if opdef.notation is not None:
+            return lambda record, shapes, args: opdef.notation(record.attrs, shapes, *args)
+
+        def apply(record, shapes, args):
+            f = scalar_formula(opdef, record.attrs, len(args))
+            return f.xreplace({arg(i): a for i, a in enumerate(args)})
+        return apply
+
+
+def formulas(graph, ids, keep=(), given=None):
+    """The formulas of the nodes ``ids`` of ``graph``: nodes in ``keep`` (ids) stay symbols
+    (a target is never kept), and nodes in ``given`` (id -> expression) read as given."""
+    kept = set(keep) - set(ids)
+    return Interpreter(graph, Formulas()).run(list(ids), given, keep=kept)
 
 
 def formula(node, keep=None):
@@ -32,11 +70,7 @@ def formula(node, keep=None):
     """
     graph = node.graph
     kept = _default_kept(graph) if keep is None else {k.id for k in keep}
-    kept.discard(node.id)
-    exprs = {}
-    for v in walk.order(graph, walk.upstream(graph, [node.id], stop=kept)):
-        exprs[v] = _formula_of(graph, v, exprs, kept)
-    return exprs[node.id]
+    return formulas(graph, [node.id], kept)[0]
 
 
 def latex(node, keep=None):
@@ -46,25 +80,3 @@ def latex(node, keep=None):
 
 def _default_kept(graph):
     return {n.id for n in graph if n.role == "op" and n.shape != () and n.record.named}
-
-
-def symbol(record):
-    """The symbol standing for a node (its record): its name, real-valued."""
-    return sp.Symbol(record.name, real=True)
-
-
-def _formula_of(graph, v, exprs, kept):
-    record = graph.record(v)
-    if v in kept or record.op in ("input", "param"):
-        return symbol(record)
-    if record.op == "const":
-        return exact_number(record.value.item()) if record.value.ndim == 0 \
-            else symbol(record)
-    operands = graph.operands(v)
-    args = [exprs[u] for u in operands]
-    opdef = ops.get(record.op)
-    if opdef.notation is not None:
-        shapes = [graph.record(u).shape for u in operands]
-        return opdef.notation(record.attrs, shapes, *args)
-    f = scalar_formula(opdef, record.attrs, len(args))
-    return f.xreplace({arg(i): a for i, a in enumerate(args)})
