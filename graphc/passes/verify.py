@@ -26,7 +26,7 @@ def verify(graph, after="(none)"):
     and dtype from its operands (``graphc.graph.node.infer``) gives those of its record.
     """
     if not nx.is_directed_acyclic_graph(graph.nx):
-        cycle = [graph.record(u).name for u, _ in nx.find_cycle(graph.nx)]
+        cycle = [graph.record(edge[0]).name for edge in nx.find_cycle(graph.nx)]
         raise GraphError(f"after pass {after!r}: the graph has a cycle through "
                          f"{', '.join(map(repr, cycle))}")
     for v in walk.order(graph):
