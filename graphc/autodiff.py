@@ -15,9 +15,15 @@ node's total and what flows back along each edge ``(node, operand slot)``. Nothi
 is written onto the graph. Only nodes on a path from ``wrt`` to the output are visited,
 every walk is iterative, and nodes the result does not need are removed again.
 
-An element-wise gradient step is fused into the step before it when SymPy's automatic
-simplification makes the fused formula no larger: sigmoid after bce then gives
-``ct*(p - y)/n``, the slide's ``yhat - y``, instead of a quotient by ``p (1 - p)``.
+Each vjp step is a node of its own: fusing element-wise steps (sigmoid after bce gives the
+slide's ``yhat - y``) is a pass, ``passes.fuse_elementwise``, that ``gc.compile`` runs. A
+node made inside an op's vjp records where it came from in its ``origin``: ``((m, k),)``
+when it carries what flows back into operand ``k`` of forward node ``m`` (the node
+returned for that operand and those between the cotangent and it), ``((m, None),)`` for a
+helper of that vjp (a transpose, a count); seeds and ``add_n`` totals have ``()``.
+
+>>> g.record(dx.id).origin == ((s.id, 0),)                      # doctest: +SKIP
+True
 """
 
 import functools
@@ -44,9 +50,9 @@ class Gradients:
     -> the node carrying what flows back along the edge into operand ``slot`` of ``node``
     (in the order the pass made them); ``added``: the ids of every node the pass added.
 
-    A step fused into the next one (bce's gradient into sigmoid's) has no node of its own,
-    so its total and contribution are absent: every node in ``wrt`` has both, which is why
-    the trace and the gradient-flow diagram differentiate for every node they show.
+    Every node the gradient reaches has its total, and every edge it flows back along its
+    contribution (a contribution that adds nothing, such as ``ct`` itself flowing back
+    through ``add``, is the node it already is).
 
     >>> grads = differentiate(g, loss.id, [w.id])                 # doctest: +SKIP
     >>> g.record(grads.contributions[z.id, 0]).name               # doctest: +SKIP
@@ -214,21 +220,22 @@ class _Pass:
         self.named = {}   # gradient node id -> the node it was named the total of
         self.totals = {}  # node id -> its total gradient's id
         self.flows = {}   # (node, slot) -> what flows back along that edge
+        self.origins = {}  # node id made in a vjp -> its origin (see the module docstring)
 
     def run(self):
-        self._visit(wanted=set(self.wrt))
+        self._visit()
         results = [self._result(w) for w in self.wrt]
         _sweep(self.b, keep=set(results))
         added = [v for v in range(self.b.start, self.graph.next_id) if v in self.graph.nx]
         for v in added:
-            self.graph.update(v, role="grad")
+            self.graph.update(v, role="grad", origin=self.origins.get(v, ()))
         alive = set(self.graph.nx.nodes)
         return Gradients(
             of=self.y, wrt=tuple(self.wrt), results=tuple(results),
             totals=_kept(self.totals, alive), contributions=_kept(self.flows, alive),
             added=tuple(added))
 
-    def _visit(self, wanted):
+    def _visit(self):
         """Visit the relevant nodes in reverse topological order, from the output."""
         graph, b = self.graph, self.b
         parts = {self.y: [b.const(1.0, graph.record(self.y).dtype)]}
@@ -240,9 +247,9 @@ class _Pass:
             self._name(v, ct)
             self.totals[v] = ct.id
             if graph.record(v).op not in LEAVES:
-                self._propagate(Node(graph, v), ct, parts, fuse=v not in wanted)
+                self._propagate(Node(graph, v), ct, parts)
 
-    def _propagate(self, node, ct, parts, fuse):
+    def _propagate(self, node, ct, parts):
         b, opdef, operands = self.b, ops.get(node.op), node.operands
         needs = [o.id in self.relevant and o.dtype in FLOATS and slot not in opdef.nondiff
                  for slot, o in enumerate(operands)]
@@ -253,12 +260,15 @@ class _Pass:
         if opdef.vjp is None:
             raise DifferentiationError(f"op {node.op!r} has no gradient: cannot "
                                        f"differentiate through node {node.name!r}")
+        start = self.graph.next_id
         grads = opdef.vjp(b, node, ct, needs)
+        kept = []
         for slot, (operand, need, g) in enumerate(zip(operands, needs, grads)):
             if need and g is not None:
-                g = _fuse(b, g, ct) if fuse else g
                 self.flows[node.id, slot] = g.id
                 parts.setdefault(operand.id, []).append(g)
+                kept.append((slot, g.id))
+        self.origins.update(_origins(self.graph, node.id, start, ct.id, kept))
 
     def _name(self, v, ct):
         """Name a fresh gradient after what it is the gradient of: d{y}_d{node}."""
@@ -293,40 +303,20 @@ def _kept(mapping, alive):
     return types.MappingProxyType({k: v for k, v in mapping.items() if v in alive})
 
 
-def _fuse(b, g, ct):
-    """``g`` with the element-wise ``ct`` folded in, when that makes the formula no larger."""
-    graph = b.graph
-    if not (b.fresh(g) and b.fresh(ct) and g.op == ct.op == "elementwise"):
-        return g
-    if graph.users(ct.id) != [g.id]:
-        return g
-    operands = g.operands
-    k = next((i for i, o in enumerate(operands) if o == ct), None)
-    if k is None:
-        return g
-    fused = _substitute(g.record.attrs["expr"], k, ct.record.attrs["expr"], len(ct.operands))
-    mapping = {arg(i): o for i, o in enumerate(operands) if i != k}
-    mapping.update({_inner(j): o for j, o in enumerate(ct.operands)})
-    canon, nodes = canonical(fused, mapping)
-    if _size(canon) > _size(ct.record.attrs["expr"]):
-        return g
-    graph.remove(g.id)
-    return b.op("elementwise", *nodes, expr=canon)
-
-
-def _inner(j):
-    return sp.Symbol(f"_c{j}", real=True)
-
-
-@functools.lru_cache(maxsize=4096)
-def _substitute(outer, k, inner, n):
-    """``outer`` with its operand a{k} replaced by ``inner`` (over _c0 .. _c{n-1})."""
-    return outer.xreplace({arg(k): inner.xreplace({arg(j): _inner(j) for j in range(n)})})
-
-
-@functools.lru_cache(maxsize=4096)
-def _size(expr):
-    return sp.count_ops(expr)
+def _origins(graph, m, start, ct, kept):
+    """The origin of each node the vjp of forward node ``m`` made (ids from ``start``):
+    ``((m, k),)`` for those carrying ``ct`` into the contribution ``kept`` gives for operand
+    ``k`` (the contribution itself included), ``((m, None),)`` for the rest."""
+    fresh = {v for v in range(start, graph.next_id) if v in graph.nx}
+    if not fresh:
+        return {}
+    carrying = walk.downstream(graph, [ct], within=fresh | {ct})
+    slots = {v: set() for v in fresh}
+    for k, g in kept:
+        if g in fresh:
+            for v in (walk.upstream(graph, [g], carries=fresh.__contains__) & carrying) | {g}:
+                slots[v].add(k)
+    return {v: ((m, ks.pop() if len(ks) == 1 else None),) for v, ks in slots.items()}
 
 
 def _gradient_name(graph, of, node):
@@ -353,7 +343,8 @@ def _check_steps(b, y_name, w):
 
 
 def _sweep(b, keep):
-    """Remove fresh nodes that nothing uses and nobody asked for (fused-away steps)."""
+    """Remove fresh nodes that nothing uses and nobody asked for (a helper a vjp made for
+    an operand that needs no gradient)."""
     graph = b.graph
     stack = [v for v in graph.nx.nodes if v >= b.start]
     while stack:

@@ -1,13 +1,14 @@
 """``gc.evaluate``: the value of nodes at a point, in numbers or exactly.
 
-Numbers come from the reference interpreter, run on the stable rewrite of the graph (so
-``bce(sigmoid(z), y)`` is computed from ``z``, as generated code computes it); exact values
+Numbers come from the reference interpreter, run on the graph as ``gc.compile`` optimises
+it (``passes.optimize``: so ``bce(sigmoid(z), y)`` is computed from ``z`` and its gradient
+as ``yhat - y``, as generated code computes them, finite for logits of any size); exact values
 from ``graphc.symbolic``. ``graphc.interpret.reference`` gives the numbers of the graph as
 written, with no rewrite: the oracle that generated code is tested against.
 """
 
 from .interpret import nodes_of, numbers
-from .passes import rewrite_stable
+from .passes import optimize
 from .symbolic import exact_values
 
 
@@ -29,5 +30,6 @@ def evaluate(nodes, at=None, exact=False):
     if exact:
         values = exact_values(nodes, at)
     else:
-        values = numbers(graph, [n.id for n in nodes], at, run_on=rewrite_stable(graph))
+        ids = [n.id for n in nodes]
+        values = numbers(graph, ids, at, run_on=optimize(graph, ids))
     return values[0] if single else values

@@ -209,11 +209,12 @@ def test_constants_inline_scalars_module_arrays_and_special_floats():
     table = g.const("table", [[1.0, -np.inf], [np.nan, 2.5]])
     out = [x * -0.5 + 3, (x - 1) ** 2, gc.sum(table), g.const("k", np.arange(20.0)),
            x * g.const("third", 1 / 3, dtype="float32"), gc.exp(x * -np.inf)]
-    f = gc.compile(out)
+    f = gc.compile(out, opt=0)  # one statement a node: each constant where the user put it
     assert "(-0.5)" in f.source and "np.inf" in f.source and "np.nan" in f.source
     assert "0.3333333" in f.source
     feeds = {"x": [1.0, 2.0, -3.0]}
     same(f(**feeds), oracle(out, at=feeds))
+    same(gc.compile(out)(**feeds), oracle(out, at=feeds))
 
 
 # ---- random graphs -----------------------------------------------------------------------------

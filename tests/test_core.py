@@ -126,7 +126,9 @@ def test_listing_shows_every_node_with_its_op_shape_and_dtype():
     text = str(g)
     assert text.splitlines()[0] == "Graph 'sigmoid neuron': " + f"{len(g)} nodes"
     assert "param  w" in text and "= matmul(w, x)" in text and "= sigmoid(z)" in text
-    assert "= dloss_dloss*(-y + yhat)/count7  (elementwise)" in text
+    # one node a vjp step (fusing them is a pass of gc.compile): bce's, then sigmoid's
+    assert "= dloss_dloss*(-y + yhat)/(count7*yhat*(1 - yhat))  (elementwise)" in text
+    assert "= dloss_dyhat*yhat*(1 - yhat)  (elementwise)" in text
     assert any(line.startswith("  grad") and "dloss_dw" in line for line in text.splitlines())
 
 
@@ -259,11 +261,15 @@ def test_stable_for_logits_of_size_1000(z):
               gc.sum(gc.log_softmax(logits))]
     grads = [gc.grad(l, [logit if i < 2 else logits])[0] for i, l in enumerate(losses)]
     at = {"z": z, "y": 1.0, "logits": [[z, 0.0, -z], [-z, z, 1.0]], "label": [1, 0]}
+    # bce's gradient step divides by yhat (1 - yhat) until fusion cancels it into sigmoid's:
+    # gc.evaluate and gc.compile both run the passes
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         values = gc.evaluate(losses + grads, at=at)
-    assert all(np.all(np.isfinite(v)) for v in values)
+        dz = gc.compile(grads[0], unused="ignore")(**at)
+    assert all(np.all(np.isfinite(v)) for v in values + [dz])
+    assert values[-5] == dz
     expected_dz = 1.0 / (1.0 + np.exp(-z)) - 1.0 if z > -1000 else -1.0
-    assert values[5] == pytest.approx(expected_dz)
+    assert dz == pytest.approx(expected_dz)
 
 
 def test_bce_of_sigmoid_at_large_logits_matches_the_limit():

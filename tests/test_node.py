@@ -44,7 +44,8 @@ def test_meta_is_what_a_user_attaches():
     g, x, w, y, z, yhat, loss = neuron()
     g.update(z, meta={"layer": 1})
     assert z.meta == {"layer": 1} and g.nx.nodes[z.id]["record"].meta["layer"] == 1
-    with pytest.raises(gc.GraphError, match="update changes only role, note, meta, not shape"):
+    with pytest.raises(gc.GraphError,
+                       match="update changes only role, note, meta, origin, not shape"):
         g.update(z, shape=(3,))
     f = gc.compile(loss)
     assert float(f(**AT)) == pytest.approx(float(oracle(loss, at=AT)))

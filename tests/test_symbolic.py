@@ -182,7 +182,7 @@ def test_generated_code_uses_the_numerically_sound_simplified_form():
     g, z, yhat, loss, (W1, W2) = scalar_neuron()
     dz, dw1 = gc.grad(loss, [z, W1])
     source = gc.compile([dz, dw1]).source
-    assert "dloss_dz = (yhat - y) / count" in source
+    assert "dloss_dz = yhat - y" in source  # the count of one element folded away
     assert "(1 - yhat)" not in source
     at = {**AT, "w1": 1000.0}  # sigmoid(z) rounds to 1: the quotient would be 0/0
     value = gc.compile([dz])(**at)[0]

@@ -1,7 +1,7 @@
-"""gc.compile: graph -> stable rewrites -> Program -> NumPy source -> a callable.
+"""gc.compile: graph -> the passes -> Program -> NumPy source -> a callable.
 
-The stages of compilation in order: ``passes.rewrite_stable``, ``program.lower``,
-``printer.generate``, ``loader.load_module``.
+The stages of compilation in order: ``passes.optimize`` (the pass pipeline of the chosen
+level), ``program.lower``, ``printer.generate``, ``loader.load_module``.
 
 >>> import graphc as gc
 >>> g = gc.Graph("neuron")
@@ -18,13 +18,14 @@ import warnings
 from ..errors import GraphError
 from ..files import write_atomic
 from ..graph import Node
-from ..passes import rewrite_stable
+from .. import passes
 from .loader import load_module
 from .printer import generate
 from .program import lower
 
 
-def compile(nodes, name=None, unused="warn"):  # noqa: A001  (gc.compile, as the issue asks)
+def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, as asked)
+            debug=False):
     """Generate NumPy code computing ``nodes`` and compile it into a CompiledFunction.
 
     Call it with every input and parameter the nodes need, by keyword; it returns a tuple
@@ -33,15 +34,26 @@ def compile(nodes, name=None, unused="warn"):  # noqa: A001  (gc.compile, as the
     (GraphError) or ``"ignore"``. The function keeps its source, not the graph: changing
     the graph later does not change what it computes.
 
+    The graph goes through ``passes.optimize`` first, on a copy: ``opt=0`` runs the
+    stable rewrites and constant folding only (one statement a node), ``opt=1`` (the
+    default) also fuses element-wise regions and removes repeated and dead nodes;
+    ``debug=True`` checks the graph after every pass (``passes.verify``), naming the pass
+    and the node when one left it malformed.
+
     >>> f = gc.compile([loss, dloss_dw])                 # doctest: +SKIP
+    >>> teaching = gc.compile([loss, dloss_dw], opt=0)   # doctest: +SKIP
     >>> loss_v, dw_v = f(x=[1, -1], w=[1, 2], y=1)       # doctest: +SKIP
     """
     if unused not in ("warn", "error", "ignore"):
         raise ValueError(f"unused must be 'warn', 'error' or 'ignore', got {unused!r}")
+    if isinstance(opt, bool) or opt not in passes.LEVELS:
+        raise ValueError(f"opt must be one of {', '.join(map(str, passes.LEVELS))}, got "
+                         f"{opt!r}")
     single = isinstance(nodes, Node)
     nodes = [nodes] if single else list(nodes)
     graph = _graph_of(nodes)
-    program = lower(rewrite_stable(graph), [n.id for n in nodes])
+    outputs = [n.id for n in nodes]
+    program = lower(passes.optimize(graph, outputs, opt=opt, debug=debug), outputs)
     _report_unused(program, unused)
     return CompiledFunction(generate(program), name or graph.name, single)
 

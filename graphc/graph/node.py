@@ -30,7 +30,7 @@ from ..shapes import Arg
 VIEW = ("name", "op", "role", "shape", "dtype", "attrs", "scope")
 
 #: The fields ``update`` may change: none of them changes what a node computes.
-UPDATABLE = ("role", "note", "meta")
+UPDATABLE = ("role", "note", "meta", "origin")
 
 #: What a node is: fed (input, param), a constant, an op, or an op autodiff added.
 ROLES = ("input", "param", "const", "op", "grad")
@@ -72,7 +72,10 @@ class NodeRecord:
     (else it was made from the op); ``value`` is a constant's read-only array and ``weak``
     marks one that came from a plain Python number; ``init`` is a param's initializer;
     ``note`` is what a rewrite says of the node (generated code's comment); ``meta`` is
-    what a user attaches with ``graph.update(node, meta=...)``.
+    what a user attaches with ``graph.update(node, meta=...)``; ``origin`` says which vjp
+    made a gradient node: ``((m, k),)`` for what flows back into operand slot ``k`` of
+    forward node ``m`` (an id), ``((m, None),)`` for a helper of that vjp, one pair per
+    node fused into it (producer first), ``()`` for every other node.
     """
 
     op: str
@@ -94,6 +97,7 @@ class NodeRecord:
         object.__setattr__(self, "attrs", frozen(self.attrs))
         object.__setattr__(self, "meta", frozen(self.meta))
         object.__setattr__(self, "shape", tuple(self.shape))
+        object.__setattr__(self, "origin", tuple(self.origin))
 
     def evolve(self, **changes):
         """A copy with ``changes``; like ``dataclasses.replace``, without rebuilding what
@@ -104,8 +108,9 @@ class NodeRecord:
         for key in ("attrs", "meta"):
             if key in changes:
                 changes[key] = frozen(changes[key])
-        if "shape" in changes:
-            changes["shape"] = tuple(changes["shape"])
+        for key in ("shape", "origin"):
+            if key in changes:
+                changes[key] = tuple(changes[key])
         new = object.__new__(NodeRecord)
         new.__dict__.update(self.__dict__, **changes)
         return new
@@ -237,7 +242,8 @@ class NodeStore:
         self._write(v, record.evolve(name=name, named=named), "name")
 
     def update(self, v, **changes):
-        """Change node ``v``'s ``role``, ``note`` or ``meta`` (what it computes stays)."""
+        """Change node ``v``'s ``role``, ``note``, ``meta`` or ``origin`` (what it computes
+        stays)."""
         stray = sorted(set(changes) - set(UPDATABLE))
         if stray:
             raise GraphError(f"update changes only {', '.join(UPDATABLE)}, not "

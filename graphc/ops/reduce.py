@@ -19,8 +19,11 @@ from .registry import OpDef, TestSpec, register
 
 
 def _prepare_reduce(attrs, args, op):
+    """``axis`` as the sorted tuple ``axes``; a record's own ``axes`` are taken as they are,
+    so its attributes rebuild the node (``replace`` and ``passes.verify`` re-infer it)."""
     x = args[0]
-    axes = shapes.normalize_axes(attrs.get("axis"), len(x.shape), op, x)
+    axis = attrs["axes"] if "axes" in attrs else attrs.get("axis")
+    axes = shapes.normalize_axes(axis, len(x.shape), op, x)
     return {"axes": axes, "keepdims": bool(attrs.get("keepdims", False))}
 
 
@@ -57,7 +60,7 @@ def _define_reduce(name, reference, vjp, float_result, doc):
     register(OpDef(
         notation=lambda attrs, shapes_, x: _notation_reduce(name, attrs, shapes_, x),
         exact=lambda attrs, x: _exact_reduce(name, attrs, x),
-        name=name, family="reduce", arity=1, attrs=("axis", "keepdims"),
+        name=name, family="reduce", arity=1, attrs=("axis", "keepdims", "axes"),
         rules=(f"d {name}({{x}})/d{{x}} = ct broadcast back over the reduced axes"
                + (" / count" if name == "mean" else ""),),
         numpy=f"np.{name}({{0}}, axis={{axes}}, keepdims={{keepdims}})",

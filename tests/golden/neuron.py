@@ -32,9 +32,8 @@ def compute(x, w, y):
     yhat = np_sigmoid(z)  # sigmoid
     loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))  # bce_with_logits (bce of a sigmoid, computed from its logits)
     del z
-    count7 = _np_count(yhat, y, axes=())  # count
-    dloss_dz = (yhat - y)/count7  # elementwise
-    del yhat, count7
+    dloss_dz = yhat - y  # elementwise
+    del yhat
     dloss_dw = dloss_dz * x  # mul
     return (loss, dloss_dw)
 
@@ -47,17 +46,6 @@ def run(**feeds):
 
 
 # Helpers of the ops above, from graphc.ops.
-
-def _np_count(*xs, axes):
-    """The number of elements of the operands' broadcast shape over ``axes``, as a float of
-    their dtype (float64 for integers): the divisor of a mean."""
-    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
-    dtype = np.result_type(*xs)
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return np.asarray(n, dtype=dtype if dtype.kind == "f" else np.float64)
-
 
 def np_sigmoid(x):
     """exp(-log(1 + exp(-x))): no overflow for any x, accurate in both tails."""

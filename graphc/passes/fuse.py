@@ -1,0 +1,136 @@
+"""Element-wise fusion: each maximal element-wise region becomes one ``elementwise`` node.
+
+>>> import graphc as gc
+>>> g = gc.Graph()
+>>> x, w = g.input("x", shape=(3,)), g.param("w", shape=(3,))
+>>> s = gc.sigmoid(gc.tanh(x * w)).named("s")
+>>> out = fuse_elementwise(g, [s.id])
+>>> out.record(s.id).attrs["expr"], [out.record(u).name for u in out.operands(s.id)]
+(sigmoid(tanh(a0*a1)), ['x', 'w'])
+"""
+
+import functools
+
+import sympy as sp
+
+from ..graph import walk
+from ..ops.scalar import arg
+from ..shapes import FLOATS
+from .edit import as_elementwise, formula_of, number, prune, user_named
+
+#: The largest fused formula, in SymPy operations and in nesting: a chain of 10,000 tanh
+#: becomes lines of formulas this large, never one that SymPy (or Python's parser) would
+#: have to recurse 10,000 deep into.
+MAX_SIZE = 16
+MAX_DEPTH = 8
+
+
+def fuse_elementwise(graph, outputs):
+    """A graph in which each maximal region of element-wise nodes is one ``elementwise``
+    node, its formula built by substitution and simplified once by SymPy's automatic
+    evaluation (cached by formula).
+
+    A producer is merged into its consumer only when both are element-wise (an op of the
+    elementwise family with a scalar formula, or ``elementwise``) of a floating dtype, the
+    producer has that one user, is not an output, is not a forward node or constant the
+    user named (those stay variables), and the fused formula is no larger than the two it
+    replaces (so nothing is computed twice) and within MAX_SIZE and MAX_DEPTH; a gradient
+    ``gc.grad`` named (``dloss_dz``) is merged only when the fused formula is smaller,
+    where SymPy cancels it away (bce's gradient into sigmoid's gives ``yhat - y``), so
+    gradient code keeps the slide's steps (``dloss_dz = yhat - y``, ``dloss_dw = dloss_dz
+    * x``). The fused node keeps the
+    consumer's id, name and note; its ``origin`` is its producers' followed by the
+    consumer's. Unnamed scalar constants among its operands are put into its formula as
+    numbers. Outputs keep their ids, names and values; the graph given is not changed (a
+    copy is returned, or the same graph when nothing fuses).
+    """
+    keep = set(outputs)
+    out, changed = graph.copy(), False
+    for v in walk.order(graph):
+        changed |= _fuse_into(out, v, keep)
+    return out if changed else graph
+
+
+def _fuse_into(graph, v, keep):
+    """Fuse into node ``v`` every producer that may be; True when one was."""
+    record = graph.record(v)
+    expr = formula_of(record)
+    if expr is None or record.dtype not in FLOATS:
+        return False
+    operands, fused, tried = graph.operands(v), [], set()
+    seen = set(operands)  # every operand id involved: those left unused are removed
+    while True:
+        p = next((u for u in operands if u not in tried and _producer(graph, u, v, keep)),
+                 None)
+        if p is None:
+            break
+        tried.add(p)
+        merged = _merged(graph, v, expr, operands, p)
+        if merged is not None:
+            seen.update(graph.operands(p))
+            (expr, operands), fused = merged, fused + [p]
+    if not fused:
+        return False
+    graph.replace(v, "elementwise", operands, {"expr": expr}, note=record.note)
+    origin = [pair for p in fused for pair in graph.record(p).origin] + list(record.origin)
+    graph.update(v, origin=tuple(dict.fromkeys(origin)))
+    prune(graph, seen, keep)
+    return True
+
+
+def _producer(graph, u, v, keep):
+    """Node ``u`` may be fused into its user ``v``."""
+    record = graph.record(u)
+    return (u not in keep and record.dtype in FLOATS and not user_named(record)
+            and formula_of(record) is not None and graph.users(u) == [v])
+
+
+def _merged(graph, v, expr, operands, p):
+    """``(expr, operands)`` of ``v`` with producer ``p`` substituted, its scalar constants
+    put in as numbers; None when that is larger or changes ``v``'s shape or dtype."""
+    inner, inner_operands = formula_of(graph.record(p)), graph.operands(p)
+    n, m = len(operands), len(inner_operands)
+    slots = tuple(i for i, u in enumerate(operands) if u == p)
+    fused = _substitute(expr, n, slots, inner, m)
+    mapping = {arg(i): u for i, u in enumerate(operands) if i not in slots}
+    mapping.update({arg(n + j): u for j, u in enumerate(inner_operands)})
+    numbers = {s: number(graph.record(u).value) for s, u in mapping.items()
+               if _plain(graph.record(u))}
+    if numbers:
+        fused = fused.xreplace(numbers)
+        mapping = {s: u for s, u in mapping.items() if s not in numbers}
+    rebuilt = as_elementwise(graph, v, fused, mapping) if mapping else None
+    limit = min(size(expr) + size(inner) - (1 if graph.record(p).named else 0), MAX_SIZE)
+    if rebuilt is None or size(rebuilt[0]) > limit or depth(rebuilt[0]) > MAX_DEPTH:
+        return None  # larger, or a named gradient that does not simplify away
+    return rebuilt
+
+
+def _plain(record):
+    """A scalar constant a formula may hold as a number."""
+    return record.op == "const" and record.shape == () and not user_named(record)
+
+
+@functools.lru_cache(maxsize=4096)
+def _substitute(outer, n, slots, inner, m):
+    """``outer`` (over a0 .. a{n-1}) with each a{i} of ``slots`` replaced by ``inner``,
+    whose operands a0 .. a{m-1} become a{n} .. a{n+m-1}."""
+    shifted = inner.xreplace({arg(j): arg(n + j) for j in range(m)})
+    return outer.xreplace({arg(i): shifted for i in slots})
+
+
+@functools.lru_cache(maxsize=8192)
+def size(expr):
+    """How large a formula is: SymPy's count of its operations."""
+    return sp.count_ops(expr)
+
+
+@functools.lru_cache(maxsize=8192)
+def depth(expr):
+    """How deeply a formula nests: 0 for a symbol or number, 1 for ``tanh(a0)``."""
+    deepest, stack = 0, [(expr, 0)]
+    while stack:
+        e, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((a, d + 1) for a in e.args)
+    return deepest
