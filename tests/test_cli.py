@@ -41,7 +41,7 @@ def test_compile_writes_a_standalone_module(tmp_path):
 def test_compile_to_standard_output_and_replace_an_existing_file(tmp_path):
     result = graphc("compile", "examples/mlp.py")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (ROOT / "tests" / "golden" / "mlp.py").read_text()
+    assert result.stdout == (ROOT / "tests" / "golden" / "examples" / "mlp.py").read_text()
     assert result.stdout.startswith('"""') and "import numpy as np" in result.stdout
     assert "standard output" in result.stderr
     out = tmp_path / "mlp.py"

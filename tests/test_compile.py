@@ -315,7 +315,7 @@ def test_the_same_graph_gives_the_same_bytes_whatever_the_hash_seed():
 @pytest.mark.parametrize("name", sorted(graphs.GOLDEN))
 def test_generated_source_matches_the_golden_file(name):
     source = gc.compile(graphs.GOLDEN[name]()[1]).source
-    path = GOLDEN / f"{name}.py"
+    path = GOLDEN / "examples" / f"{name}.py"
     if os.environ.get("GRAPHC_UPDATE_GOLDEN") == "1":  # deliberate regeneration only
         path.write_text(source)
     assert path.read_text() == source, (

@@ -26,7 +26,7 @@ def test_neuron_example_prints_the_slides_numbers_and_writes_its_module(tmp_path
         assert f"A diagram of the neuron is in {diagram}" in out
         assert diagram.read_text().lstrip().startswith("<?xml")
     source = (out_dir / "neuron_generated.py").read_text()
-    assert "dloss_dz = yhat - y  # elementwise" in out  # bce's step fused, the count folded
+    assert "dloss_dz = yhat - y  # d bce(sigmoid(z), y)/dz = yhat - y" in out  # fused, folded
     assert source[source.index("def compute("):source.index("def run(")].strip() in out
 
 

@@ -53,9 +53,10 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
     nodes = [nodes] if single else list(nodes)
     graph = _graph_of(nodes)
     outputs = [n.id for n in nodes]
-    program = lower(passes.optimize(graph, outputs, opt=opt, debug=debug), outputs)
+    optimized = passes.optimize(graph, outputs, opt=opt, debug=debug)
+    program = lower(optimized, outputs, source=graph)
     _report_unused(program, unused)
-    return CompiledFunction(generate(program), name or graph.name, single)
+    return CompiledFunction(generate(program, inline=opt >= 1), name or graph.name, single)
 
 
 def _graph_of(nodes):

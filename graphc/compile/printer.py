@@ -30,6 +30,7 @@ from ..shapes import Arg, broadcast
 from . import layout, prelude
 from .formula import print_formula
 from .names import Namespace
+from .rules import Number
 
 FOLD = 8  # operands a line when a variadic op (add_n of 4,000 terms) is printed as a fold
 
@@ -86,8 +87,9 @@ class Env:
             else:
                 self.values[c.name] = Value(None, (), c.dtype, c.value.item(), c.weak)
         forward = [e for e in program.equations if e.role != "grad"]
-        backward = [e for e in program.equations if e.role == "grad"]
-        for e in forward + backward:
+        totals = [e for e in program.equations if e.role == "grad" and e.grad_of[:1] != ("",)]
+        parts = [e for e in program.equations if e.role == "grad" and e.grad_of[:1] == ("",)]
+        for e in forward + totals + parts:  # a total keeps d{y}_d{x}; its parts take _1, _2
             ident = None if e.name in self.inlined else self.names.add(e.name, self._base(e))
             self.values[e.name] = Value(ident, e.shape, e.dtype)
             self.bases[e.name] = ident or e.base
@@ -95,16 +97,20 @@ class Env:
     def _base(self, e):
         if not e.grad_of:
             return e.base
-        y, x, y_base, x_base = e.grad_of
-        return f"d{self.bases.get(y, y_base)}_d{self.bases.get(x, x_base)}"
+        _, x, y_base, x_base = e.grad_of
+        return f"d{y_base}_d{self.bases.get(x, x_base)}"
 
     def ident(self, name):
         return self.values[name].ident
 
     def label(self, name):
         """How a comment calls the node ``name``: its variable, or what it is named after."""
+        if isinstance(name, Number):
+            return name
         value = self.values.get(name)
-        return (value.ident if value and value.ident else None) or self.bases.get(name, name)
+        if value is not None and value.ident:
+            return value.ident
+        return self.bases.get(name) or getattr(name, "base", name)
 
     def use(self, helpers):
         self.helpers.update((h.__name__, h) for h in helpers)
@@ -340,7 +346,7 @@ def _total(e, env):
     """What a gradient made of no single rule is: a sum, a copy, or zeros."""
     if not e.grad_of:
         return ""
-    y, x = (env.label(n) for n in e.grad_of[:2])
+    y, x = e.grad_of[2], env.label(e.grad_of[1])
     return {"add_n": f"d{y}/d{x}: the sum over {x}'s uses",
             "identity": f"d{y}/d{x}: the gradient flowing into {x}",
             "zeros_like": f"{y} does not depend on {x}"}.get(e.op, "")

@@ -124,18 +124,48 @@ def _constant(record):
 
 def _equation(graph, v, record, source):
     operands = tuple(graph.record(u).name for u in graph.operands(v))
-    pair = gradient_of(graph, v) if record.role == "grad" else None
-    found = rule(source, v) if v in source.nx and record.role == "grad" else None
+    base, grad_of = _naming(graph, v, record, source)
+    found = rule(graph, v, source) if record.role == "grad" else None
     return Equation(record.name, record.op, operands, tuple(record.attrs.items()),
-                    record.shape, record.dtype, note=record.note,
-                    base=record.name if record.named else record.op, role=record.role,
-                    grad_of=_grad_of(graph, pair) if pair else (),
-                    rule=found or ())
+                    record.shape, record.dtype, note=record.note, base=base,
+                    role=record.role, grad_of=grad_of, rule=found or ())
 
 
-def _grad_of(graph, pair):
-    """``(y, x, y's base, x's base)``: the names of what a gradient is of, and what their
-    variables would be named after."""
-    records = [graph.record(u) for u in pair]
-    return tuple(r.name for r in records) + tuple(
-        r.name if r.named else r.op for r in records)
+def _naming(graph, v, record, source):
+    """``(base, grad_of)`` of node ``v``: a forward node is named by the user or after its
+    op (the user's op, for one the passes fused); a gradient ``d{y}_d{x}`` after y and x,
+    and an unnamed part of one (what flows back along one edge) after them too."""
+    if record.role != "grad":
+        op = source.record(v).op if v in source.nx else record.op
+        return (record.name if record.named else op), ()
+    pair = gradient_of(source, v) if v in source.nx else None
+    if pair:
+        return record.name, _grad_of(source, pair, record.name)
+    edge = next(((m, k) for m, k in record.origin if k is not None and m in source.nx), None)
+    y = _gradient_of_users(graph, source, v) if edge and not record.named else None
+    if y is None:
+        return (record.name if record.named else record.op), ()
+    m, k = edge
+    return record.op, _grad_of(source, (y, source.operands(m)[k]), "")
+
+
+def _gradient_of_users(graph, source, v):
+    """What the gradient that node ``v`` flows into is the gradient of (its y), or None."""
+    seen, stack = set(), list(graph.users(v))
+    while stack:
+        u = stack.pop()
+        if u in seen:
+            continue
+        seen.add(u)
+        pair = gradient_of(source, u) if u in source.nx else None
+        if pair:
+            return pair[0]
+        stack.extend(graph.users(u))
+    return None
+
+
+def _grad_of(graph, pair, name):
+    """``(name, x, y's base, x's base)``: the gradient's own name ("" for a part of one),
+    what it is the gradient of, and what their variables would be named after."""
+    y, x = (graph.record(u) for u in pair)
+    return (name, x.name, y.name if y.named else y.op, x.name if x.named else x.op)

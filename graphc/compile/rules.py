@@ -24,6 +24,9 @@ from ..ops.elementwise import OUT, CT, derivative
 from ..ops.scalar import arg
 
 
+_N = sp.Symbol("N", positive=True)
+
+
 def rule(graph, v, source=None):
     """``(template, names)`` stating what gradient node ``v`` of ``graph`` computes, or
     None when its record says nothing of where it came from. The forward nodes it names
@@ -32,15 +35,39 @@ def rule(graph, v, source=None):
     origin = [(m, k) for m, k in record.origin if m in source.nx]
     if not origin:
         return None
-    if len(origin) == 1:
-        m, k = origin[0]
-        return _part(source, m) if k is None else _step(source, m, k)
-    return _chain(source, graph, v, origin)
+    edges = [(m, k) for m, k in origin if k is not None]  # a helper of a vjp has no slot
+    if not edges:
+        return _part(source, origin[0][0])
+    found = _step(source, *edges[0]) if len(edges) == 1 else _chain(source, graph, v, edges)
+    if record.op == "sum_to":  # the step's value, summed to the operand's shape
+        found = (found[0] + ", summed over the broadcast axes", found[1])
+    return found
 
 
 def _names(graph, m):
-    """The names of ``m``'s operands, then ``m``'s own."""
-    return tuple(graph.record(u).name for u in graph.operands(m)) + (graph.record(m).name,)
+    """The names of ``m``'s operands, then ``m``'s own; a plain number as itself."""
+    return tuple(_name(graph, u) for u in graph.operands(m)) + (_name(graph, m),)
+
+
+def _name(graph, u):
+    record = graph.record(u)
+    if record.plain_number:
+        return Number(f"{record.value.item():g}")
+    return Ref(record.name, record.name if record.named else record.op)
+
+
+class Number(str):
+    """A plain number among a rule's names (the 2 of ``x ** 2``): written as itself."""
+
+
+class Ref(str):
+    """A node's name among a rule's names, with what its variable would be named after
+    (``base``), for a node the passes fused away."""
+
+    def __new__(cls, name, base):
+        ref = super().__new__(cls, name)
+        ref.base = base
+        return ref
 
 
 def _step(graph, m, k):
@@ -62,6 +89,9 @@ def _step(graph, m, k):
 def _derived(record, opdef, n, k):
     """An element-wise op's rule from its formula: ``relu'({0}) = step({0})`` for one
     operand, ``d({0}*{1})/d{0} = ct*{1}`` for more."""
+    if opdef.family == "losses":  # the mean of the formula over N elements
+        d = derivative(record.op, (), n, k)
+        return f"d {_call(record.op, n)}/d{{{k}}} = {_text(CT * d / _N, n)}"
     d = derivative(record.op, tuple(sorted(record.attrs.items())), n, k)
     if n == 1:
         return f"{record.op}'({{0}}) = {_text(d, n)}"
@@ -83,7 +113,7 @@ def _call(op, n):
 def _part(graph, m):
     """The rule of a node built inside ``m``'s gradient, not itself one of its results."""
     n = len(graph.operands(m))
-    return f"part of the gradient of {_call(graph.record(m).op, n)}", _names(graph, m)
+    return f"in the gradient of {_call(graph.record(m).op, n)}", _names(graph, m)
 
 
 def _chain(graph, fused, v, origin):
@@ -91,7 +121,7 @@ def _chain(graph, fused, v, origin):
     names, text = [], None
     for m, k in reversed(origin):  # the step nearest the operand first
         start = len(names)
-        operands = [graph.record(u).name for u in graph.operands(m)]
+        operands = [_name(graph, u) for u in graph.operands(m)]
         names += operands
         args = [f"{{{start + i}}}" for i in range(len(operands))]
         if text is not None:

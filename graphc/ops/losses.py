@@ -99,7 +99,10 @@ def _np_cross_entropy(logits, target):
 
 
 register(OpDef(
-    name="cross_entropy", family="losses", arity=2, infer=_infer_cross_entropy,
+    name="cross_entropy", family="losses", arity=2,
+    rules=("d cross_entropy({0}, {1})/d{0} = (softmax({0}) - one_hot({1})) / N",
+           "d cross_entropy({0}, {1})/d{1} = -log_softmax({0}) / N"),
+    infer=_infer_cross_entropy,
     notation=lambda attrs, shapes_, z, t: notation.CrossEntropy(z, t),
     exact=_exact_cross_entropy,
     numpy="_np_cross_entropy({0}, {1})",

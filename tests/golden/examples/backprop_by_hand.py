@@ -30,19 +30,16 @@ DomainError = ValueError
 
 def compute(x1, x2, y, w1, w2):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
-    mul = w1 * x1
-    mul_1 = w2 * x2
-    add = mul + mul_1
-    del mul, mul_1
+    add = w1 * x1 + w2 * x2
     sigmoid = np_sigmoid(add)
-    # bce of a sigmoid, computed from its logits
-    bce_with_logits = np.mean(np.maximum(add, 0) - add * y + np.log1p(np.exp(-np.abs(add))))
+    # bce_with_logits (bce of a sigmoid, computed from its logits)
+    bce = np.mean(np.maximum(add, 0) - add * y + np.log1p(np.exp(-np.abs(add))))
     del add
-    dbce_with_logits_dadd = sigmoid - y
+    dbce_dadd = sigmoid - y  # d bce(sigmoid(add), y)/dadd = sigmoid - y
     del sigmoid
-    dbce_with_logits_dw2 = dbce_with_logits_dadd * x2
-    dbce_with_logits_dw1 = dbce_with_logits_dadd * x1
-    return (bce_with_logits, dbce_with_logits_dw1, dbce_with_logits_dw2)
+    dbce_dw2 = dbce_dadd * x2  # d(w2*x2)/dw2 = ct*x2
+    dbce_dw1 = dbce_dadd * x1  # d(w1*x1)/dw1 = ct*x1
+    return (bce, dbce_dw1, dbce_dw2)
 
 
 def run(**feeds):
@@ -53,17 +50,6 @@ def run(**feeds):
 
 
 # Helpers of the ops above, from graphc.ops.
-
-def _np_count(*xs, axes):
-    """The number of elements of the operands' broadcast shape over ``axes``, as a float of
-    their dtype (float64 for integers): the divisor of a mean."""
-    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
-    dtype = np.result_type(*xs)
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return np.asarray(n, dtype=dtype if dtype.kind == "f" else np.float64)
-
 
 def np_sigmoid(x):
     """exp(-log(1 + exp(-x))): no overflow for any x, accurate in both tails."""

@@ -27,9 +27,7 @@ DomainError = ValueError
 
 def compute(p, onehot):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
-    log = np.log(p)
-    mul = onehot * log
-    del log
+    mul = onehot * np.log(p)
     sum_ = np.sum(mul, axis=(0,), keepdims=False)
     del mul
     neg = -sum_

@@ -40,22 +40,27 @@ def compute(x, labels, w1, b1, w2, b2):
     logits = matmul + b2  # add
     del matmul
     loss = _np_cross_entropy(logits, labels)  # cross_entropy
-    softmax = _np_softmax(logits, axis=1)
-    one_hot = _np_one_hot(labels, logits)
+    softmax = _np_softmax(logits, axis=1)  # in the gradient of cross_entropy(logits, labels)
+    one_hot = _np_one_hot(labels, logits)  # in the gradient of cross_entropy(logits, labels)
+    # d cross_entropy(logits, labels)/dlogits = (softmax(logits) - one_hot(labels)) / N
     dloss_dlogits = (softmax - one_hot) / logits.shape[0]
     del logits, softmax, one_hot
+    # d(matmul + b2)/db2 = ct, summed over the broadcast axes
     dloss_db2 = np.sum(dloss_dlogits, axis=0)
-    dloss_dflat = dloss_dlogits @ w2.T
-    dloss_dw2 = flat.T @ dloss_dlogits
+    dloss_dflat = dloss_dlogits @ w2.T  # d(flat @ w2)/dflat = ct @ w2.T
+    dloss_dw2 = flat.T @ dloss_dlogits  # d(flat @ w2)/dw2 = flat.T @ ct
     del flat, dloss_dlogits
+    # d max_pool2d(h1)/dh1 = ct routed to each window's first maximum
     dloss_dh1 = _np_max_pool2d_grad(h1,
                  np.reshape(dloss_dflat, np.shape(dloss_dflat)[:1] + (4, 4, 4)),
                  kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))
     del h1, dloss_dflat
-    dloss_dz1 = dloss_dh1 * np.heaviside(z1, 0)
+    dloss_dz1 = dloss_dh1 * np.heaviside(z1, 0)  # relu'(z1) = step(z1)
     del z1, dloss_dh1
+    # d conv2d(x, w1)/dw1 = conv2d_weight_grad(x, ct)
     dloss_dw1 = _np_conv2d_weight_grad(x, dloss_dz1, np.shape(w1)[2:], stride=(1, 1),
                  padding=(1, 1))
+    # d conv2d(x, w1, b1)/db1 = sum(ct, axes (0, 2, 3))
     dloss_db1 = np.sum(dloss_dz1, axis=(0, 2, 3), keepdims=False)
     return (loss, dloss_dw1, dloss_db1, dloss_dw2, dloss_db2)
 

@@ -31,13 +31,13 @@ def compute(x, w):
     pow_ = mul ** 2
     sigmoid = np_sigmoid(mul)
     add = pow_ + sigmoid
-    elementwise = sigmoid * (1 - sigmoid)
+    dadd_dmul_1 = sigmoid * (1 - sigmoid)  # sigmoid'(mul) = sigmoid*(1 - sigmoid)
     del sigmoid
-    elementwise_1 = pow_ * 2 / mul
+    dadd_dmul_2 = 2 * pow_ / mul  # d(mul**2)/dmul = ct*2*pow_/mul
     del mul, pow_
-    dadd_dmul = elementwise + elementwise_1  # dadd/dmul: the sum over mul's uses
-    del elementwise, elementwise_1
-    dadd_dw = dadd_dmul * x
+    dadd_dmul = dadd_dmul_1 + dadd_dmul_2  # dadd/dmul: the sum over mul's uses
+    del dadd_dmul_1, dadd_dmul_2
+    dadd_dw = dadd_dmul * x  # d(w*x)/dw = ct*x
     return (add, dadd_dw)
 
 

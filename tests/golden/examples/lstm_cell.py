@@ -49,64 +49,54 @@ def compute(x, h, c, target, W_i, b_i, W_f, b_f, W_o, b_o, W_g, b_g):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
     hx = np.concatenate([h, x], axis=0)  # concat
     matmul = W_i @ hx
-    add = matmul + b_i
+    i = np_sigmoid(matmul + b_i)
     del matmul
-    i = np_sigmoid(add)  # sigmoid
-    del add
     matmul_1 = W_f @ hx
-    add_1 = matmul_1 + b_f
+    f = np_sigmoid(matmul_1 + b_f)
     del matmul_1
-    f = np_sigmoid(add_1)  # sigmoid
-    del add_1
     matmul_2 = W_o @ hx
-    add_2 = matmul_2 + b_o
+    o = np_sigmoid(matmul_2 + b_o)
     del matmul_2
-    o = np_sigmoid(add_2)  # sigmoid
-    del add_2
     matmul_3 = W_g @ hx
-    add_3 = matmul_3 + b_g
+    g = np.tanh(matmul_3 + b_g)
     del matmul_3
-    g = np.tanh(add_3)  # tanh
-    del add_3
-    mul = f * c
-    mul_1 = i * g
-    c_new = mul + mul_1  # add
-    del mul, mul_1
+    c_new = f * c + i * g
     tanh = np.tanh(c_new)
     del c_new
     h_new = o * tanh  # mul
     loss = np.mean((h_new - target) ** 2)  # mse
-    dloss_dh_new = 2 * (h_new - target) / h_new.size
+    # d mse(h_new, target)/dh_new = ct*(2*h_new - 2*target)/N
+    dloss_dh_new = 2 * h_new / 3 - 2 * target / 3
     del h_new
-    dloss_do = dloss_dh_new * tanh
-    dloss_dtanh = dloss_dh_new * o
+    dloss_do = dloss_dh_new * tanh  # d(o*tanh)/do = ct*tanh
+    dloss_dtanh = dloss_dh_new * o  # d(o*tanh)/dtanh = ct*o
     del dloss_dh_new
-    dloss_dc_new = dloss_dtanh * (1 - tanh**2)
+    dloss_dc_new = dloss_dtanh * (1 - tanh**2)  # tanh'(c_new) = 1 - tanh**2
     del tanh, dloss_dtanh
-    dloss_di = dloss_dc_new * g
-    dloss_dg = dloss_dc_new * i
-    dloss_df = dloss_dc_new * c
+    dloss_di = dloss_dc_new * g  # d(i*g)/di = ct*g
+    dloss_dg = dloss_dc_new * i  # d(i*g)/dg = ct*i
+    dloss_df = dloss_dc_new * c  # d(f*c)/df = ct*c
     del dloss_dc_new
-    dloss_dadd_3 = dloss_dg * (1 - g**2)
+    dloss_dadd = dloss_dg * (1 - g**2)  # tanh'(add) = 1 - g**2
     del g, dloss_dg
-    dloss_dW_g = np.multiply.outer(dloss_dadd_3, hx)
-    dloss_dadd_2 = dloss_do * o * (1 - o)
+    dloss_dW_g = np.multiply.outer(dloss_dadd, hx)  # d(W_g @ hx)/dW_g = outer(ct, hx)
+    dloss_dadd_1 = dloss_do * o * (1 - o)  # sigmoid'(add) = o*(1 - o)
     del o, dloss_do
-    dloss_dW_o = np.multiply.outer(dloss_dadd_2, hx)
-    dloss_dadd_1 = dloss_df * f * (1 - f)
+    dloss_dW_o = np.multiply.outer(dloss_dadd_1, hx)  # d(W_o @ hx)/dW_o = outer(ct, hx)
+    dloss_dadd_2 = dloss_df * f * (1 - f)  # sigmoid'(add) = f*(1 - f)
     del f, dloss_df
-    dloss_dW_f = np.multiply.outer(dloss_dadd_1, hx)
-    dloss_dadd = dloss_di * i * (1 - i)
+    dloss_dW_f = np.multiply.outer(dloss_dadd_2, hx)  # d(W_f @ hx)/dW_f = outer(ct, hx)
+    dloss_dadd_3 = dloss_di * i * (1 - i)  # sigmoid'(add) = i*(1 - i)
     del i, dloss_di
-    dloss_dW_i = np.multiply.outer(dloss_dadd, hx)
+    dloss_dW_i = np.multiply.outer(dloss_dadd_3, hx)  # d(W_i @ hx)/dW_i = outer(ct, hx)
     del hx
-    dloss_db_i = dloss_dadd  # dloss/db_i: the gradient flowing into b_i
-    del dloss_dadd
-    dloss_db_f = dloss_dadd_1  # dloss/db_f: the gradient flowing into b_f
-    del dloss_dadd_1
-    dloss_db_o = dloss_dadd_2  # dloss/db_o: the gradient flowing into b_o
+    dloss_db_i = dloss_dadd_3  # dloss/db_i: the gradient flowing into b_i
+    del dloss_dadd_3
+    dloss_db_f = dloss_dadd_2  # dloss/db_f: the gradient flowing into b_f
     del dloss_dadd_2
-    dloss_db_g = dloss_dadd_3  # dloss/db_g: the gradient flowing into b_g
+    dloss_db_o = dloss_dadd_1  # dloss/db_o: the gradient flowing into b_o
+    del dloss_dadd_1
+    dloss_db_g = dloss_dadd  # dloss/db_g: the gradient flowing into b_g
     return (
         loss, dloss_dW_i, dloss_db_i, dloss_dW_f, dloss_db_f, dloss_dW_o, dloss_db_o,
         dloss_dW_g, dloss_db_g,
@@ -121,17 +111,6 @@ def run(**feeds):
 
 
 # Helpers of the ops above, from graphc.ops.
-
-def _np_count(*xs, axes):
-    """The number of elements of the operands' broadcast shape over ``axes``, as a float of
-    their dtype (float64 for integers): the divisor of a mean."""
-    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
-    dtype = np.result_type(*xs)
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return np.asarray(n, dtype=dtype if dtype.kind == "f" else np.float64)
-
 
 def np_sigmoid(x):
     """exp(-log(1 + exp(-x))): no overflow for any x, accurate in both tails."""

@@ -33,9 +33,9 @@ def compute(x, w, y):
     # bce_with_logits (bce of a sigmoid, computed from its logits)
     loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
     del z
-    dloss_dz = yhat - y
+    dloss_dz = yhat - y  # d bce(sigmoid(z), y)/dz = yhat - y
     del yhat
-    dloss_dw = dloss_dz * x
+    dloss_dw = dloss_dz * x  # d(w @ x)/dw = ct * x
     return (loss, dloss_dw)
 
 
@@ -47,17 +47,6 @@ def run(**feeds):
 
 
 # Helpers of the ops above, from graphc.ops.
-
-def _np_count(*xs, axes):
-    """The number of elements of the operands' broadcast shape over ``axes``, as a float of
-    their dtype (float64 for integers): the divisor of a mean."""
-    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
-    dtype = np.result_type(*xs)
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return np.asarray(n, dtype=dtype if dtype.kind == "f" else np.float64)
-
 
 def np_sigmoid(x):
     """exp(-log(1 + exp(-x))): no overflow for any x, accurate in both tails."""

@@ -28,16 +28,13 @@ DomainError = ValueError
 
 def compute(x, w, y):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
-    mul = x * w
-    sub = mul - y
-    del mul
+    sub = -y + x * w
     pow_ = sub ** 2
-    mul_1 = 0.5 * pow_
-    dmul_1_dpow = 0.5
-    dmul_1_dsub = dmul_1_dpow * pow_ * 2 / sub
-    del sub, pow_, dmul_1_dpow
-    dmul_1_dw = dmul_1_dsub * x
-    return (mul_1, dmul_1_dw)
+    mul = 0.5 * pow_
+    dmul_dsub = 1.0 * pow_ / sub  # d(sub**2)/dsub = ct*2*pow_/sub
+    del sub, pow_
+    dmul_dw = dmul_dsub * x  # d(x*w)/dw = ct*x
+    return (mul, dmul_dw)
 
 
 def run(**feeds):

@@ -42,37 +42,37 @@ DomainError = ValueError
 def compute(X, labels, W1, b1, W2, b2, W3, b3):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
     matmul = X @ W1
-    add = matmul + b1
+    h1 = np_sigmoid(matmul + b1)
     del matmul
-    h1 = np_sigmoid(add)  # sigmoid
-    del add
     matmul_1 = h1 @ W2
-    add_1 = matmul_1 + b2
+    h2 = np_sigmoid(matmul_1 + b2)
     del matmul_1
-    h2 = np_sigmoid(add_1)  # sigmoid
-    del add_1
     matmul_2 = h2 @ W3
     logits = matmul_2 + b3  # add
     del matmul_2
+    p = _np_softmax(logits, axis=1)  # softmax
     loss = _np_cross_entropy(logits, labels)  # cross_entropy
-    softmax = _np_softmax(logits, axis=1)
-    one_hot = _np_one_hot(labels, logits)
-    dloss_dlogits = (softmax - one_hot) / logits.shape[0]
-    del logits, softmax, one_hot
+    one_hot = _np_one_hot(labels, logits)  # in the gradient of cross_entropy(logits, labels)
+    # d cross_entropy(logits, labels)/dlogits = (softmax(logits) - one_hot(labels)) / N
+    dloss_dlogits = (p - one_hot) / logits.shape[0]
+    del logits, p, one_hot
+    # d(matmul_2 + b3)/db3 = ct, summed over the broadcast axes
     dloss_db3 = np.sum(dloss_dlogits, axis=0)
-    dloss_dh2 = dloss_dlogits @ W3.T
-    dloss_dW3 = h2.T @ dloss_dlogits
+    dloss_dh2 = dloss_dlogits @ W3.T  # d(h2 @ W3)/dh2 = ct @ W3.T
+    dloss_dW3 = h2.T @ dloss_dlogits  # d(h2 @ W3)/dW3 = h2.T @ ct
     del dloss_dlogits
-    dloss_dadd_1 = dloss_dh2 * h2 * (1 - h2)
+    dloss_dadd = dloss_dh2 * h2 * (1 - h2)  # sigmoid'(add) = h2*(1 - h2)
     del h2, dloss_dh2
-    dloss_db2 = np.sum(dloss_dadd_1, axis=0)
-    dloss_dh1 = dloss_dadd_1 @ W2.T
-    dloss_dW2 = h1.T @ dloss_dadd_1
-    del dloss_dadd_1
-    dloss_dadd = dloss_dh1 * h1 * (1 - h1)
+    # d(matmul_1 + b2)/db2 = ct, summed over the broadcast axes
+    dloss_db2 = np.sum(dloss_dadd, axis=0)
+    dloss_dh1 = dloss_dadd @ W2.T  # d(h1 @ W2)/dh1 = ct @ W2.T
+    dloss_dW2 = h1.T @ dloss_dadd  # d(h1 @ W2)/dW2 = h1.T @ ct
+    del dloss_dadd
+    dloss_dadd_1 = dloss_dh1 * h1 * (1 - h1)  # sigmoid'(add) = h1*(1 - h1)
     del h1, dloss_dh1
-    dloss_db1 = np.sum(dloss_dadd, axis=0)
-    dloss_dW1 = X.T @ dloss_dadd
+    # d(matmul + b1)/db1 = ct, summed over the broadcast axes
+    dloss_db1 = np.sum(dloss_dadd_1, axis=0)
+    dloss_dW1 = X.T @ dloss_dadd_1  # d(X @ W1)/dW1 = X.T @ ct
     return (loss, dloss_dW1, dloss_db1, dloss_dW2, dloss_db2, dloss_dW3, dloss_db3)
 
 

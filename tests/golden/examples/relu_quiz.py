@@ -30,18 +30,15 @@ DomainError = ValueError
 
 def compute(x1, x2, y, w1, w2):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
-    mul = w1 * x1
-    mul_1 = w2 * x2
-    add = mul + mul_1
-    del mul, mul_1
+    add = w1 * x1 + w2 * x2
     relu = np.maximum(add, 0)
     mse = np.mean((relu - y) ** 2)
-    dmse_drelu = 2 * relu - 2 * y
+    dmse_drelu = 2 * relu - 2 * y  # d mse(relu, y)/drelu = ct*(2*relu - 2*y)/N
     del relu
-    dmse_dadd = dmse_drelu * np.heaviside(add, 0)
+    dmse_dadd = dmse_drelu * np.heaviside(add, 0)  # relu'(add) = step(add)
     del add, dmse_drelu
-    dmse_dw2 = dmse_dadd * x2
-    dmse_dw1 = dmse_dadd * x1
+    dmse_dw2 = dmse_dadd * x2  # d(w2*x2)/dw2 = ct*x2
+    dmse_dw1 = dmse_dadd * x1  # d(w1*x1)/dw1 = ct*x1
     return (mse, dmse_dw1, dmse_dw2)
 
 
@@ -50,19 +47,6 @@ def run(**feeds):
     arrays that share no memory with a feed."""
     arrays = check_named_feeds(GRAPH, INPUTS, feeds, UNUSED)
     return fresh_outputs(compute(*arrays), arrays)
-
-
-# Helpers of the ops above, from graphc.ops.
-
-def _np_count(*xs, axes):
-    """The number of elements of the operands' broadcast shape over ``axes``, as a float of
-    their dtype (float64 for integers): the divisor of a mean."""
-    shape = np.broadcast_shapes(*[np.shape(x) for x in xs])
-    dtype = np.result_type(*xs)
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return np.asarray(n, dtype=dtype if dtype.kind == "f" else np.float64)
 
 
 # Feed checking, from graphc.graph.feeds (graphc's own checks run the same code).

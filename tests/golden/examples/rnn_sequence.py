@@ -37,73 +37,68 @@ s0 = np.array([0.0, 0.0, 0.0, 0.0], dtype=np.float64)  # const
 def compute(x, y, W, U, V, b, c):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
     matmul = W @ s0
-    add = b + matmul
-    del matmul
     getitem = x[0]
     matmul_1 = U @ getitem
-    a1 = add + matmul_1  # add
-    del add, matmul_1
+    a1 = matmul_1 + b + matmul
+    del matmul, matmul_1
     s1 = np.tanh(a1)  # tanh
     del a1
     matmul_2 = V @ s1
     o1 = c + matmul_2  # add
     del matmul_2
+    yhat1 = _np_softmax(o1, axis=0)  # softmax
     getitem_1 = np.asarray(y[0])
     L1 = _np_cross_entropy(o1, getitem_1)  # cross_entropy
     matmul_3 = W @ s1
-    add_1 = b + matmul_3
-    del matmul_3
     getitem_2 = x[1]
     matmul_4 = U @ getitem_2
-    a2 = add_1 + matmul_4  # add
-    del add_1, matmul_4
+    a2 = matmul_4 + b + matmul_3
+    del matmul_3, matmul_4
     s2 = np.tanh(a2)  # tanh
     del a2
     matmul_5 = V @ s2
     o2 = c + matmul_5  # add
     del matmul_5
+    yhat2 = _np_softmax(o2, axis=0)  # softmax
     getitem_3 = np.asarray(y[1])
     L2 = _np_cross_entropy(o2, getitem_3)  # cross_entropy
     matmul_6 = W @ s2
-    add_2 = b + matmul_6
-    del matmul_6
     getitem_4 = x[2]
     matmul_7 = U @ getitem_4
-    a3 = add_2 + matmul_7  # add
-    del add_2, matmul_7
+    a3 = matmul_7 + b + matmul_6
+    del matmul_6, matmul_7
     s3 = np.tanh(a3)  # tanh
     del a3
     matmul_8 = V @ s3
     o3 = c + matmul_8  # add
     del matmul_8
+    yhat3 = _np_softmax(o3, axis=0)  # softmax
     getitem_5 = np.asarray(y[2])
     L3 = _np_cross_entropy(o3, getitem_5)  # cross_entropy
     matmul_9 = W @ s3
-    add_3 = b + matmul_9
-    del matmul_9
     getitem_6 = x[3]
     matmul_10 = U @ getitem_6
-    a4 = add_3 + matmul_10  # add
-    del add_3, matmul_10
+    a4 = matmul_10 + b + matmul_9
+    del matmul_9, matmul_10
     s4 = np.tanh(a4)  # tanh
     del a4
     matmul_11 = V @ s4
     o4 = c + matmul_11  # add
     del matmul_11
+    yhat4 = _np_softmax(o4, axis=0)  # softmax
     getitem_7 = np.asarray(y[3])
     L4 = _np_cross_entropy(o4, getitem_7)  # cross_entropy
     matmul_12 = W @ s4
-    add_4 = b + matmul_12
-    del matmul_12
     getitem_8 = x[4]
     matmul_13 = U @ getitem_8
-    a5 = add_4 + matmul_13  # add
-    del add_4, matmul_13
+    a5 = matmul_13 + b + matmul_12
+    del matmul_12, matmul_13
     s5 = np.tanh(a5)  # tanh
     del a5
     matmul_14 = V @ s5
     o5 = c + matmul_14  # add
     del matmul_14
+    yhat5 = _np_softmax(o5, axis=0)  # softmax
     getitem_9 = np.asarray(y[4])
     L5 = _np_cross_entropy(o5, getitem_9)  # cross_entropy
     L1_2 = L1 + L2  # add 'L1..2'
@@ -114,89 +109,100 @@ def compute(x, y, W, U, V, b, c):
     del L4, L1_3
     loss = L1_4 + L5  # add
     del L5, L1_4
-    softmax = _np_softmax(o5, axis=0)
-    one_hot = _np_one_hot(getitem_9, o5)
+    one_hot = _np_one_hot(getitem_9, o5)  # in the gradient of cross_entropy(o5, getitem_9)
     del o5, getitem_9
-    dloss_do5 = softmax - one_hot
-    del softmax, one_hot
-    outer = np.multiply.outer(dloss_do5, s5)
-    dloss_ds5 = V.T @ dloss_do5
-    dloss_da5 = dloss_ds5 * (1 - s5**2)
+    # d cross_entropy(o5, getitem_9)/do5 = (softmax(o5) - one_hot(getitem_9)) / N
+    dloss_do5 = yhat5 - one_hot
+    del yhat5, one_hot
+    dloss_dV_1 = np.multiply.outer(dloss_do5, s5)  # d(V @ s5)/dV = outer(ct, s5)
+    transpose = V.T  # in the gradient of matmul(V, s5)
+    dloss_ds5 = transpose @ dloss_do5  # d(V @ s5)/ds5 = V.T @ ct
+    dloss_da5 = dloss_ds5 * (1 - s5**2)  # tanh'(a5) = 1 - s5**2
     del s5, dloss_ds5
-    outer_1 = np.multiply.outer(dloss_da5, getitem_8)
+    # d(U @ getitem_8)/dU = outer(ct, getitem_8)
+    dloss_dU_1 = np.multiply.outer(dloss_da5, getitem_8)
     del getitem_8
-    outer_2 = np.multiply.outer(dloss_da5, s4)
-    matmul_15 = W.T @ dloss_da5
-    softmax_1 = _np_softmax(o4, axis=0)
-    one_hot_1 = _np_one_hot(getitem_7, o4)
+    dloss_dW_1 = np.multiply.outer(dloss_da5, s4)  # d(W @ s4)/dW = outer(ct, s4)
+    transpose_1 = W.T  # in the gradient of matmul(W, s4)
+    dloss_ds4_1 = transpose_1 @ dloss_da5  # d(W @ s4)/ds4 = W.T @ ct
+    one_hot_1 = _np_one_hot(getitem_7, o4)  # in the gradient of cross_entropy(o4, getitem_7)
     del o4, getitem_7
-    dloss_do4 = softmax_1 - one_hot_1
-    del softmax_1, one_hot_1
-    outer_3 = np.multiply.outer(dloss_do4, s4)
-    matmul_16 = V.T @ dloss_do4
-    dloss_ds4 = matmul_15 + matmul_16  # dloss/ds4: the sum over s4's uses
-    del matmul_15, matmul_16
-    dloss_da4 = dloss_ds4 * (1 - s4**2)
+    # d cross_entropy(o4, getitem_7)/do4 = (softmax(o4) - one_hot(getitem_7)) / N
+    dloss_do4 = yhat4 - one_hot_1
+    del yhat4, one_hot_1
+    dloss_dV_2 = np.multiply.outer(dloss_do4, s4)  # d(V @ s4)/dV = outer(ct, s4)
+    dloss_ds4_2 = transpose @ dloss_do4  # d(V @ s4)/ds4 = V.T @ ct
+    dloss_ds4 = dloss_ds4_1 + dloss_ds4_2  # dloss/ds4: the sum over s4's uses
+    del dloss_ds4_1, dloss_ds4_2
+    dloss_da4 = dloss_ds4 * (1 - s4**2)  # tanh'(a4) = 1 - s4**2
     del s4, dloss_ds4
-    outer_4 = np.multiply.outer(dloss_da4, getitem_6)
+    # d(U @ getitem_6)/dU = outer(ct, getitem_6)
+    dloss_dU_2 = np.multiply.outer(dloss_da4, getitem_6)
     del getitem_6
-    outer_5 = np.multiply.outer(dloss_da4, s3)
-    matmul_17 = W.T @ dloss_da4
-    softmax_2 = _np_softmax(o3, axis=0)
-    one_hot_2 = _np_one_hot(getitem_5, o3)
+    dloss_dW_2 = np.multiply.outer(dloss_da4, s3)  # d(W @ s3)/dW = outer(ct, s3)
+    dloss_ds3_1 = transpose_1 @ dloss_da4  # d(W @ s3)/ds3 = W.T @ ct
+    one_hot_2 = _np_one_hot(getitem_5, o3)  # in the gradient of cross_entropy(o3, getitem_5)
     del o3, getitem_5
-    dloss_do3 = softmax_2 - one_hot_2
-    del softmax_2, one_hot_2
-    outer_6 = np.multiply.outer(dloss_do3, s3)
-    matmul_18 = V.T @ dloss_do3
-    dloss_ds3 = matmul_17 + matmul_18  # dloss/ds3: the sum over s3's uses
-    del matmul_17, matmul_18
-    dloss_da3 = dloss_ds3 * (1 - s3**2)
+    # d cross_entropy(o3, getitem_5)/do3 = (softmax(o3) - one_hot(getitem_5)) / N
+    dloss_do3 = yhat3 - one_hot_2
+    del yhat3, one_hot_2
+    dloss_dV_3 = np.multiply.outer(dloss_do3, s3)  # d(V @ s3)/dV = outer(ct, s3)
+    dloss_ds3_2 = transpose @ dloss_do3  # d(V @ s3)/ds3 = V.T @ ct
+    dloss_ds3 = dloss_ds3_1 + dloss_ds3_2  # dloss/ds3: the sum over s3's uses
+    del dloss_ds3_1, dloss_ds3_2
+    dloss_da3 = dloss_ds3 * (1 - s3**2)  # tanh'(a3) = 1 - s3**2
     del s3, dloss_ds3
-    outer_7 = np.multiply.outer(dloss_da3, getitem_4)
+    # d(U @ getitem_4)/dU = outer(ct, getitem_4)
+    dloss_dU_3 = np.multiply.outer(dloss_da3, getitem_4)
     del getitem_4
-    outer_8 = np.multiply.outer(dloss_da3, s2)
-    matmul_19 = W.T @ dloss_da3
-    softmax_3 = _np_softmax(o2, axis=0)
-    one_hot_3 = _np_one_hot(getitem_3, o2)
+    dloss_dW_3 = np.multiply.outer(dloss_da3, s2)  # d(W @ s2)/dW = outer(ct, s2)
+    dloss_ds2_1 = transpose_1 @ dloss_da3  # d(W @ s2)/ds2 = W.T @ ct
+    one_hot_3 = _np_one_hot(getitem_3, o2)  # in the gradient of cross_entropy(o2, getitem_3)
     del o2, getitem_3
-    dloss_do2 = softmax_3 - one_hot_3
-    del softmax_3, one_hot_3
-    outer_9 = np.multiply.outer(dloss_do2, s2)
-    matmul_20 = V.T @ dloss_do2
-    dloss_ds2 = matmul_19 + matmul_20  # dloss/ds2: the sum over s2's uses
-    del matmul_19, matmul_20
-    dloss_da2 = dloss_ds2 * (1 - s2**2)
+    # d cross_entropy(o2, getitem_3)/do2 = (softmax(o2) - one_hot(getitem_3)) / N
+    dloss_do2 = yhat2 - one_hot_3
+    del yhat2, one_hot_3
+    dloss_dV_4 = np.multiply.outer(dloss_do2, s2)  # d(V @ s2)/dV = outer(ct, s2)
+    dloss_ds2_2 = transpose @ dloss_do2  # d(V @ s2)/ds2 = V.T @ ct
+    dloss_ds2 = dloss_ds2_1 + dloss_ds2_2  # dloss/ds2: the sum over s2's uses
+    del dloss_ds2_1, dloss_ds2_2
+    dloss_da2 = dloss_ds2 * (1 - s2**2)  # tanh'(a2) = 1 - s2**2
     del s2, dloss_ds2
-    outer_10 = np.multiply.outer(dloss_da2, getitem_2)
+    # d(U @ getitem_2)/dU = outer(ct, getitem_2)
+    dloss_dU_4 = np.multiply.outer(dloss_da2, getitem_2)
     del getitem_2
-    outer_11 = np.multiply.outer(dloss_da2, s1)
-    matmul_21 = W.T @ dloss_da2
-    softmax_4 = _np_softmax(o1, axis=0)
-    one_hot_4 = _np_one_hot(getitem_1, o1)
+    dloss_dW_4 = np.multiply.outer(dloss_da2, s1)  # d(W @ s1)/dW = outer(ct, s1)
+    dloss_ds1_1 = transpose_1 @ dloss_da2  # d(W @ s1)/ds1 = W.T @ ct
+    del transpose_1
+    one_hot_4 = _np_one_hot(getitem_1, o1)  # in the gradient of cross_entropy(o1, getitem_1)
     del o1, getitem_1
-    dloss_do1 = softmax_4 - one_hot_4
-    del softmax_4, one_hot_4
-    outer_12 = np.multiply.outer(dloss_do1, s1)
-    matmul_22 = V.T @ dloss_do1
-    dloss_ds1 = matmul_21 + matmul_22  # dloss/ds1: the sum over s1's uses
-    del matmul_21, matmul_22
-    dloss_da1 = dloss_ds1 * (1 - s1**2)
+    # d cross_entropy(o1, getitem_1)/do1 = (softmax(o1) - one_hot(getitem_1)) / N
+    dloss_do1 = yhat1 - one_hot_4
+    del yhat1, one_hot_4
+    dloss_dV_5 = np.multiply.outer(dloss_do1, s1)  # d(V @ s1)/dV = outer(ct, s1)
+    dloss_ds1_2 = transpose @ dloss_do1  # d(V @ s1)/ds1 = V.T @ ct
+    del transpose
+    dloss_ds1 = dloss_ds1_1 + dloss_ds1_2  # dloss/ds1: the sum over s1's uses
+    del dloss_ds1_1, dloss_ds1_2
+    dloss_da1 = dloss_ds1 * (1 - s1**2)  # tanh'(a1) = 1 - s1**2
     del s1, dloss_ds1
-    outer_13 = np.multiply.outer(dloss_da1, getitem)
+    dloss_dU_5 = np.multiply.outer(dloss_da1, getitem)  # d(U @ getitem)/dU = outer(ct, getitem)
     del getitem
-    outer_14 = np.multiply.outer(dloss_da1, s0)
+    dloss_dW_5 = np.multiply.outer(dloss_da1, s0)  # d(W @ s0)/dW = outer(ct, s0)
     # dloss/dc: the sum over c's uses
     dloss_dc = dloss_do5 + dloss_do4 + dloss_do3 + dloss_do2 + dloss_do1
     del dloss_do5, dloss_do4, dloss_do3, dloss_do2, dloss_do1
     # dloss/db: the sum over b's uses
     dloss_db = dloss_da5 + dloss_da4 + dloss_da3 + dloss_da2 + dloss_da1
     del dloss_da5, dloss_da4, dloss_da3, dloss_da2, dloss_da1
-    dloss_dV = outer + outer_3 + outer_6 + outer_9 + outer_12  # dloss/dV: the sum over V's uses
-    del outer, outer_3, outer_6, outer_9, outer_12
-    dloss_dU = outer_1 + outer_4 + outer_7 + outer_10 + outer_13  # dloss/dU: the sum over U's uses
-    del outer_1, outer_4, outer_7, outer_10, outer_13
-    dloss_dW = outer_2 + outer_5 + outer_8 + outer_11 + outer_14  # dloss/dW: the sum over W's uses
+    # dloss/dV: the sum over V's uses
+    dloss_dV = dloss_dV_1 + dloss_dV_2 + dloss_dV_3 + dloss_dV_4 + dloss_dV_5
+    del dloss_dV_1, dloss_dV_2, dloss_dV_3, dloss_dV_4, dloss_dV_5
+    # dloss/dU: the sum over U's uses
+    dloss_dU = dloss_dU_1 + dloss_dU_2 + dloss_dU_3 + dloss_dU_4 + dloss_dU_5
+    del dloss_dU_1, dloss_dU_2, dloss_dU_3, dloss_dU_4, dloss_dU_5
+    # dloss/dW: the sum over W's uses
+    dloss_dW = dloss_dW_1 + dloss_dW_2 + dloss_dW_3 + dloss_dW_4 + dloss_dW_5
     return (loss, dloss_dW, dloss_dU, dloss_dV, dloss_db, dloss_dc)
 
 

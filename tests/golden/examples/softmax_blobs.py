@@ -32,13 +32,14 @@ def compute(X, labels, W, b):
     matmul = X @ W
     f = matmul + b  # add
     del matmul
+    p = _np_softmax(f, axis=1)  # softmax
     loss = _np_cross_entropy(f, labels)  # cross_entropy
-    softmax = _np_softmax(f, axis=1)
-    one_hot = _np_one_hot(labels, f)
-    dloss_df = (softmax - one_hot) / f.shape[0]
-    del f, softmax, one_hot
-    dloss_db = np.sum(dloss_df, axis=0)
-    dloss_dW = X.T @ dloss_df
+    one_hot = _np_one_hot(labels, f)  # in the gradient of cross_entropy(f, labels)
+    # d cross_entropy(f, labels)/df = (softmax(f) - one_hot(labels)) / N
+    dloss_df = (p - one_hot) / f.shape[0]
+    del f, p, one_hot
+    dloss_db = np.sum(dloss_df, axis=0)  # d(matmul + b)/db = ct, summed over the broadcast axes
+    dloss_dW = X.T @ dloss_df  # d(X @ W)/dW = X.T @ ct
     return (loss, dloss_dW, dloss_db)
 
 

@@ -32,26 +32,27 @@ DomainError = ValueError
 def compute(X, labels, W1, b1, W2, b2):
     """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""
     matmul = X @ W1
-    add = matmul + b1
+    H = np.tanh(matmul + b1)
     del matmul
-    H = np.tanh(add)  # tanh
-    del add
     matmul_1 = H @ W2
     logits = matmul_1 + b2  # add
     del matmul_1
     loss = _np_cross_entropy(logits, labels)  # cross_entropy
-    softmax = _np_softmax(logits, axis=1)
-    one_hot = _np_one_hot(labels, logits)
+    softmax = _np_softmax(logits, axis=1)  # in the gradient of cross_entropy(logits, labels)
+    one_hot = _np_one_hot(labels, logits)  # in the gradient of cross_entropy(logits, labels)
+    # d cross_entropy(logits, labels)/dlogits = (softmax(logits) - one_hot(labels)) / N
     dloss_dlogits = (softmax - one_hot) / logits.shape[0]
     del logits, softmax, one_hot
+    # d(matmul_1 + b2)/db2 = ct, summed over the broadcast axes
     dloss_db2 = np.sum(dloss_dlogits, axis=0)
-    dloss_dH = dloss_dlogits @ W2.T
-    dloss_dW2 = H.T @ dloss_dlogits
+    dloss_dH = dloss_dlogits @ W2.T  # d(H @ W2)/dH = ct @ W2.T
+    dloss_dW2 = H.T @ dloss_dlogits  # d(H @ W2)/dW2 = H.T @ ct
     del dloss_dlogits
-    dloss_dadd = dloss_dH * (1 - H**2)
+    dloss_dadd = dloss_dH * (1 - H**2)  # tanh'(add) = 1 - H**2
     del H, dloss_dH
+    # d(matmul + b1)/db1 = ct, summed over the broadcast axes
     dloss_db1 = np.sum(dloss_dadd, axis=0)
-    dloss_dW1 = X.T @ dloss_dadd
+    dloss_dW1 = X.T @ dloss_dadd  # d(X @ W1)/dW1 = X.T @ ct
     return (loss, dloss_dW1, dloss_db1, dloss_dW2, dloss_db2)
 
 
