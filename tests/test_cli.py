@@ -100,3 +100,39 @@ def test_the_loss_is_found_though_its_own_gradient_uses_it(tmp_path):
     result = graphc("grad", path)  # sigmoid's gradient reads out: a gradient use of it
     assert result.returncode == 0, result.stderr
     assert result.stdout == "dout/dw = x*(1 - sigmoid(w*x))*sigmoid(w*x)\n"
+
+
+def compute_of(source):
+    return source[source.index("def compute("):source.index("def run(")]
+
+
+def test_compile_of_the_mlp_reads_like_the_slide():
+    """No variable named after a node id, no np.transpose line, and every gradient line
+    says which rule it computes (beside it, or on the line above)."""
+    from graphs import load
+    result = graphc("compile", "examples/mlp.py")
+    assert result.returncode == 0, result.stderr
+    compute = compute_of(result.stdout)
+    module = load("mlp")
+    unnamed = [n.name for n in module.g if not n.record.named]  # add7, count13, ...
+    assert unnamed and not [name for name in unnamed if name in compute]
+    lines = compute.splitlines()
+    assert not [line for line in lines if "np.transpose" in line]
+    assert "W2.T" in compute and "H.T @ dloss_dlogits" in compute
+    assert "dloss_dlogits = (softmax - one_hot) / logits.shape[0]" in compute
+    start = next(i for i, line in enumerate(lines) if "loss = " in line) + 1
+    for i in range(start, len(lines)):
+        line = lines[i].strip()
+        if not line or line.startswith(("del ", "#", "return")):
+            continue
+        above = lines[i - 1].strip()
+        comment = line.split("  # ")[1] if "  # " in line else above[2:] * above.startswith("#")
+        assert comment.startswith(("d", "relu'", "in the gradient")), line
+    assert "# d(H @ W2)/dH = ct @ W2.T" in compute and "# relu'(add) = step(add)" in compute
+
+
+def test_compile_of_the_neuron_folds_the_count_and_fuses_bce_into_sigmoid():
+    result = graphc("compile", "examples/neuron.py")
+    compute = compute_of(result.stdout)
+    assert "count" not in compute
+    assert "dloss_dz = yhat - y  # d bce(sigmoid(z), y)/dz = yhat - y" in compute
