@@ -46,7 +46,7 @@ def main(out_dir="out"):
     print(f"\n{report}\n")
     path = f.save(Path(out_dir) / "neuron_generated.py")
     print(f"The generated NumPy module (it imports only numpy) is in {path}.")
-    print("Its compute() function, one line a node of the graph:\n")
+    print("Its compute() function, a line a step, each gradient with its rule:\n")
     print(compute_function(f.source))
     print()
     for path in write_diagrams(out_dir):

@@ -11,9 +11,9 @@ given, a kept node, and each op, its rule built from the op's registration
 
 The interpreter runs the graph it is given and applies no pass, so comparing it with
 generated code tests every pass. ``reference(nodes, at)`` is that oracle for a list of
-nodes; ``gc.evaluate`` and ``gc.gradcheck`` hand the interpreter
-``passes.rewrite_stable(graph)`` instead, so that ``bce(sigmoid(z), y)`` is computed from
-``z`` there.
+nodes; ``gc.evaluate`` and ``gc.gradcheck`` hand the interpreter the graph as
+``passes.optimize`` leaves it instead, so that ``bce(sigmoid(z), y)`` is computed from
+``z`` there, and its gradient as ``yhat - y``, as generated code computes them.
 
 >>> import graphc as gc
 >>> g = gc.Graph()

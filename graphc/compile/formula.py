@@ -72,7 +72,11 @@ class FormulaPrinter(NumPyPrinter):
     def _print_Pow(self, expr, rational=False):
         if expr.exp.is_Rational and expr.exp.is_negative:
             return self._print_Mul(sp.Mul(sp.S.One, expr, evaluate=False))
-        return super()._print_Pow(expr, rational)
+        if expr.exp == sp.S.Half:
+            return f"np.sqrt({self._print(expr.base)})"
+        prec = precedence(expr)
+        base = self.parenthesize(expr.base, prec, strict=True)  # (-x) ** 2, not -x ** 2
+        return f"{base} ** {self.parenthesize(expr.exp, prec, strict=False)}"
 
 
 def _function_printer(name):

@@ -32,13 +32,16 @@ def is_atom(text):
     return isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript))
 
 
-def statement(target, text, comment, indent, width=WIDTH):
+def statement(target, text, comment, indent, width=WIDTH, aside=False):
     """The lines of ``target = text  # comment``, none wider than ``width`` counting the
-    ``indent`` they will be given."""
+    ``indent`` they will be given; a comment ``aside`` is left out where it does not fit
+    beside the statement."""
     room = width - indent
     line = f"{target} = {text}"
     if comment and len(line) + len(comment) + 4 <= room:
         return [f"{line}  # {comment}"]
+    if aside:
+        comment = ""
     above = [f"# {row}" for row in textwrap.wrap(comment, room - 2,
                                                   break_on_hyphens=False)] if comment else []
     return above + wrap(line, room, len(target) + 3)
@@ -55,9 +58,21 @@ def wrap(line, width, start):
     return _pack(head + body, len(head), width)
 
 
+def rows(items, width):
+    """``items`` joined by ``, `` in rows of at most ``width`` characters (one item a row
+    at least), for ``del a, b, c`` and other lists."""
+    out, row = [], []
+    for item in items:
+        if row and len(", ".join(row + [item])) > width:
+            out.append(", ".join(row))
+            row = []
+        row.append(item)
+    return out + [", ".join(row)] if row else out
+
+
 def _breaks(text, depth):
-    """Positions in ``text`` where a line may break at bracket ``depth``: after ``, `` or
-    before a binary operator (outside strings)."""
+    """Positions in ``text`` where a line may break at bracket ``depth``: just inside an
+    opening bracket, after ``, `` or before a binary operator (outside strings)."""
     out, level, quote = [], 0, None
     for i, ch in enumerate(text):
         if quote:
@@ -66,6 +81,8 @@ def _breaks(text, depth):
             quote = ch
         elif ch in "([{":
             level += 1
+            if level == depth and text[i + 1:i + 2] not in ")]}":  # inside a call's brackets
+                out.append(i + 1)
         elif ch in ")]}":
             level -= 1
         elif level == depth and text.startswith(", ", i):
@@ -77,9 +94,10 @@ def _breaks(text, depth):
 
 def _pack(line, start, width):
     """Greedy: each line goes as far as it can, breaking at the shallowest depth whose
-    breaks let it fit; continuation lines line up just inside the first bracket."""
+    breaks let it fit; continuation lines line up just inside the first bracket, or four
+    columns in when that bracket is far to the right (a long variable name)."""
     candidates = sorted({(p, d) for d in range(1, 12) for p in _breaks(line, d)})
-    lines, begin, pad = [], 0, start + 1
+    lines, begin, pad = [], 0, start + 1 if start + 1 <= width // 3 else 4
     while len(line) - begin + (pad if lines else 0) > width:
         room = width - (pad if lines else 0)
         fits = [(d, -p) for p, d in candidates if begin < p - 1 and p - begin <= room]

@@ -217,7 +217,7 @@ def compute_source(program, env):
     """The ``compute`` function: one statement per equation, ``del`` after a last use."""
     params = [env.ident(leaf.name) for leaf in program.inputs]
     lines = [_wrapped("def compute(", params, "):", ""),
-             '    """The OUTPUTS from checked feeds (in the order of INPUTS); one line a node."""']
+             '    """The OUTPUTS from checked feeds (in the order of INPUTS), a line a step."""']
     printed = [e for e in program.equations if e.name not in env.inlined]
     frees = last_uses(program, env, printed)
     for e in program.equations:
@@ -228,7 +228,7 @@ def compute_source(program, env):
         lines += ["    " + line for line in statement(e, env)]
         if e is not printed[-1]:  # freeing just before the return would gain nothing
             names = [env.ident(n) for n in frees.get(e.name, ())]
-            lines += ["    del " + ", ".join(names[k:k + FOLD]) for k in range(0, len(names), FOLD)]
+            lines += ["    del " + row for row in layout.rows(names, layout.WIDTH - 8)]
     results = [_output(env.values[name]) for name in program.outputs]
     lines.append(_wrapped("    return (", results, ")", "    ") if len(results) > 1 else
                  f"    return ({results[0]},)")
@@ -256,13 +256,13 @@ def last_uses(program, env, printed):
 
 
 def _wrapped(start, items, end, indent):
-    """``start`` items ``end`` on one line, or wrapped within 88 columns if that is long."""
+    """``start`` items ``end`` on one line, or wrapped within 100 columns if that is long."""
     line = start + ", ".join(items) + end
-    if len(line) <= 88:
+    if len(line) <= layout.WIDTH:
         return line
     rows, row = [], indent + "    "
     for item in items:
-        if len(row) + len(item) + 2 > 88 and row.strip():
+        if len(row) + len(item) + 2 > layout.WIDTH and row.strip():
             rows.append(row.rstrip())
             row = indent + "    "
         row += item + ", "
@@ -291,9 +291,10 @@ def _template(e, opdef, values):
 def expression(e, env):
     """The text computing equation ``e`` from its operands, cast to its dtype."""
     opdef = ops.get(e.op)
-    env.use(opdef.helpers)
     values = [env.values[n] for n in e.operands]
     template = _template(e, opdef, values)
+    if any(h.__name__ + "(" in template for h in opdef.helpers):
+        env.use(opdef.helpers)  # a template calling none of them (x.shape[0]) needs none
     texts, seen = _operands(values)
     text, kept = _fill(template, opdef, e, texts, env)
     if opdef.view == "shape":
@@ -324,7 +325,8 @@ def statement(e, env):
     text = expression(e, env)
     if opdef.view == "shape":
         text = f"np.asarray({text}, dtype=np.{e.dtype})"
-    return layout.statement(ident, text, comment, indent=4)
+    aside = e.role != "grad" and not e.note  # an op's name only: dropped if it does not fit
+    return layout.statement(ident, text, comment, indent=4, aside=aside)
 
 
 def _comment(e, env, ident):
@@ -431,6 +433,6 @@ def _globals(program):
 
 def _tuple_line(name, items):
     line = f"{name} = {_literal(tuple(items))}"
-    if len(line) <= 88:
+    if len(line) <= layout.WIDTH:
         return line
     return f"{name} = (\n" + "".join(f"    {ascii(i)},\n" for i in items) + ")"

@@ -17,14 +17,15 @@ back, and its rule reads ``d bce(sigmoid(z), y)/dz = yhat - y``.
 "sigmoid'(x) = s*(1 - s)"
 """
 
+import math
+
+import numpy as np
 import sympy as sp
 
 from .. import ops
+from ..ops import losses
 from ..ops.elementwise import OUT, CT, derivative
 from ..ops.scalar import arg
-
-
-_N = sp.Symbol("N", positive=True)
 
 
 def rule(graph, v, source=None):
@@ -36,12 +37,18 @@ def rule(graph, v, source=None):
     if not origin:
         return None
     edges = [(m, k) for m, k in origin if k is not None]  # a helper of a vjp has no slot
-    if not edges:
+    if not edges or _within_step(graph, v, record.origin):
         return _part(source, origin[0][0])
     found = _step(source, *edges[0]) if len(edges) == 1 else _chain(source, graph, v, edges)
     if record.op == "sum_to":  # the step's value, summed to the operand's shape
         found = (found[0] + ", summed over the broadcast axes", found[1])
     return found
+
+
+def _within_step(graph, v, origin):
+    """True when what ``v`` computes is only a part of its step: a user of it continues
+    the same step (bce's ``(p - y)/(p (1 - p))`` before its sum to the operand's shape)."""
+    return any(graph.record(u).origin == origin for u in graph.users(v))
 
 
 def _names(graph, m):
@@ -74,8 +81,13 @@ def _step(graph, m, k):
     """The rule of the gradient of node ``m`` along its operand slot ``k``."""
     record, opdef = graph.record(m), ops.get(graph.record(m).op)
     names, n = _names(graph, m), len(graph.operands(m))
+    if opdef.family == "losses" and opdef.scalar is not None:
+        shapes = [graph.record(u).shape for u in graph.operands(m)]
+        return _loss_rule(record.op, k, shapes), names
     if opdef.scalar is not None:
-        return _derived(record, opdef, n, k), names
+        numbers = {arg(i): sp.sympify(name) for i, name in enumerate(names[:n])
+                   if isinstance(name, Number)}
+        return _derived(record, opdef, n, k, numbers), names
     rules = opdef.rules
     if callable(rules):
         rules = rules(dict(record.attrs), [graph.record(u).shape for u in graph.operands(m)])
@@ -86,17 +98,26 @@ def _step(graph, m, k):
     return text.format(*[f"{{{i}}}" for i in range(n)], x=f"{{{k}}}", out=f"{{{n}}}"), names
 
 
-def _derived(record, opdef, n, k):
+def _derived(record, opdef, n, k, numbers):
     """An element-wise op's rule from its formula: ``relu'({0}) = step({0})`` for one
-    operand, ``d({0}*{1})/d{0} = ct*{1}`` for more."""
-    if opdef.family == "losses":  # the mean of the formula over N elements
-        d = derivative(record.op, (), n, k)
-        return f"d {_call(record.op, n)}/d{{{k}}} = {_text(CT * d / _N, n)}"
-    d = derivative(record.op, tuple(sorted(record.attrs.items())), n, k)
+    operand, ``d({0}*{1})/d{0} = ct*{1}`` for more; plain numbers among the operands
+    written in (``d({0}**2)/d{0} = 2*ct*{0}``)."""
+    d = derivative(record.op, tuple(sorted(record.attrs.items())), n, k).xreplace(numbers)
     if n == 1:
         return f"{record.op}'({{0}}) = {_text(d, n)}"
-    f = ops.elementwise.formula(opdef, dict(record.attrs), n)
+    f = ops.elementwise.formula(opdef, dict(record.attrs), n).xreplace(numbers)
     return f"d({_text(f, n)})/d{{{k}}} = {_text(CT * d, n)}"
+
+
+def _loss_rule(op, k, shapes):
+    """A mean loss's rule: its formula's derivative (as the loss's vjp takes it), times ct,
+    over the number of elements averaged (``3*N`` for a ``("N", 3)`` operand)."""
+    d = losses.derivative(op, k).xreplace({losses.P: arg(0), losses.Y: arg(1)})
+    dims = np.broadcast_shapes(*[tuple(1 if isinstance(x, str) else x for x in s)
+                                 for s in shapes])  # the static dims; named ones below
+    named = [x for s in shapes for x in s if isinstance(x, str)]
+    count = sp.Mul(sp.Integer(math.prod(dims)), *[sp.Symbol(x) for x in dict.fromkeys(named)])
+    return f"d {_call(op, 2)}/d{{{k}}} = {_text(CT * d / count, 2)}"
 
 
 def _text(expr, n):

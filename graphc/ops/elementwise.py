@@ -38,12 +38,20 @@ def formula(opdef, attrs, n):
 @functools.lru_cache(maxsize=4096)
 def derivative(name, attr_items, n, i):
     """d f/d a_i of op ``name``'s formula (attributes as sorted items), with any copy of f
-    itself written as OUT, the op's output: sigmoid's reads ``out*(1 - out)``."""
+    itself written as OUT, the op's output (sigmoid's reads ``out*(1 - out)``); a power's
+    is ``b*a**(b - 1)``, never a quotient by ``a``."""
     f = formula(get(name), dict(attr_items), n)
     d = sp.diff(f, arg(i))
-    if not f.is_Atom:
-        d = d.xreplace({f: OUT})  # exact subtrees only: subs() would rewrite x**(b-1)
-    return d
+    if f.is_Atom:
+        return d
+    combined = sp.powsimp(d)  # pow's b*a**b/a as b*a**(b - 1): finite at a = 0
+    if len(_divisors(combined)) < len(_divisors(d)):
+        return combined
+    return d.xreplace({f: OUT})  # exact subtrees only: subs() would rewrite x**(b-1)
+
+
+def _divisors(expr):
+    return sp.denom(expr).free_symbols
 
 
 def elementwise_vjp(b, node, ct, needs):

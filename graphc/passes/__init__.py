@@ -7,14 +7,14 @@ graph it is given, and its docstring says what holds afterwards.
 when ``debug`` is true.
 
 >>> [name for name, _, level in PIPELINE if level == 0]
-['rewrite_stable', 'fold_constants']
+['rewrite_stable', 'fold_constants', 'fuse_cancelling']
 """
 
 from . import stable
 from .common import eliminate_common
 from .dead import eliminate_dead_code
 from .fold import fold_constants
-from .fuse import fuse_elementwise
+from .fuse import fuse_cancelling, fuse_elementwise
 from .stable import rewrite_stable
 from .verify import verify
 
@@ -31,6 +31,7 @@ def stable_rewrites(graph, outputs):
 PIPELINE = (
     ("rewrite_stable", stable_rewrites, 0),          # no log or exp of an unbounded value
     ("fold_constants", fold_constants, 0),           # known scalars become numbers
+    ("fuse_cancelling", fuse_cancelling, 0),         # quotients SymPy cancels: yhat - y
     ("fuse_elementwise", fuse_elementwise, 1),       # one node per element-wise region
     ("eliminate_common", eliminate_common, 1),       # one node per computation
     ("eliminate_dead_code", eliminate_dead_code, 1),  # only what the outputs need
@@ -38,8 +39,9 @@ PIPELINE = (
 
 
 def optimize(graph, outputs, opt=1, debug=False):
-    """The graph after the passes of level ``opt`` (0: the stable rewrites and constant
-    folding, one statement a node; 1, the default: all of PIPELINE), each checked by
+    """The graph after the passes of level ``opt`` (0: the stable rewrites, constant
+    folding and the fusions SymPy cancels, one statement a node otherwise; 1, the default:
+    all of PIPELINE), each checked by
     ``verify`` when ``debug`` is true. ``graph`` is not changed.
 
     >>> import graphc as gc
@@ -60,4 +62,5 @@ def optimize(graph, outputs, opt=1, debug=False):
 
 
 __all__ = ["PIPELINE", "LEVELS", "optimize", "verify", "rewrite_stable", "stable_rewrites",
-           "fold_constants", "fuse_elementwise", "eliminate_common", "eliminate_dead_code"]
+           "fold_constants", "fuse_cancelling", "fuse_elementwise", "eliminate_common",
+           "eliminate_dead_code"]

@@ -35,7 +35,8 @@ def fuse_elementwise(graph, outputs):
     producer has that one user, is not an output, is not a forward node or constant the
     user named (those stay variables), and the fused formula is no larger than the two it
     replaces (so nothing is computed twice) and within MAX_SIZE and MAX_DEPTH; a gradient
-    ``gc.grad`` named (``dloss_dz``) is merged only when the fused formula is smaller,
+    ``gc.grad`` named (``dloss_dz``) is merged only when the fused formula is smaller
+    (``fuse_cancelling``, which runs first),
     where SymPy cancels it away (bce's gradient into sigmoid's gives ``yhat - y``), so
     gradient code keeps the slide's steps (``dloss_dz = yhat - y``, ``dloss_dw = dloss_dz
     * x``). The fused node keeps the
@@ -44,14 +45,30 @@ def fuse_elementwise(graph, outputs):
     numbers. Outputs keep their ids, names and values; the graph given is not changed (a
     copy is returned, or the same graph when nothing fuses).
     """
+    return _fuse(graph, outputs, strict=False)
+
+
+def fuse_cancelling(graph, outputs):
+    """A graph in which each element-wise producer whose fused formula is smaller than it
+    and its consumer together (where SymPy cancels: bce's gradient step into sigmoid's is
+    ``ct*(yhat - y)/n``) is merged into its consumer, as ``fuse_elementwise`` merges.
+
+    It runs at every level, the teaching form ``opt=0`` too: the quotient by
+    ``yhat (1 - yhat)`` it cancels is 0/0 once a logit is large. Afterwards no gradient
+    divides by a sigmoid's ``yhat (1 - yhat)`` that the next step multiplies back.
+    """
+    return _fuse(graph, outputs, strict=True)
+
+
+def _fuse(graph, outputs, strict):
     keep = set(outputs)
     out, changed = graph.copy(), False
     for v in walk.order(graph):
-        changed |= _fuse_into(out, v, keep)
+        changed |= _fuse_into(out, v, keep, strict)
     return out if changed else graph
 
 
-def _fuse_into(graph, v, keep):
+def _fuse_into(graph, v, keep, strict):
     """Fuse into node ``v`` every producer that may be; True when one was."""
     record = graph.record(v)
     expr = formula_of(record)
@@ -65,7 +82,7 @@ def _fuse_into(graph, v, keep):
         if p is None:
             break
         tried.add(p)
-        merged = _merged(graph, v, expr, operands, p)
+        merged = _merged(graph, v, expr, operands, p, strict)
         if merged is not None:
             seen.update(graph.operands(p))
             (expr, operands), fused = merged, fused + [p]
@@ -85,7 +102,7 @@ def _producer(graph, u, v, keep):
             and formula_of(record) is not None and graph.users(u) == [v])
 
 
-def _merged(graph, v, expr, operands, p):
+def _merged(graph, v, expr, operands, p, strict):
     """``(expr, operands)`` of ``v`` with producer ``p`` substituted, its scalar constants
     put in as numbers; None when that is larger or changes ``v``'s shape or dtype."""
     inner, inner_operands = formula_of(graph.record(p)), graph.operands(p)
@@ -100,7 +117,8 @@ def _merged(graph, v, expr, operands, p):
         fused = fused.xreplace(numbers)
         mapping = {s: u for s, u in mapping.items() if s not in numbers}
     rebuilt = as_elementwise(graph, v, fused, mapping) if mapping else None
-    limit = min(size(expr) + size(inner) - (1 if graph.record(p).named else 0), MAX_SIZE)
+    smaller = strict or graph.record(p).named
+    limit = min(size(expr) + size(inner) - (1 if smaller else 0), MAX_SIZE)
     if rebuilt is None or size(rebuilt[0]) > limit or depth(rebuilt[0]) > MAX_DEPTH:
         return None  # larger, or a named gradient that does not simplify away
     return rebuilt

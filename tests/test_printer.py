@@ -1,0 +1,73 @@
+"""The printer as a reader meets it: names, rule comments, inlined views, 100 columns, and
+the numbers that reading must not cost (finite where the maths is)."""
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphs import oracle, vector_neuron
+
+
+def compute_of(f):
+    return f.source[f.source.index("def compute("):f.source.index("def run(")]
+
+
+@pytest.mark.parametrize("opt", [0, 1])
+def test_a_saturated_sigmoid_gives_finite_gradients_at_every_level(opt):
+    g, x, w, y, z, yhat, loss = vector_neuron()
+    (dw,) = gc.grad(loss, [w])
+    at = {"x": [40.0, 0.0], "w": [1.0, 0.0], "y": 1.0}
+    with np.errstate(all="raise"):
+        _, dw_v = gc.compile([loss, dw], opt=opt)(**at)
+    np.testing.assert_allclose(dw_v, [0.0, 0.0], atol=1e-15)
+    assert gc.gradcheck(loss, [w], at=at)
+
+
+def test_a_power_s_gradient_is_finite_at_zero():
+    g = gc.Graph()
+    x = g.input("x", shape=(3,))
+    total = gc.sum(x ** 2 + x ** 3).named("total")
+    (dx,) = gc.grad(total, [x])
+    at = {"x": [0.0, 1.0, 2.0]}
+    expected = [0.0, 5.0, 16.0]
+    np.testing.assert_allclose(oracle(dx, at), expected)
+    np.testing.assert_allclose(gc.compile(dx)(**at), expected)
+    assert "/ x" not in compute_of(gc.compile(dx))
+
+
+def test_a_loss_rule_divides_by_the_count_it_averages_over():
+    g = gc.Graph()
+    q, t = g.input("q", shape=("N", 3)), g.input("t", shape=("N", 3))
+    loss = gc.mse(q, t).named("loss")
+    f = gc.compile(gc.grad(loss, [q]))
+    assert "/(3*N)" in compute_of(f) and "q.size" in compute_of(f)
+
+
+def test_a_module_defines_only_the_helpers_it_calls():
+    g = gc.Graph()
+    X, labels = g.input("X", shape=("N", 3)), g.input("labels", shape=("N",), dtype="int64")
+    loss = gc.cross_entropy(X, labels).named("loss")
+    source = gc.compile(gc.grad(loss, [X])).source
+    assert "X.shape[0]" in source and "_np_count" not in source
+
+
+def test_long_names_stay_within_100_columns():
+    g = gc.Graph()
+    names = [f"a_rather_long_input_name_for_a_lecture_number_{i}" for i in range(6)]
+    xs = [g.input(n, shape=(2,)) for n in names]
+    terms = [gc.tanh(x).named(f"tanh_of_{n}") for x, n in zip(xs, names)]
+    loss = gc.sum(sum(terms[1:], terms[0]) * terms[0]).named("loss")
+    f = gc.compile([loss] + gc.grad(loss, xs))
+    assert max(len(line) for line in f.source.splitlines()) <= 100
+    at = {n: [0.5, -1.0] for n in names}
+    for got, want in zip(f(**at), oracle([loss] + [g[f"dloss_d{n}"] for n in names], at)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_unnamed_nodes_are_named_by_op_counters_not_ids():
+    g = gc.Graph()
+    x, w = g.input("x", shape=(2, 2)), g.param("w", shape=(2, 2))
+    loss = gc.sum((x @ w) @ w).named("loss")
+    compute = compute_of(gc.compile([loss] + gc.grad(loss, [w])))
+    assert "matmul = x @ w" in compute and "matmul_1" in compute
+    assert not [n.name for n in g if not n.record.named and n.name in compute]
