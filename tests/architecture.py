@@ -1,11 +1,13 @@
 """Checkers for the architecture's rules, read from source with ``ast`` (nothing is imported).
 
 ``import_violations(root)`` holds the import tiers of ARCHITECTURE.md; ``budget_violations(root)``
-holds the budgets (lines per file, lines per function, columns per line). Each takes the folder
+holds the budgets (lines per file, lines per function, columns per line);
+``evaluator_violations(root)`` holds "one evaluator". Each takes the folder
 that holds ``graphc/`` and ``visualize/`` and returns one line per violation, ``path:line ...``.
 """
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGES = ("graphc", "visualize")
@@ -213,3 +215,27 @@ def private_violations(root):
                 problems.append(f"{path.as_posix()}:{line} uses {used}, private to another "
                                 f"module")
     return problems
+
+
+# ---- one evaluator ----------------------------------------------------------------------------
+
+#: The modules that may run an op's own evaluation rules (reference, exact, notation): the
+#: interpreter and its rule tables, and constant folding, which computes one node at a time.
+EVALUATORS = ("graphc/interpret.py", "graphc/symbolic/", "graphc/passes/fold.py")
+_RULE_CALL = re.compile(r"\b(?:opdef|ops\.get\([^()]*\))\.(reference|exact|notation)\(")
+
+
+def evaluator_violations(root):
+    """``path:line: ... calls an op's <rule>`` for each module outside EVALUATORS (and
+    outside graphc/ops/, where the rules live) that evaluates ops itself."""
+    found = []
+    for path in sources(root):
+        rel = path.as_posix()
+        if rel.startswith(("graphc/ops/",) + EVALUATORS):
+            continue
+        for number, line in enumerate((Path(root) / path).read_text().splitlines(), 1):
+            match = _RULE_CALL.search(line)
+            if match:
+                found.append(f"{rel}:{number}: calls an op's {match.group(1)}; evaluate "
+                             f"through graphc.interpret")
+    return found

@@ -10,7 +10,8 @@ is also run on a small planted tree, so a checker that stopped seeing violations
 
 from pathlib import Path
 
-from architecture import budget_violations, import_violations, private_violations
+from architecture import (budget_violations, evaluator_violations, import_violations,
+                          private_violations)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -150,3 +151,14 @@ def test_a_module_may_use_its_own_private_names_and_dunders(tmp_path):
     root = plant(tmp_path, {**TREE, "graphc/graph/node.py": own,
                             "graphc/graph/graph.py": "import sys\nframe = sys._getframe\n"})
     assert private_violations(root) == []
+
+
+def test_real_tree_evaluates_ops_only_through_the_interpreter():
+    assert not evaluator_violations(ROOT)
+
+
+def test_a_module_evaluating_ops_itself_is_named(tmp_path):
+    plant(tmp_path, {"graphc/explain/trace.py":
+                     "def f(opdef, r, x):\n    return opdef.reference(r.attrs, x)\n"})
+    assert evaluator_violations(tmp_path) == [
+        "graphc/explain/trace.py:2: calls an op's reference; evaluate through graphc.interpret"]

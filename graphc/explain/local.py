@@ -51,17 +51,5 @@ def local_formulas(work, v):
         except (AttributeError, TypeError, ValueError):  # notation SymPy cannot differentiate
             continue
         if not dv.has(sp.Derivative, sp.Subs) and dv.free_symbols <= scalars:
-            local[m, k] = _readable(work, v, sp.factor_terms(dv))
+            local[m, k] = sp.factor_terms(dv)
     return local
-
-
-def _readable(work, v, dv):
-    """``dv`` with the step's own symbol read as its formula where that is no larger: a
-    gradient rule that reads the op's output (pow's ``2*pow6/sub4``) then reads ``2*sub4``,
-    while sigmoid's ``yhat*(1 - yhat)`` stays."""
-    own = work.symbol(v)
-    if own not in dv.free_symbols:
-        return dv
-    (expanded,) = formulas(work.graph, [v], keep=work.steps)
-    inlined = dv.xreplace({own: expanded})
-    return inlined if sp.count_ops(inlined) < sp.count_ops(dv) else dv
