@@ -252,11 +252,15 @@ def _float(shape):
     return ("float", shape, -2.0, 2.0)
 
 
+_CONV2D_RULES = ("d conv2d(...)/d{0} = conv2d_input_grad(ct, {1})",
+                 "d conv2d(...)/d{1} = conv2d_weight_grad({0}, ct)",
+                 "d conv2d(...)/d{2} = sum(ct, axes (0, 2, 3))")
+
 register(OpDef(
     name="conv2d", family="conv", arity=None, attrs=("stride", "padding"),
-    rules=("d conv2d({0}, {1})/d{0} = conv2d_input_grad(ct, {1})",
-           "d conv2d({0}, {1})/d{1} = conv2d_weight_grad({0}, ct)",
-           "d conv2d({0}, {1}, {2})/d{2} = sum(ct, axes (0, 2, 3))"),
+    rules=lambda attrs, operand_shapes: tuple(
+        rule.replace("conv2d(...)", "conv2d({0}, {1}, {2})" if len(operand_shapes) == 3
+                     else "conv2d({0}, {1})") for rule in _CONV2D_RULES),
     prepare=lambda attrs, args: _prepare(attrs, args, "conv2d"), infer=_infer_conv2d,
     notation=lambda attrs, shapes_, *xs: Conv2d(*xs),
     reference=_ref_conv2d, vjp=_vjp_conv2d,
