@@ -1,6 +1,6 @@
 """The ``graphc`` command.
 
-    graphc compile FILE [-o OUT.py]
+    graphc compile FILE [-o OUT.py] [--opt N] [--timings]
     graphc grad FILE [--latex]
     graphc explain FILE [--at name=value ...] [--format text|markdown|latex|csv]
     graphc check FILE [--at name=value ...] [--claim "d loss/d w1 = sigmoid(-1) - 1" ...]
@@ -27,6 +27,7 @@ from .check import check
 from .check.values import parse_assignments
 from .errors import GraphcError, GraphError
 from .graph import Graph, Node, walk
+from .passes import LEVELS
 from .symbolic import formula, latex
 
 
@@ -104,7 +105,7 @@ def cmd_compile(args):
     from .compile import compile as compile_nodes
     loss = find_loss(load(args.file), args.file)
     nodes = [loss] + gradients(loss)
-    function = compile_nodes(nodes)
+    function = compile_nodes(nodes, opt=args.opt, report=args.timings)
     names = ", ".join(n.name for n in nodes)
     if args.output:
         written = function.save(args.output)
@@ -172,6 +173,11 @@ def parser():
     comp.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
     comp.add_argument("-o", "--output", metavar="OUT.py",
                       help="where to write the module (default: standard output)")
+    comp.add_argument("--opt", type=int, choices=LEVELS, default=1, metavar="N",
+                      help="optimisation level: 0 one statement a step (the teaching "
+                           "form), 1 fused and readable (default)")
+    comp.add_argument("--timings", action="store_true",
+                      help="print how long each stage of compilation took (standard error)")
     comp.set_defaults(run=cmd_compile)
     grad_cmd = sub.add_parser(
         "grad", help="print the formulas of the loss's gradients",

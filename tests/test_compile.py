@@ -22,6 +22,7 @@ import graphc as gc
 import graphs
 from graphs import oracle
 from cmdline import ROOT, run
+from cmdline import graphc as run_graphc
 
 SIG = 1.0 / (1.0 + np.exp(1.0))  # sigmoid(-1)
 GOLDEN = Path(__file__).parent / "golden"
@@ -321,3 +322,51 @@ def test_generated_source_matches_the_golden_file(name):
     assert path.read_text() == source, (
         f"generated code for {name!r} changed; if that is intended, regenerate with "
         f"GRAPHC_UPDATE_GOLDEN=1 and review the diff of {path}")
+
+
+# ---- the lean call path and the timing report ------------------------------------------------
+
+def test_the_unchecked_path_gives_the_checked_numbers_on_every_graph_with_a_golden_file():
+    for build in graphs.GOLDEN.values():
+        g, outputs = build()
+        f = gc.compile(outputs)
+        rng = np.random.default_rng(0)
+        sizes = {name: [2 if d == "N" else d for d in shape] for name, shape, _ in f.inputs}
+        feeds = {name: rng.integers(0, 3, size=sizes[name]) if dtype.startswith("int")
+                 else rng.normal(size=sizes[name]) for name, _, dtype in f.inputs}
+        arrays = f.check(**feeds)
+        assert [type(a) for a in arrays] == [np.ndarray] * len(f.inputs)
+        for checked, fast in zip(f(**feeds), f.unchecked(*arrays), strict=True):
+            np.testing.assert_array_equal(checked, fast)
+
+
+def test_check_raises_the_calls_messages_and_casts_as_it_does():
+    g, outputs, f = neuron()
+    with pytest.raises(gc.FeedError, match="did you mean 'w'"):
+        f.check(x=[1, -1], ww=[1, 2], y=1)
+    x, w, y = f.check(x=[1, -1], w=np.array([1, 2]), y=1)
+    assert x.dtype == w.dtype == y.dtype == np.float64 and w.tolist() == [1.0, 2.0]
+    fitting = np.array([1.0, -1.0])
+    assert f.check(x=fitting, w=w, y=y)[0] is fitting  # nothing copied that already fits
+
+
+def test_a_timing_report_names_every_stage_and_the_nodes_each_pass_left(capsys):
+    g, outputs = graphs.neuron()
+    f = gc.compile(outputs, report=True)
+    stages = [row[0] for row in f.report.rows]
+    assert stages == [name for name, _, _ in gc.passes.PIPELINE] + [
+        "lower", "codegen", "python compile"]
+    err = capsys.readouterr().err
+    assert "fold_constants" in err and "python compile" in err and "total" in err
+    folded = next(row for row in f.report.rows if row[0] == "fold_constants")
+    assert folded[2] > folded[3]  # the seed and the count became numbers
+    assert gc.compile(outputs).report.rows and not capsys.readouterr().err
+
+
+def test_graphc_compile_takes_an_opt_level_and_prints_timings():
+    teaching = run_graphc("compile", "examples/mlp.py", "--opt", "0", "--timings")
+    assert teaching.returncode == 0, teaching.stderr
+    assert "fuse_cancelling" in teaching.stderr and "fuse_elementwise" not in teaching.stderr
+    assert "transpose = np.transpose(W2, (1, 0))" not in teaching.stdout
+    assert "W2.T" in teaching.stdout and "= X.T" in teaching.stdout  # a line of its own
+    assert run_graphc("compile", "examples/mlp.py", "--opt", "7").returncode == 2

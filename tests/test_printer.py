@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
+from graphc.ops.scalar import arg
 from graphs import oracle, vector_neuron
 
 
@@ -71,3 +72,13 @@ def test_unnamed_nodes_are_named_by_op_counters_not_ids():
     compute = compute_of(gc.compile([loss] + gc.grad(loss, [w])))
     assert "matmul = x @ w" in compute and "matmul_1" in compute
     assert not [n.name for n in g if not n.record.named and n.name in compute]
+
+
+def test_a_negative_product_over_a_sum_keeps_its_brackets():
+    g = gc.Graph()
+    x = g.input("x", shape=(3,))
+    y = g.apply("elementwise", [x], {"expr": -2 * arg(0) / (arg(0) ** 2 + 1)}).named("y")
+    f = gc.compile(y)
+    assert "-2 * x / (x ** 2 + 1)" in compute_of(f)
+    at = {"x": [0.5, -1.0, 2.0]}
+    np.testing.assert_allclose(f(**at), oracle(y, at))

@@ -13,6 +13,7 @@ level), ``program.lower``, ``printer.generate``, ``loader.load_module``.
 array([-0.7311,  0.7311])
 """
 
+import sys
 import warnings
 
 from ..errors import GraphError
@@ -22,10 +23,11 @@ from .. import passes
 from .loader import load_module
 from .printer import generate
 from .program import lower
+from .report import Report
 
 
 def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, as asked)
-            debug=False):
+            debug=False, report=False):
     """Generate NumPy code computing ``nodes`` and compile it into a CompiledFunction.
 
     Call it with every input and parameter the nodes need, by keyword; it returns a tuple
@@ -38,25 +40,39 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
     stable rewrites and constant folding only (one statement a node), ``opt=1`` (the
     default) also fuses element-wise regions and removes repeated and dead nodes;
     ``debug=True`` checks the graph after every pass (``passes.verify``), naming the pass
-    and the node when one left it malformed.
+    and the node when one left it malformed. ``report=True`` prints to standard error how
+    long each stage took (each pass, with the node count before and after it, lowering,
+    code generation, Python's compile) and keeps it as ``f.report``.
 
     >>> f = gc.compile([loss, dloss_dw])                 # doctest: +SKIP
     >>> teaching = gc.compile([loss, dloss_dw], opt=0)   # doctest: +SKIP
     >>> loss_v, dw_v = f(x=[1, -1], w=[1, 2], y=1)       # doctest: +SKIP
     """
+    _check_options(unused, opt)
+    single = isinstance(nodes, Node)
+    nodes = [nodes] if single else list(nodes)
+    graph = _graph_of(nodes)
+    outputs, timings = [n.id for n in nodes], Report()
+    optimized = passes.optimize(graph, outputs, opt=opt, debug=debug, report=timings)
+    with timings.timed("lower"):
+        program = lower(optimized, outputs, source=graph)
+    _report_unused(program, unused)
+    with timings.timed("codegen"):
+        source = generate(program, inline=opt >= 1)
+    with timings.timed("python compile"):
+        f = CompiledFunction(source, name or graph.name, single)
+    f.report = timings
+    if report:
+        print(f"graphc: compiling {f.name!r}\n{timings}", file=sys.stderr)
+    return f
+
+
+def _check_options(unused, opt):
     if unused not in ("warn", "error", "ignore"):
         raise ValueError(f"unused must be 'warn', 'error' or 'ignore', got {unused!r}")
     if isinstance(opt, bool) or opt not in passes.LEVELS:
         raise ValueError(f"opt must be one of {', '.join(map(str, passes.LEVELS))}, got "
                          f"{opt!r}")
-    single = isinstance(nodes, Node)
-    nodes = [nodes] if single else list(nodes)
-    graph = _graph_of(nodes)
-    outputs = [n.id for n in nodes]
-    optimized = passes.optimize(graph, outputs, opt=opt, debug=debug)
-    program = lower(optimized, outputs, source=graph)
-    _report_unused(program, unused)
-    return CompiledFunction(generate(program, inline=opt >= 1), name or graph.name, single)
 
 
 def _graph_of(nodes):
@@ -89,14 +105,22 @@ class CompiledFunction:
     """Generated NumPy code, compiled: call it with feeds by keyword.
 
     ``source`` is the module's text, ``save(path)`` writes it as a standalone module,
-    ``inputs`` lists (name, shape, dtype) for each feed and ``outputs`` the output names.
+    ``inputs`` lists (name, shape, dtype) for each feed and ``outputs`` the output names;
+    ``report`` is how long its compilation took (``gc.compile(..., report=True)``).
+
+    For a loop that checked its feeds once, ``check(**feeds)`` returns them as the arrays
+    of INPUTS, in order, and ``unchecked(*arrays)`` computes from such arrays with no
+    check at all (wrong shapes or dtypes then fail deep inside NumPy, or compute nonsense;
+    an output may share memory with a feed, since nothing is copied).
     """
 
     def __init__(self, source, name, single=False):
         self.source = source
         self.name = name
+        self.report = None
         self._single = single
         self._module = load_module(source, name)
+        self._compute = self._module.compute
 
     @property
     def inputs(self):
@@ -108,6 +132,17 @@ class CompiledFunction:
 
     def __call__(self, /, **feeds):  # positional-only self: a feed may be called "self"
         values = self._module.run(**feeds)
+        return values[0] if self._single else values
+
+    def check(self, /, **feeds):
+        """The feeds, checked as a call checks them, as the arrays of INPUTS in order."""
+        m = self._module
+        return m.check_named_feeds(m.GRAPH, m.INPUTS, feeds, m.UNUSED)
+
+    def unchecked(self, /, *arrays):
+        """The outputs from ``arrays`` (those of INPUTS, in order), with no check and no
+        copy: the fast path for a loop whose feeds were checked once."""
+        values = self._compute(*arrays)
         return values[0] if self._single else values
 
     def save(self, path):

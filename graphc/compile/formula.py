@@ -45,7 +45,7 @@ class FormulaPrinter(NumPyPrinter):
         return repr(float(expr))  # all 17 digits: SymPy's own 15 would change the value
 
     def _print_Mul(self, expr):
-        prec = precedence(expr)
+        prec = PRECEDENCE["Mul"]  # not precedence(expr): SymPy ranks -a*b as an Add
         coeff, rest = expr.as_coeff_Mul()
         sign = "-" if coeff < 0 else ""
         coeff = abs(coeff)
@@ -64,7 +64,7 @@ class FormulaPrinter(NumPyPrinter):
             return "-" + self.parenthesize(num[0], 0.5 * (PRECEDENCE["Pow"] + prec))
         text = " * ".join(self.parenthesize(f, prec) for f in num) or "1"
         if len(den) == 1:
-            text += " / " + self.parenthesize(den[0], prec, strict=True)
+            text += " / " + self.parenthesize(den[0], prec)  # (a + b), (a * b): bracketed
         elif den:
             text += " / (" + " * ".join(self.parenthesize(f, prec) for f in den) + ")"
         return sign + text

@@ -10,6 +10,8 @@ when ``debug`` is true.
 ['rewrite_stable', 'fold_constants', 'fuse_cancelling']
 """
 
+import time
+
 from . import stable
 from .common import eliminate_common
 from .dead import eliminate_dead_code
@@ -38,10 +40,10 @@ PIPELINE = (
 )
 
 
-def optimize(graph, outputs, opt=1, debug=False):
+def optimize(graph, outputs, opt=1, debug=False, report=None):
     """The graph after the passes of level ``opt`` (0: the stable rewrites, constant
     folding and the fusions SymPy cancels, one statement a node otherwise; 1, the default:
-    all of PIPELINE), each checked by
+    all of PIPELINE), each timed into ``report`` when given and checked by
     ``verify`` when ``debug`` is true. ``graph`` is not changed.
 
     >>> import graphc as gc
@@ -55,7 +57,10 @@ def optimize(graph, outputs, opt=1, debug=False):
     outputs = list(outputs)
     for name, run, level in PIPELINE:
         if level <= opt:
+            start, before = time.perf_counter(), len(graph)
             graph = run(graph, outputs)
+            if report is not None:  # anything with add(stage, seconds, before, after)
+                report.add(name, time.perf_counter() - start, before, len(graph))
             if debug:
                 verify(graph, after=name)
     return graph

@@ -1,7 +1,8 @@
 """``gc.train``: minibatch gradient descent with the generated code, and its History.
 
 The loss and its gradients are compiled once (``gc.compile``), on a copy of the graph, so
-training adds no gradient nodes to the user's graph.
+training adds no gradient nodes to the user's graph; the data and the starting parameters
+are checked once, and every step takes the compiled function's unchecked path.
 
 >>> import graphc as gc
 >>> g = gc.Graph("line")
@@ -96,16 +97,17 @@ def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, 
     names = list(params)
     run = _compile(loss, names)
     batched, n = _batched(loss.graph, data, names)
+    data, params, batched = _checked(run, data, params, batched)
     optimizer = SGD(names, lr=lr, momentum=momentum) if optimizer is None else optimizer
     rng = np.random.default_rng(seed)
-    params = {k: np.asarray(v) for k, v in params.items()}
+    order = [name for name, _, _ in run.inputs]
     losses, bar = [], _bar(epochs, progress)
     try:
         for _ in range(epochs):
             total = 0.0
             for idx in minibatches(n, batch_size, rng):
-                feeds = {**data, **{k: v[idx] for k, v in batched.items()}}
-                value, *grads = run(**feeds, **params)
+                feeds = {**data, **{k: v[idx] for k, v in batched.items()}, **params}
+                value, *grads = run.unchecked(*[feeds[name] for name in order])
                 total += float(value) * len(idx)
                 params = optimizer.step(params, dict(zip(names, grads)))
             losses.append(total / n)
@@ -116,6 +118,17 @@ def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, 
         if bar is not None:
             bar.close()
     return History(losses, params)
+
+
+def _checked(run, data, params, batched):
+    """``data``, ``params`` and the ``batched`` entries of data, checked once as the
+    compiled function's call checks them (names, shapes, dtypes), so that every step can
+    take the unchecked path."""
+    given = {**data, **params}
+    arrays = dict(zip([name for name, _, _ in run.inputs], run.check(**given)))
+    checked = {**{k: np.asarray(v) for k, v in given.items()}, **arrays}
+    return ({k: checked[k] for k in data}, {k: checked[k] for k in params},
+            {k: checked[k] for k in batched})
 
 
 def _compile(loss, names):

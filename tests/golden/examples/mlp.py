@@ -128,6 +128,8 @@ def missing_feeds(missing):
 def feed_array(name, shape, dtype, value, cast=None):
     """``value`` as an array of ``dtype`` (or of ``cast``); FeedError if it is ragged, not
     numbers, or floats fed to an integer input. Never copies a value that already fits."""
+    if type(value) is np.ndarray and value.dtype == (cast or dtype):  # not .name: slow
+        return value  # already fits: the common case in a loop
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as err:
@@ -185,7 +187,11 @@ def fresh_outputs(values, shared):
     out = []
     for value in values:
         array = np.asarray(value)
-        if any(np.may_share_memory(array, other) for other in (*shared, *out)):
+        others = (*shared, *out)
+        # an array that owns its memory and is none of the others shares none with them
+        # (they all existed before it); only a view needs NumPy's slower check
+        if any(array is other for other in others) or (array.base is not None and any(
+                np.may_share_memory(array, other) for other in others)):
             array = array.copy()
         out.append(array)
     return tuple(out)
