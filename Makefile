@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup dot clean
+.PHONY: demo test fuzz setup dot clean
 
 setup: $(STAMP) dot
 
@@ -30,6 +30,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# Longer than the suite: thousands of random graphs against the reference interpreter.
+fuzz: setup
+	cd tests && ../$(BIN)/python fuzz_codegen.py 2000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis out
