@@ -6,6 +6,8 @@ write each operand symbol as its operand's text.
 '(p - y) / n'
 """
 
+import functools
+
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
@@ -112,10 +114,18 @@ def print_formula(opdef, attrs, texts):
     """An element-wise op's formula over its operands' texts (see ``print_expr``).
 
     An operand written as the literal 1 (a gradient's seed) is put into the formula, where
-    SymPy drops it exactly: ``1*(p - y)/n`` prints as ``(p - y) / n``.
+    SymPy drops it exactly: ``1*(p - y)/n`` prints as ``(p - y) / n``. A factor common to
+    every term is taken out once (SymPy spreads a number over a sum: ``p/2048 - y/2048``
+    is computed as ``(p - y) / 2048``, one division, not two).
     """
     expr = sp.sympify(opdef.scalar(*[arg(i) for i in range(len(texts))], **attrs))
     ones = {arg(i): sp.S.One for i, t in enumerate(texts) if t in ("1", "1.0")}
     if ones:
         expr = expr.xreplace(ones)
-    return print_expr(expr, texts)
+    return print_expr(_factored(expr), texts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _factored(expr):
+    factored = sp.factor_terms(expr)
+    return factored if sp.count_ops(factored) < sp.count_ops(expr) else expr

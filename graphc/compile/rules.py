@@ -117,7 +117,7 @@ def _loss_rule(op, k, shapes):
                                  for s in shapes])  # the static dims; named ones below
     named = [x for s in shapes for x in s if isinstance(x, str)]
     count = sp.Mul(sp.Integer(math.prod(dims)), *[sp.Symbol(x) for x in dict.fromkeys(named)])
-    return f"d {_call(op, 2)}/d{{{k}}} = {_text(CT * d / count, 2)}"
+    return f"d {_call(op, 2)}/d{{{k}}} = {_text(sp.factor_terms(CT * d / count), 2)}"
 
 
 def _text(expr, n):

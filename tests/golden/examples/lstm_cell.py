@@ -66,8 +66,7 @@ def compute(x, h, c, target, W_i, b_i, W_f, b_f, W_o, b_o, W_g, b_g):
     del c_new
     h_new = o * tanh  # mul
     loss = np.mean((h_new - target) ** 2)  # mse
-    # d mse(h_new, target)/dh_new = ct*(2*h_new - 2*target)/3
-    dloss_dh_new = 2 * h_new / 3 - 2 * target / 3
+    dloss_dh_new = 2 * (h_new - target) / 3  # d mse(h_new, target)/dh_new = 2*ct*(h_new - target)/3
     del h_new
     dloss_do = dloss_dh_new * tanh  # d(o*tanh)/do = ct*tanh
     dloss_dtanh = dloss_dh_new * o  # d(o*tanh)/dtanh = ct*o

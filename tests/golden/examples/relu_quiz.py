@@ -34,7 +34,7 @@ def compute(x1, x2, y, w1, w2):
     add = w1 * x1 + w2 * x2
     relu = np.maximum(add, 0)
     mse = np.mean((relu - y) ** 2)
-    dmse_drelu = 2 * relu - 2 * y  # d mse(relu, y)/drelu = ct*(2*relu - 2*y)
+    dmse_drelu = 2 * (relu - y)  # d mse(relu, y)/drelu = 2*ct*(relu - y)
     del relu
     dmse_dadd = dmse_drelu * np.heaviside(add, 0)  # relu'(add) = step(add)
     del add, dmse_drelu
