@@ -1,10 +1,10 @@
-# The two commands a fresh machine needs: `make demo` and `make test`.
+# The two commands a fresh machine needs: `make demo` and `make test`; `make bench` measures.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup dot clean
+.PHONY: demo test bench setup dot clean
 
 setup: $(STAMP) dot
 
@@ -30,6 +30,11 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# graphc against hand-written NumPy (and PyTorch, jax, autograd, PyTensor when installed:
+# benchmarks/README.md); a few minutes, never part of `make test`. BENCH_ARGS=--quick
+bench: setup
+	$(BIN)/python benchmarks/bench_workloads.py --json out/bench.json $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis out
