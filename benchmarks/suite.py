@@ -139,7 +139,8 @@ def check(w, funcs, expected, rtol, what):
     for kind, f in funcs.items():
         for name, e, a in zip(names, expected, f(), strict=True):
             a, e = np.asarray(a), np.asarray(e)
-            assert what != "graphc" or a.dtype == e.dtype, f"{w.name}: {kind}: {name} is {a.dtype}, not {e.dtype}"
+            assert what != "graphc" or a.dtype == e.dtype, (
+                f"{w.name}: {kind}: {name} is {a.dtype}, not {e.dtype}")
             np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * np.max(np.abs(e)),
                                        err_msg=f"{w.name}: {kind} vs {HAND}: {name}")
     print(f"check: {w.name}: {', '.join(funcs)} == {HAND} (loss and "
