@@ -1,10 +1,11 @@
-# The two commands a fresh machine needs: `make demo` and `make test`.
+# The two commands a fresh machine needs: `make demo` and `make test`; `make fuzz` and
+# `make bench` run longer.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz setup dot clean
+.PHONY: demo test fuzz bench setup dot clean
 
 setup: $(STAMP) dot
 
@@ -34,6 +35,11 @@ test: setup
 # Longer than the suite: thousands of random graphs against the reference interpreter.
 fuzz: setup
 	cd tests && ../$(BIN)/python fuzz_codegen.py 2000
+
+# graphc against hand-written NumPy (and PyTorch, jax, autograd, PyTensor when installed:
+# benchmarks/README.md); a few minutes, never part of `make test`. BENCH_ARGS=--quick
+bench: setup
+	$(BIN)/python benchmarks/bench_workloads.py --json out/bench.json $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis out

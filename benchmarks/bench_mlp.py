@@ -36,11 +36,8 @@ import argparse
 import gc as pygc
 import os
 import platform
-import statistics
 import sys
 import time
-import timeit
-import tracemalloc
 
 # One BLAS thread unless the environment says otherwise: multi-threaded BLAS on a small,
 # shared machine swings by 10x from call to call, and both sides call the same BLAS.
@@ -52,6 +49,7 @@ if not any(var in os.environ for var in THREAD_VARS):
 import numpy as np  # noqa: E402
 
 import graphc as gc  # noqa: E402
+from measure import peak_memory, size_text, time_interleaved  # noqa: E402
 
 try:  # an optional peer: an extra column when present, never required
     import torch
@@ -128,46 +126,6 @@ def check_same(expected, actual, what, rtol=RTOL, atol=0.0):
         np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=f"{what}: {name}")
 
 
-def time_interleaved(funcs, repeat, target):
-    """Per function of ``funcs`` (name -> callable): (median seconds per call, slowest /
-    fastest repeat, calls per repeat).
-
-    Like timeit: each repeat times ``number`` calls back to back (garbage collection off);
-    the functions take turns inside every repeat, starting from a different one each
-    time, so drifts of the machine hit them all alike. ``number`` is chosen per function
-    so that one repeat takes about ``target`` seconds (one call at least).
-    """
-    numbers = {name: _calls_for(f, target) for name, f in funcs.items()}
-    samples = {name: [] for name in funcs}
-    names = list(funcs)
-    for r in range(repeat):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            seconds = timeit.Timer(funcs[name]).timeit(numbers[name])
-            samples[name].append(seconds / numbers[name])
-    return {name: (statistics.median(s), max(s) / min(s), numbers[name])
-            for name, s in samples.items()}
-
-
-def _calls_for(f, target):
-    f()  # warm up: first-call costs (caches, page faults) are not what we measure
-    start = time.perf_counter()
-    f()
-    return max(1, int(target / max(time.perf_counter() - start, 1e-9)))
-
-
-def peak_memory(f):
-    """Peak bytes newly allocated during one call of ``f`` (after a warm-up call), as
-    tracemalloc sees them: Python objects and NumPy buffers, outputs included."""
-    f()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        f()
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-
-
 def compile_chain(links):
     """Seconds for gc.grad and for gc.compile of a chain of ``links`` tanh(h) * c links,
     and the node count of the graph with its gradient."""
@@ -238,18 +196,13 @@ def print_mlp_table(stats, memory, repeat):
           f"{'max/min':>8} {'peak memory':>12} {'vs hand':>8}")
     for name, (seconds, spread, calls) in stats.items():
         mem = memory.get(name)
-        mem_cols = (f"{_size(mem)} {mem / hand_mem:>7.2f}x" if mem is not None
+        mem_cols = (f"{size_text(mem)} {mem / hand_mem:>7.2f}x" if mem is not None
                     else f"{'n/a':>12} {'':>8}")
         print(f"  {name:28} {seconds * 1e3:>8.3f} ms {seconds / hand:>7.2f}x "
               f"{seconds / gen:>6.2f}x {calls:>6} {spread:>7.2f}x {mem_cols}")
     print(f"  generated / hand-written: time {gen / hand:.2f}x, peak memory "
           f"{memory['graphc generated'] / hand_mem:.2f}x; interpreter / generated: "
           f"time {stats['graphc interpreter'][0] / gen:.2f}x\n")
-
-
-def _size(nbytes):
-    return (f"{nbytes / 2**20:>8.2f} MiB" if nbytes >= 2**20
-            else f"{nbytes / 2**10:>8.1f} KiB")
 
 
 def run_compile(args):
