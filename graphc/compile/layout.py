@@ -14,15 +14,19 @@ y = (a_long_name + a_long_name
 """
 
 import ast
+import re
 import textwrap
 
 WIDTH = 100
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _OPERATORS = (" + ", " - ", " * ", " / ", " @ ", " // ", " ** ")
 
 
 def is_atom(text):
     """True when ``text`` needs no parentheses as an operand: a name, a call, an attribute,
     a subscript or a non-negative number."""
+    if _DOTTED.fullmatch(text):  # x, W2.T: the common case, without parsing
+        return True
     try:
         node = ast.parse(text, mode="eval").body
     except SyntaxError:

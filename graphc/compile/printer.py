@@ -122,13 +122,13 @@ class Env:
 def inlined(program):
     """``{name: consumer}`` for each view (``x.T``, a reshape, a count) that generated code
     writes into its single consumer instead of a line of its own; outputs stay lines."""
-    uses = {}
+    uses, outputs = {}, set(program.outputs)
     for e in program.equations:
         for name in e.operands:
             uses.setdefault(name, []).append(e.name)
     return {e.name: uses[e.name][0] for e in program.equations
             if ops.get(e.op).view and len(uses.get(e.name, ())) == 1
-            and e.name not in program.outputs}
+            and e.name not in outputs}
 
 
 def number(v):
@@ -247,9 +247,9 @@ def last_uses(program, env, printed):
     for e in printed:
         for name in (r for u in e.operands for r in reads(u)):
             last[name] = e.name
-    frees = {}
+    frees, outputs = {}, set(program.outputs)
     for name, at in last.items():  # equations only: feeds and constants are never freed
-        if name in by_name and name not in program.outputs:
+        if name in by_name and name not in outputs:
             frees.setdefault(at, []).append(name)
     order = {e.name: i for i, e in enumerate(printed)}
     return {at: sorted(names, key=order.__getitem__) for at, names in frees.items()}
