@@ -10,7 +10,7 @@
 """
 
 from ..graph import LEAVES, walk
-from .edit import prune, rewire_users
+from .edit import Writable, prune, rewire_users
 
 
 def eliminate_common(graph, outputs):
@@ -24,20 +24,20 @@ def eliminate_common(graph, outputs):
     copy is returned, or the same graph when nothing repeats).
     """
     keep = set(outputs)
-    out, first, merged = graph.copy(), {}, set()
+    work, first, merged = Writable(graph), {}, set()
     for v in walk.order(graph):
-        key = _key(out, v)
+        key = _key(work.graph, v)
         if key is None:
             continue
         if key not in first:
             first[key] = v
             continue
-        rewire_users(out, v, first[key])
+        rewire_users(work.edit(), v, first[key])
         merged.add(v)
     if not merged:
         return graph
-    prune(out, merged, keep)
-    return out
+    prune(work.graph, merged, keep)
+    return work.graph
 
 
 def _key(graph, v):

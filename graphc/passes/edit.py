@@ -53,6 +53,20 @@ def number(value):
     return sp.Integer(int(item))
 
 
+class Writable:
+    """The graph a pass works on: the one it was given until its first edit, which makes it
+    a copy (so a pass that changes nothing copies nothing; a copy keeps every id)."""
+
+    def __init__(self, graph):
+        self.graph, self.copied = graph, False
+
+    def edit(self):
+        """The graph to change: a copy of the given one, made once."""
+        if not self.copied:
+            self.graph, self.copied = self.graph.copy(), True
+        return self.graph
+
+
 def user_named(record):
     """A tensor the user named (a forward op or a constant): it stays a variable."""
     return record.named and record.role in ("op", "const")

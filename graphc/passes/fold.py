@@ -21,7 +21,8 @@ from .. import ops
 from ..errors import GraphcError
 from ..graph import LEAVES, walk
 from ..ops.scalar import arg
-from .edit import as_elementwise, bare, formula_of, number, prune, rewire_users, user_named
+from .edit import (Writable, as_elementwise, bare, formula_of, number, prune, rewire_users,
+                   user_named)
 
 #: Ops whose operands at these slots are read for their shape only (None: every slot); such
 #: an operand of a static shape is as good as known.
@@ -55,22 +56,23 @@ def fold_constants(graph, outputs):
     keep their ids, names and values; the graph given is not changed (a copy is returned,
     or the same graph when nothing folds).
     """
-    known = known_values(graph)
-    out, touched = graph.copy(), set()
+    known, keep = known_values(graph), set(outputs)
+    work, touched = Writable(graph), set()
     for v in walk.order(graph):
-        record = out.record(v)
+        record = work.graph.record(v)
         if v in known or record.op not in TAKES_NUMBERS:
             continue
-        touched |= _fold_into(out, v, known, set(outputs))
+        touched |= _fold_into(work, v, known, keep)
     if not touched:
         return graph
-    prune(out, touched, keep=set(outputs))
-    return out
+    prune(work.edit(), touched, keep=keep)
+    return work.graph
 
 
-def _fold_into(graph, v, known, outputs):
+def _fold_into(work, v, known, outputs):
     """Put the known scalars among ``v``'s operands into its formula; the ids this left
     without a use (or bypassed)."""
+    graph = work.graph
     record = graph.record(v)
     operands = graph.operands(v)
     numbers = {i: number(known[u]) for i, u in enumerate(operands)
@@ -89,9 +91,9 @@ def _fold_into(graph, v, known, outputs):
         return set()  # x * 2 as the user wrote it
     gone = {operands[i] for i in numbers}
     if target is not None and v not in outputs and not user_named(record):
-        rewire_users(graph, v, target)
+        rewire_users(work.edit(), v, target)
         return gone | {v}
-    graph.replace(v, "elementwise", kept, {"expr": canon}, note=record.note)
+    work.edit().replace(v, "elementwise", kept, {"expr": canon}, note=record.note)
     return gone
 
 

@@ -16,7 +16,7 @@ import sympy as sp
 from ..graph import walk
 from ..ops.scalar import arg
 from ..shapes import FLOATS
-from .edit import as_elementwise, formula_of, number, prune, user_named
+from .edit import Writable, as_elementwise, formula_of, number, prune, user_named
 
 #: The largest fused formula, in SymPy operations and in nesting: a chain of 10,000 tanh
 #: becomes lines of formulas this large, never one that SymPy (or Python's parser) would
@@ -61,15 +61,15 @@ def fuse_cancelling(graph, outputs):
 
 
 def _fuse(graph, outputs, strict):
-    keep = set(outputs)
-    out, changed = graph.copy(), False
+    keep, work = set(outputs), Writable(graph)
     for v in walk.order(graph):
-        changed |= _fuse_into(out, v, keep, strict)
-    return out if changed else graph
+        _fuse_into(work, v, keep, strict)
+    return work.graph
 
 
-def _fuse_into(graph, v, keep, strict):
+def _fuse_into(work, v, keep, strict):
     """Fuse into node ``v`` every producer that may be; True when one was."""
+    graph = work.graph
     record = graph.record(v)
     expr = formula_of(record)
     if expr is None or record.dtype not in FLOATS:
@@ -88,6 +88,7 @@ def _fuse_into(graph, v, keep, strict):
             (expr, operands), fused = merged, fused + [p]
     if not fused:
         return False
+    graph = work.edit()
     graph.replace(v, "elementwise", operands, {"expr": expr}, note=record.note)
     origin = [pair for p in fused for pair in graph.record(p).origin] + list(record.origin)
     graph.update(v, origin=tuple(dict.fromkeys(origin)))
