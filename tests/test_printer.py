@@ -82,3 +82,17 @@ def test_a_negative_product_over_a_sum_keeps_its_brackets():
     assert "-2 * x / (x ** 2 + 1)" in compute_of(f)
     at = {"x": [0.5, -1.0, 2.0]}
     np.testing.assert_allclose(f(**at), oracle(y, at))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_relus_gradient_is_a_mask_in_the_tensors_dtype(dtype):
+    g = gc.Graph()
+    z = g.input("z", shape=(4,), dtype=dtype)
+    loss = gc.sum(gc.relu(z) * gc.relu(z)).named("loss")
+    (dz,) = gc.grad(loss, [z])
+    f = gc.compile(dz)
+    assert "(z > 0)" in compute_of(f) and "heaviside" not in compute_of(f)
+    at = {"z": np.array([-1.0, 0.0, 0.5, 2.0], dtype=dtype)}
+    value = f(**at)
+    assert value.dtype == dtype
+    np.testing.assert_array_equal(value, [0.0, 0.0, 1.0, 4.0])

@@ -56,7 +56,7 @@ def compute(x, labels, w1, b1, w2, b2):
                  np.reshape(dloss_dflat, np.shape(dloss_dflat)[:1] + (4, 4, 4)),
                  kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))
     del h1, dloss_dflat
-    dloss_dz1 = dloss_dh1 * np.heaviside(z1, 0)  # relu'(z1) = step(z1)
+    dloss_dz1 = dloss_dh1 * (z1 > 0)  # relu'(z1) = step(z1)
     del z1, dloss_dh1
     # d conv2d(x, w1, b1)/dw1 = conv2d_weight_grad(x, ct)
     dloss_dw1 = _np_conv2d_weight_grad(x, dloss_dz1, np.shape(w1)[2:], stride=(1, 1),

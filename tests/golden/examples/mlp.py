@@ -50,7 +50,7 @@ def compute(X, labels, W1, b1, W2, b2):
     dloss_dH = dloss_dlogits @ W2.T  # d(H @ W2)/dH = ct @ W2.T
     dloss_dW2 = H.T @ dloss_dlogits  # d(H @ W2)/dW2 = H.T @ ct
     del H, dloss_dlogits
-    dloss_dadd = dloss_dH * np.heaviside(add, 0)  # relu'(add) = step(add)
+    dloss_dadd = dloss_dH * (add > 0)  # relu'(add) = step(add)
     del add, dloss_dH
     # d(matmul + b1)/db1 = ct, summed over the broadcast axes
     dloss_db1 = np.sum(dloss_dadd, axis=0)

@@ -36,7 +36,7 @@ def compute(x1, x2, y, w1, w2):
     mse = np.mean((relu - y) ** 2)
     dmse_drelu = 2 * (relu - y)  # d mse(relu, y)/drelu = 2*ct*(relu - y)
     del relu
-    dmse_dadd = dmse_drelu * np.heaviside(add, 0)  # relu'(add) = step(add)
+    dmse_dadd = dmse_drelu * (add > 0)  # relu'(add) = step(add)
     del add, dmse_drelu
     dmse_dw2 = dmse_dadd * x2  # d(w2*x2)/dw2 = ct*x2
     dmse_dw1 = dmse_dadd * x1  # d(w1*x1)/dw1 = ct*x1
