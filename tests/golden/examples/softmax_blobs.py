@@ -133,6 +133,8 @@ def feed_array(name, shape, dtype, value, cast=None):
 def bind_shape(name, shape, array, dims):
     """Check ``array``'s shape against ``shape``; bind its named dimensions in ``dims``
     (name -> (size, fed name, fed shape)), FeedError where one contradicts another feed."""
+    if array.shape == shape:  # every dimension static and right: nothing to bind
+        return
     if array.ndim != len(shape) or any(
             isinstance(d, int) and d != n for d, n in zip(shape, array.shape)):
         raise FeedError(f"feed for {name!r} has shape {fmt(array.shape)}, expected "
