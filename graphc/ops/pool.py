@@ -81,14 +81,33 @@ def _infer_avg_pool2d_grad(attrs, args):
 
 # ---- what generated modules call ---------------------------------------------------------------
 
+def np_tiles(x, kernel_size, stride, padding):
+    """x (N, C, H, W) as (N, C, H', kh, W', kw) blocks, by reshape alone, when its windows
+    tile it (stride = kernel, no padding, H and W multiples of it); else None."""
+    (kh, kw), (n, c, h, w) = kernel_size, np.shape(x)
+    if tuple(stride) != (kh, kw) or tuple(padding) != (0, 0) or h % kh or w % kw:
+        return None
+    return np.reshape(x, (n, c, h // kh, kh, w // kw, kw))
+
+
+def np_untiles(cols, shape):
+    """``cols`` (N, C, H', W', kh, kw) of tiling windows back as an image of ``shape``."""
+    return np.ascontiguousarray(cols.transpose(0, 1, 2, 4, 3, 5)).reshape(shape)
+
+
 def _np_first_argmax(x, kernel_size, stride, padding):
     """For each window of x (padded with -inf), the row-major index of its first maximum."""
-    cols = np_windows(x, kernel_size, stride, padding, -np.inf)
+    tiles = np_tiles(x, kernel_size, stride, padding)
+    cols = (np_windows(x, kernel_size, stride, padding, -np.inf) if tiles is None
+            else tiles.transpose(0, 1, 2, 4, 3, 5))
     return np.argmax(cols.reshape(cols.shape[:4] + (-1,)), axis=-1)
 
 
 def _np_max_pool2d(x, kernel_size, stride, padding):
     """The max of each window of x (N, C, H, W), padded with -inf."""
+    tiles = np_tiles(x, kernel_size, stride, padding)
+    if tiles is not None:
+        return tiles.max(axis=(3, 5))
     cols = np_windows(x, kernel_size, stride, padding, -np.inf)
     return cols.max(axis=(4, 5))
 
@@ -98,8 +117,10 @@ def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
     index = _np_first_argmax(x, kernel_size, stride, padding)[..., None]
     cols = np.zeros(np.shape(ct) + (kernel_size[0] * kernel_size[1],), dtype=ct.dtype)
     np.put_along_axis(cols, index, ct[..., None], axis=-1)
-    return np_unwindows(cols.reshape(cols.shape[:4] + tuple(kernel_size)), np.shape(x),
-                         stride, padding)
+    cols = cols.reshape(cols.shape[:4] + tuple(kernel_size))
+    if np_tiles(x, kernel_size, stride, padding) is not None:
+        return np_untiles(cols, np.shape(x))
+    return np_unwindows(cols, np.shape(x), stride, padding)
 
 
 def _np_max_pool2d_select(x, u, kernel_size, stride, padding):
@@ -189,14 +210,15 @@ _OPS = (
     ("max_pool2d", _infer_pool("max_pool2d"), _ref_max_pool2d,
      lambda b, node, ct, needs: [b.op("max_pool2d_grad", node.operands[0], ct,
                                       **node.attrs)],            # ct to each first argmax
-     (), f"_np_max_pool2d({{0}}, {_ARGS})", (_np_max_pool2d, np_windows), (_X,),
+     (), f"_np_max_pool2d({{0}}, {_ARGS})", (_np_max_pool2d, np_windows, np_tiles), (_X,),
      "the max of each kh x kw window of x (N, C, H, W), padded with -inf, as in PyTorch; "
      "its gradient goes to the first maximum of each window"),
     ("max_pool2d_grad", _infer_max_pool2d_grad, _ref_max_pool2d_grad,
      lambda b, node, u, needs: [None, b.op("max_pool2d_select", node.operands[0], u,
                                            **node.attrs)],       # u read at each argmax
      (0,), f"_np_max_pool2d_grad({{0}}, {{1}}, {_ARGS})",
-     (_np_max_pool2d_grad, _np_first_argmax, np_windows, np_unwindows), (_X, _Y),
+     (_np_max_pool2d_grad, _np_first_argmax, np_windows, np_unwindows, np_tiles,
+      np_untiles), (_X, _Y),
      "the gradient of max_pool2d: ct (N, C, H', W') sent to the first maximum of each "
      "window of x"),
     ("max_pool2d_select", _infer_max_pool2d_select,
@@ -204,7 +226,7 @@ _OPS = (
      lambda b, node, ct, needs: [None, b.op("max_pool2d_grad", node.operands[0], ct,
                                             **node.attrs)],      # ct back to each argmax
      (0,), f"_np_max_pool2d_select({{0}}, {{1}}, {_ARGS})",
-     (_np_max_pool2d_select, _np_first_argmax, np_windows), (_X, _X),
+     (_np_max_pool2d_select, _np_first_argmax, np_windows, np_tiles), (_X, _X),
      "u (N, C, H, W) read where each window of x has its first maximum: the gradient of "
      "max_pool2d_grad wrt its cotangent"),
     ("avg_pool2d", _infer_pool("avg_pool2d"), _ref_avg_pool2d,

@@ -100,12 +100,17 @@ def _np_cross_entropy(logits, target):
 
 def _np_first_argmax(x, kernel_size, stride, padding):
     """For each window of x (padded with -inf), the row-major index of its first maximum."""
-    cols = np_windows(x, kernel_size, stride, padding, -np.inf)
+    tiles = np_tiles(x, kernel_size, stride, padding)
+    cols = (np_windows(x, kernel_size, stride, padding, -np.inf) if tiles is None
+            else tiles.transpose(0, 1, 2, 4, 3, 5))
     return np.argmax(cols.reshape(cols.shape[:4] + (-1,)), axis=-1)
 
 
 def _np_max_pool2d(x, kernel_size, stride, padding):
     """The max of each window of x (N, C, H, W), padded with -inf."""
+    tiles = np_tiles(x, kernel_size, stride, padding)
+    if tiles is not None:
+        return tiles.max(axis=(3, 5))
     cols = np_windows(x, kernel_size, stride, padding, -np.inf)
     return cols.max(axis=(4, 5))
 
@@ -115,8 +120,10 @@ def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
     index = _np_first_argmax(x, kernel_size, stride, padding)[..., None]
     cols = np.zeros(np.shape(ct) + (kernel_size[0] * kernel_size[1],), dtype=ct.dtype)
     np.put_along_axis(cols, index, ct[..., None], axis=-1)
-    return np_unwindows(cols.reshape(cols.shape[:4] + tuple(kernel_size)), np.shape(x),
-                         stride, padding)
+    cols = cols.reshape(cols.shape[:4] + tuple(kernel_size))
+    if np_tiles(x, kernel_size, stride, padding) is not None:
+        return np_untiles(cols, np.shape(x))
+    return np_unwindows(cols, np.shape(x), stride, padding)
 
 
 def _np_one_hot(labels, like):
@@ -143,6 +150,20 @@ def check_labels(labels, classes):
 def np_log_softmax(z, axis):
     shifted = z - np.max(z, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def np_tiles(x, kernel_size, stride, padding):
+    """x (N, C, H, W) as (N, C, H', kh, W', kw) blocks, by reshape alone, when its windows
+    tile it (stride = kernel, no padding, H and W multiples of it); else None."""
+    (kh, kw), (n, c, h, w) = kernel_size, np.shape(x)
+    if tuple(stride) != (kh, kw) or tuple(padding) != (0, 0) or h % kh or w % kw:
+        return None
+    return np.reshape(x, (n, c, h // kh, kh, w // kw, kw))
+
+
+def np_untiles(cols, shape):
+    """``cols`` (N, C, H', W', kh, kw) of tiling windows back as an image of ``shape``."""
+    return np.ascontiguousarray(cols.transpose(0, 1, 2, 4, 3, 5)).reshape(shape)
 
 
 def np_unwindows(cols, shape, stride, padding):
