@@ -96,3 +96,14 @@ def test_relus_gradient_is_a_mask_in_the_tensors_dtype(dtype):
     value = f(**at)
     assert value.dtype == dtype
     np.testing.assert_array_equal(value, [0.0, 0.0, 1.0, 4.0])
+
+
+def test_a_name_in_a_rule_comment_cannot_break_out_of_the_comment():
+    g = gc.Graph()
+    x = g.input("x", shape=(3,))
+    hidden = gc.tanh(x).named("h\nimport os  # ")
+    loss = gc.sum(hidden * hidden).named("loss")
+    f = gc.compile(gc.grad(loss, [x]))
+    assert "\nimport os" not in f.source
+    at = {"x": [0.5, -1.0, 2.0]}
+    np.testing.assert_allclose(f(**at), oracle(gc.grad(loss, [x]), at))

@@ -341,7 +341,7 @@ def _comment(e, env, ident):
         text = f"{text} ({e.note})" if text else e.note
     if e.base == e.name and e.name != ident and e.role != "grad":
         text += f" {ascii(e.name)}"  # the user's own name, when the variable differs
-    return text.strip()
+    return ascii(text.strip())[1:-1]  # names in a rule are the user's: one ASCII line
 
 
 def _total(e, env):

@@ -139,9 +139,12 @@ def _part(graph, m):
 
 def _chain(graph, fused, v, origin):
     """A fused chain of steps: ``d f(g(x), y)/dx = <the fused formula>``."""
-    names, text = [], None
+    names, text, previous = [], None, None
     for m, k in reversed(origin):  # the step nearest the operand first
-        start = len(names)
+        if previous is not None and graph.operands(m)[k] != previous:  # not one chain
+            steps = ", ".join(graph.record(n).op for n, _ in origin)
+            return f"the gradient steps of {steps}, fused", ()
+        previous, start = m, len(names)
         operands = [_name(graph, u) for u in graph.operands(m)]
         names += operands
         args = [f"{{{start + i}}}" for i in range(len(operands))]
