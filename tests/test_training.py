@@ -247,3 +247,23 @@ def test_summary_rejects_named_dims_in_params():
     g.param("E", shape=("V", 8))
     with pytest.raises(gc.ShapeError, match="'E'"):
         g.summary()
+
+
+def test_an_optimizer_changing_a_gradient_in_place_never_changes_the_data():
+    g = gc.Graph("alias")
+    x, w = g.input("x", shape=(3,)), g.param("w", shape=(3,))
+    loss = gc.sum(w * x).named("loss")  # dloss/dw is x itself
+
+    class Clipping:
+        def step(self, params, grads):
+            grads["w"] *= 0.5  # in place, as some optimizers do
+            return {"w": params["w"] - 0.1 * grads["w"]}
+
+    data = {"x": np.array([1.0, 2.0, 3.0])}
+    h = gc.train(loss, {"w": np.zeros(3)}, data, epochs=3, optimizer=Clipping(),
+                 progress=False)
+    np.testing.assert_array_equal(data["x"], [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(h.params["w"], -0.15 * np.array([1.0, 2.0, 3.0]))
+    sgd = gc.train(loss, {"w": np.zeros(3)}, data, epochs=3, lr=0.05, progress=False)
+    np.testing.assert_allclose(sgd.params["w"], h.params["w"])  # the unchecked path agrees
+    np.testing.assert_array_equal(data["x"], [1.0, 2.0, 3.0])

@@ -2,7 +2,8 @@
 
 The loss and its gradients are compiled once (``gc.compile``), on a copy of the graph, so
 training adds no gradient nodes to the user's graph; the data and the starting parameters
-are checked once, and every step takes the compiled function's unchecked path.
+are checked once, and with the built-in SGD every step takes the compiled function's
+unchecked path.
 
 >>> import graphc as gc
 >>> g = gc.Graph("line")
@@ -98,7 +99,7 @@ def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, 
     run = _compile(loss, names)
     batched, n = _batched(loss.graph, data, names)
     data, params, batched = _checked(run, data, params, batched)
-    optimizer = SGD(names, lr=lr, momentum=momentum) if optimizer is None else optimizer
+    call, optimizer = _stepping(run, names, optimizer, lr, momentum)
     rng = np.random.default_rng(seed)
     order = [name for name, _, _ in run.inputs]
     losses, bar = [], _bar(epochs, progress)
@@ -107,7 +108,7 @@ def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, 
             total = 0.0
             for idx in minibatches(n, batch_size, rng):
                 feeds = {**data, **{k: v[idx] for k, v in batched.items()}, **params}
-                value, *grads = run.unchecked(*[feeds[name] for name in order])
+                value, *grads = call(*[feeds[name] for name in order])
                 total += float(value) * len(idx)
                 params = optimizer.step(params, dict(zip(names, grads)))
             losses.append(total / n)
@@ -118,6 +119,17 @@ def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, 
         if bar is not None:
             bar.close()
     return History(losses, params)
+
+
+def _stepping(run, names, optimizer, lr, momentum):
+    """How each step computes (from arrays in INPUTS order) and the optimizer. SGD makes
+    new arrays of the parameters' dtype, so it gets the unchecked path; a user's optimizer
+    may hand back lists or other dtypes, or change a gradient in place (which could share
+    memory with the data there), so it gets the checked call."""
+    if optimizer is None:
+        return run.unchecked, SGD(names, lr=lr, momentum=momentum)
+    order = [name for name, _, _ in run.inputs]
+    return (lambda *arrays: run(**dict(zip(order, arrays)))), optimizer
 
 
 def _checked(run, data, params, batched):
