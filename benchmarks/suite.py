@@ -87,15 +87,13 @@ def compile_graphc(w):
 
 
 def graphc_rows(fs, feeds):
-    """{kind: callable or None}: every level's checked call and unchecked call (None
-    where the CompiledFunction has no ``unchecked``)."""
+    """{kind: callable}: every level's checked call, and its unchecked call on the feeds
+    checked once."""
     rows = {}
     for level, f in fs.items():
         rows[f"graphc opt={level} checked"] = lambda f=f: f(**feeds)
-        unchecked = getattr(f, "unchecked", None)
-        arrays = [feeds[name] for name, _, _ in f.inputs]
-        rows[f"graphc opt={level} unchecked"] = (
-            None if unchecked is None else (lambda u=unchecked: u(*arrays)))
+        arrays = f.check(**feeds)
+        rows[f"graphc opt={level} unchecked"] = lambda f=f, a=arrays: f.unchecked(*a)
     return rows
 
 
@@ -104,7 +102,7 @@ def run_workload(w, args, found):
     feeds = workloads.feeds(w)
     fs, compile_s = compile_graphc(w)
     rows = {**graphc_rows(fs, feeds), HAND: (lambda h=workloads.hand(w): h(feeds))}
-    notes, setup = _peer_rows(w, feeds, args.threads, found, rows)
+    setup = _peer_rows(w, feeds, args.threads, found, rows)
     expected = rows[HAND]()
     check(w, {k: f for k, f in rows.items() if k.startswith("graphc") and f},
           expected, RTOL[w.dtype], "graphc")
@@ -115,19 +113,19 @@ def run_workload(w, args, found):
     stats = time_interleaved(timed, repeat, target)
     memory = {k: peak_memory(f) for k, f in timed.items()
               if k == HAND or k.startswith("graphc")}  # others' allocators are not traced
-    record = _record(w, stats, memory, notes, compile_s, setup, repeat)
+    record = _record(w, stats, memory, compile_s, setup, repeat)
     report.workload(record)
     return record
 
 
 def _peer_rows(w, feeds, threads, found, rows):
-    """Adds a row per peer (None when not importable); returns (notes, setup seconds)."""
-    notes, setup = {}, {}
+    """Adds a row per peer (None when not importable); returns their setup seconds."""
+    setup = {}
     for peer, kind in peers.PEERS.items():
         rows[kind] = None
         if peer in found:
             rows[kind], setup[kind] = peers.prepare(peer, w, feeds, threads)
-    return notes, setup
+    return setup
 
 
 def check(w, funcs, expected, rtol, what):
@@ -147,13 +145,12 @@ def check(w, funcs, expected, rtol, what):
           f"{len(w.params)} gradients, rtol {rtol:g}): OK")
 
 
-def _record(w, stats, memory, notes, compile_s, setup, repeat):
+def _record(w, stats, memory, compile_s, setup, repeat):
     hand = stats[HAND][0]
     rows = []
     for kind in KINDS:
         seconds, spread, calls = stats.get(kind, (None, None, None))
-        note = None if seconds is not None else (
-            "n/a: no f.unchecked" if kind.startswith("graphc") else "not importable")
+        note = None if seconds is not None else "not importable"
         rows.append({"kind": kind, "median_s": seconds, "ratio": seconds and seconds / hand,
                      "spread": spread, "calls": calls, "peak_bytes": memory.get(kind),
                      "setup_s": setup.get(kind), "note": note})

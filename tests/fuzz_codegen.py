@@ -12,17 +12,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import graphc as gc
 import test_codegen
-from graphs import oracle
 
 
 def check(case, seed, opt):
-    g, pool, outputs = case
-    rng = np.random.default_rng(seed)
-    feeds = {n.name: rng.uniform(-2, 2, size=n.shape) for n in pool[:4]}
-    loss = gc.sum(pool[-1] * rng.uniform(0.5, 1.5, size=pool[-1].shape))
-    nodes = outputs + [loss] + gc.grad(loss, pool[:4])
-    f = gc.compile(nodes, unused="ignore", opt=opt, debug=True)
-    test_codegen.same(f(**feeds), oracle(nodes, at=feeds), rtol=1e-9, atol=1e-11)
+    f, feeds = test_codegen.agrees_with_the_oracle(case, seed, opt, debug=True)
     for checked, fast in zip(f(**feeds), f.unchecked(*f.check(**feeds)), strict=True):
         np.testing.assert_array_equal(checked, fast)
 

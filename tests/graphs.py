@@ -15,6 +15,11 @@ from graphc.interpret import reference
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+def compute_of(source):
+    """The ``compute`` function of a generated module's source."""
+    return source[source.index("def compute("):source.index("def run(")]
+
+
 def oracle(nodes, at):
     """The reference interpreter's value of a node (or list of nodes) at ``at``, on the graph
     as written: no pass is applied, so generated code compared with it tests every pass (a

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cmdline import ROOT, graphc, run
+from graphs import compute_of
 
 SIG = 1.0 / (1.0 + np.exp(1.0))
 NO_GRAPHC_DEPS = ("import sys; [sys.modules.__setitem__(m, None) for m in "
@@ -100,10 +101,6 @@ def test_the_loss_is_found_though_its_own_gradient_uses_it(tmp_path):
     result = graphc("grad", path)  # sigmoid's gradient reads out: a gradient use of it
     assert result.returncode == 0, result.stderr
     assert result.stdout == "dout/dw = x*(1 - sigmoid(w*x))*sigmoid(w*x)\n"
-
-
-def compute_of(source):
-    return source[source.index("def compute("):source.index("def run(")]
 
 
 def test_compile_of_the_mlp_reads_like_the_slide():

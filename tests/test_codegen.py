@@ -253,13 +253,21 @@ def random_graph(draw_):
 @settings(max_examples=40, deadline=None)
 @given(random_graph(), st.integers(0, 2 ** 16))
 def test_random_graphs_agree_with_the_interpreter_forward_and_backward(case, seed):
+    agrees_with_the_oracle(case, seed)
+
+
+def agrees_with_the_oracle(case, seed, opt=1, debug=False):
+    """A random graph's outputs, a weighted sum of its last node and that sum's gradients,
+    compiled, against the reference interpreter on the graph as written; the compiled
+    function and its feeds (``make fuzz`` checks more with them)."""
     g, pool, outputs = case
     rng = np.random.default_rng(seed)
     feeds = {n.name: rng.uniform(-2, 2, size=n.shape) for n in pool[:4]}
     loss = gc.sum(pool[-1] * rng.uniform(0.5, 1.5, size=pool[-1].shape))
     nodes = outputs + [loss] + gc.grad(loss, pool[:4])
-    f = gc.compile(nodes, unused="ignore")
+    f = gc.compile(nodes, unused="ignore", opt=opt, debug=debug)
     same(f(**feeds), oracle(nodes, at=feeds), rtol=1e-10, atol=1e-12)
+    return f, feeds
 
 
 # ---- scale -------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 from cmdline import run
-from graphs import load
+from graphs import compute_of, load
 
 SIG = 1.0 / (1.0 + np.exp(1.0))
 
@@ -27,7 +27,7 @@ def test_neuron_example_prints_the_slides_numbers_and_writes_its_module(tmp_path
         assert diagram.read_text().lstrip().startswith("<?xml")
     source = (out_dir / "neuron_generated.py").read_text()
     assert "dloss_dz = yhat - y  # d bce(sigmoid(z), y)/dz = yhat - y" in out  # fused, folded
-    assert source[source.index("def compute("):source.index("def run(")].strip() in out
+    assert compute_of(source).strip() in out
 
 
 def test_neuron_example_through_compiled_code_to_1e_12():

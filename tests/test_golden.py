@@ -13,6 +13,7 @@ import pytest
 import graphc as gc
 import visualize
 from cmdline import ROOT
+from graphs import compute_of
 from graphc import cli
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -47,7 +48,7 @@ def test_the_module_graphc_compile_writes_for_each_example(name):
     loss, _ = example(name)
     source = gc.compile([loss] + cli.gradients(loss)).source
     matches(GOLDEN / "examples" / f"{name}.py", source)
-    compute = source[source.index("def compute("):source.index("def run(")]
+    compute = compute_of(source)
     assert max(len(line) for line in source.splitlines()) <= 100
     assert "np.copy" not in compute
 

@@ -17,13 +17,12 @@ back, and its rule reads ``d bce(sigmoid(z), y)/dz = yhat - y``.
 "sigmoid'(x) = s*(1 - s)"
 """
 
-import math
-
-import numpy as np
 import sympy as sp
 
 from .. import ops
+from ..text import number as shown
 from ..ops import losses
+from ..ops.adjoint import count_notation
 from ..ops.elementwise import OUT, CT, derivative
 from ..ops.scalar import arg
 
@@ -59,7 +58,7 @@ def _names(graph, m):
 def _name(graph, u):
     record = graph.record(u)
     if record.plain_number:
-        return Number(f"{record.value.item():g}")
+        return Number(shown(record.value))
     return Ref(record.name, record.name if record.named else record.op)
 
 
@@ -113,10 +112,8 @@ def _loss_rule(op, k, shapes):
     """A mean loss's rule: its formula's derivative (as the loss's vjp takes it), times ct,
     over the number of elements averaged (``3*N`` for a ``("N", 3)`` operand)."""
     d = losses.derivative(op, k).xreplace({losses.P: arg(0), losses.Y: arg(1)})
-    dims = np.broadcast_shapes(*[tuple(1 if isinstance(x, str) else x for x in s)
-                                 for s in shapes])  # the static dims; named ones below
-    named = [x for s in shapes for x in s if isinstance(x, str)]
-    count = sp.Mul(sp.Integer(math.prod(dims)), *[sp.Symbol(x) for x in dict.fromkeys(named)])
+    rank = max(len(s) for s in shapes)
+    count = count_notation({"axes": tuple(range(rank))}, shapes)  # the vjp's count
     return f"d {_call(op, 2)}/d{{{k}}} = {_text(sp.factor_terms(CT * d / count), 2)}"
 
 

@@ -195,7 +195,7 @@ def _count(attrs, xs):
     return sp.Integer(math.prod(shape[i] for i in attrs["axes"]))
 
 
-def _count_notation(attrs, operand_shapes):
+def count_notation(attrs, operand_shapes):
     """The count as a number, or as the product of named dimensions such as N."""
     shape = shapes.broadcast([shapes.Arg("", "", s, "float64") for s in operand_shapes],
                              "count")
@@ -242,7 +242,7 @@ def _numpy_count(attrs, operand_shapes):
 register(OpDef(
     name="count", family="reduce", arity=None, attrs=("axes",), prepare=_prepare_count,
     view="shape",
-    notation=lambda attrs, shapes_, *xs: _count_notation(attrs, shapes_),
+    notation=lambda attrs, shapes_, *xs: count_notation(attrs, shapes_),
     exact=lambda attrs, *xs: np.asarray(_count(attrs, xs), dtype=object),
     numpy=_numpy_count, helpers=(_np_count,),
     infer=lambda attrs, args: ((), shapes.float_of(shapes.promote(args, "count"))),
