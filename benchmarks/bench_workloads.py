@@ -13,7 +13,9 @@ through the checked call ``f(**feeds)`` and, where the CompiledFunction has it,
 ``f.unchecked(*arrays)``. Then the compile time (build + grad + compile) of chains of
 ``tanh(h @ W_i)`` layers, and its growth per 10x the layers.
 
-BLAS (and torch, and XLA) run one thread unless ``--threads N``; a table goes to standard
+BLAS (and torch, and XLA) run one thread unless ``--threads N``; with one thread the process
+is also pinned to one CPU (XLA's CPU runtime keeps a thread pool that its flags do not
+stop, so without the pin jax.jit used both cores of a 2-core machine); a table goes to standard
 output and the same as JSON to ``--json PATH`` (out/bench.json), written to a temporary
 file and renamed, so a failed run leaves no partial file.
 
@@ -49,6 +51,8 @@ def parse_args(argv=None):
 def set_threads(threads):
     """One BLAS thread (or ``threads``) for NumPy, torch and XLA; before they load."""
     os.environ.update(dict.fromkeys(THREAD_VARS, str(threads)))
+    if threads == 1 and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     if threads == 1:
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                    " --xla_cpu_multi_thread_eigen=false"

@@ -66,8 +66,13 @@ def machine(threads, found):
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "blas": f"{blas.get('name')} {blas.get('version')}",
-            "threads": threads, "graphc": gc.__version__ if hasattr(gc, "__version__")
+            "threads": threads, "cpus_used": _cpus_used(), "graphc": gc.__version__ if hasattr(gc, "__version__")
             else "?", "peers": {name: version for name, (_, version) in found.items()}}
+
+
+def _cpus_used():
+    """How many CPUs this process may run on (1 when bench_workloads pinned it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 # ---- one workload ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ def test_workload_benchmark_checks_each_workload_and_writes_every_row_kind(tmp_p
     assert "hand-written NumPy" in data["kinds"]
     assert [c["layers"] for c in data["chains"]] == [10, 100]
     assert "BLAS thread" in result.stdout
+    assert data["machine"]["cpus_used"] == 1  # one BLAS thread pins the run to one CPU
 
 
 def test_workload_benchmark_leaves_no_json_when_a_check_fails(tmp_path):
