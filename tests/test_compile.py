@@ -370,3 +370,22 @@ def test_graphc_compile_takes_an_opt_level_and_prints_timings():
     assert "transpose = np.transpose(W2, (1, 0))" not in teaching.stdout
     assert "W2.T" in teaching.stdout and "= X.T" in teaching.stdout  # a line of its own
     assert run_graphc("compile", "examples/mlp.py", "--opt", "7").returncode == 2
+
+
+def test_feeds_of_shapes_that_passed_are_accepted_quickly_and_others_checked_in_full():
+    _, outputs = graphs.mlp()
+    f = gc.compile(outputs)
+    params = {"W1": np.ones((4, 8)), "b1": np.ones(8), "W2": np.ones((8, 3)), "b2": np.ones(3)}
+    good = {"X": np.ones((3, 4)), "labels": np.array([0, 1, 2]), **params}
+    first = f(**good)
+    assert f._module.PASSED == {((3, 4), (3,), (4, 8), (8,), (8, 3), (3,))}
+    for a, b in zip(f(**good), first, strict=True):  # the quick path: the same numbers
+        np.testing.assert_array_equal(a, b)
+    assert f.check(**good)[0] is good["X"]
+    message = feed_error(f, {**good, "X": np.ones((5, 4))})  # a shape not seen: full check
+    assert message == ("feed for 'labels' has shape (3,), so N = 3, but 'X' (N, 4) was fed "
+                       "with N = 5")
+    with pytest.raises(gc.FeedError, match="must be integers"):  # a dtype not seen, too
+        f(**{**good, "labels": np.array([0.0, 1.0, 2.0])})
+    cast = f(**{**good, "labels": [0, 1, 2]})  # a list: the full check casts it
+    np.testing.assert_array_equal(cast[0], first[0])

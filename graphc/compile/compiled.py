@@ -137,7 +137,7 @@ class CompiledFunction:
     def check(self, /, **feeds):
         """The feeds, checked as a call checks them, as the arrays of INPUTS in order."""
         m = self._module
-        return m.check_named_feeds(m.GRAPH, m.INPUTS, feeds, m.UNUSED)
+        return m.check_named_feeds(m.GRAPH, m.INPUTS, feeds, m.UNUSED, m.PASSED)
 
     def unchecked(self, /, *arrays):
         """The outputs from ``arrays`` (those of INPUTS, in order), with no check and no

@@ -36,7 +36,7 @@ def run_source(constants):
         "def run(**feeds):",
         '    """Check the feeds (by name, as in INPUTS), compute, and return the OUTPUTS as',
         '    arrays that share no memory with a feed."""',
-        "    arrays = check_named_feeds(GRAPH, INPUTS, feeds, UNUSED)",
+        "    arrays = check_named_feeds(GRAPH, INPUTS, feeds, UNUSED, PASSED)",
         f"    return fresh_outputs(compute(*arrays), {shared})"])
 
 

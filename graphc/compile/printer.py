@@ -428,7 +428,8 @@ def _globals(program):
     return "\n".join([f"GRAPH = {ascii(program.graph)}", inputs,
                       _tuple_line("OUTPUTS", program.outputs),
                       _tuple_line("UNUSED", tuple(leaf.name for leaf in program.unused))
-                      + "  # fed names that no output needs: accepted, not used"])
+                      + "  # fed names that no output needs: accepted, not used",
+                      "PASSED = set()  # shapes of feeds that passed run's checks: quicker next time"])
 
 
 def _tuple_line(name, items):
