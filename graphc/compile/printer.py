@@ -429,7 +429,7 @@ def _globals(program):
                       _tuple_line("OUTPUTS", program.outputs),
                       _tuple_line("UNUSED", tuple(leaf.name for leaf in program.unused))
                       + "  # fed names that no output needs: accepted, not used",
-                      "PASSED = set()  # shapes of feeds that passed run's checks: quick next time"])
+                      "PASSED = set()  # shapes of feeds that passed the checks: quick next time"])
 
 
 def _tuple_line(name, items):

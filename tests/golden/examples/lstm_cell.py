@@ -38,7 +38,7 @@ OUTPUTS = (
     'dloss_db_g',
 )
 UNUSED = ()  # fed names that no output needs: accepted, not used
-PASSED = set()  # shapes of feeds that passed run's checks: quick next time
+PASSED = set()  # shapes of feeds that passed the checks: quick next time
 
 
 # Plain ValueErrors here; graphc's loader swaps in its FeedError and DomainError (both

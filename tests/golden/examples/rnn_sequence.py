@@ -23,7 +23,7 @@ INPUTS = (
 )
 OUTPUTS = ('loss', 'dloss_dW', 'dloss_dU', 'dloss_dV', 'dloss_db', 'dloss_dc')
 UNUSED = ()  # fed names that no output needs: accepted, not used
-PASSED = set()  # shapes of feeds that passed run's checks: quick next time
+PASSED = set()  # shapes of feeds that passed the checks: quick next time
 
 
 # Plain ValueErrors here; graphc's loader swaps in its FeedError and DomainError (both

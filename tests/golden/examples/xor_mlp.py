@@ -22,7 +22,7 @@ INPUTS = (
 )
 OUTPUTS = ('loss', 'dloss_dW1', 'dloss_db1', 'dloss_dW2', 'dloss_db2')
 UNUSED = ()  # fed names that no output needs: accepted, not used
-PASSED = set()  # shapes of feeds that passed run's checks: quick next time
+PASSED = set()  # shapes of feeds that passed the checks: quick next time
 
 
 # Plain ValueErrors here; graphc's loader swaps in its FeedError and DomainError (both
