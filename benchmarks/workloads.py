@@ -30,6 +30,7 @@ class Workload:
     conv: bool = False  # conv 8 x 3x3 pad 1, relu, 2x2 max-pool in front of the layers
     big: bool = False   # BLAS-bound and slow: --quick times it once
     last_act: bool = False  # the activation after the last layer too (the deep chain)
+    static: bool = False    # the batch as a number, not the named dimension N (the neuron)
 
     @property
     def params(self):
@@ -50,7 +51,7 @@ CONV_OUT = 8 * 14 * 14  # 8 filters on 28x28, pooled 2x2
 
 WORKLOADS = (
     Workload("neuron", "lecture neuron, x (1, 2) @ w (2, 1) + b, sigmoid, BCE, batch 1",
-             "float64", 1, ((2, 1),), "tanh", "bce"),
+             "float64", 1, ((2, 1),), "tanh", "bce", static=True),
     Workload("mlp_small_f64", "MLP 2-64-64-1 tanh + BCE, batch 32, f64",
              "float64", 32, ((2, 64), (64, 64), (64, 1)), "tanh", "bce"),
     Workload("mlp_small_f32", "same, f32",
@@ -81,6 +82,7 @@ def build(w):
     """(loss node, param nodes) of workload ``w``, built with graphc's public API."""
     g = gc.Graph(w.name)
     dt = w.dtype
+    n = w.batch if w.static else "N"
     if w.conv:
         X = g.input("X", shape=("N", 1, 28, 28), dtype=dt)
         wc = g.param("wc", shape=(8, 1, 3, 3), dtype=dt)
@@ -89,7 +91,7 @@ def build(w):
         h = gc.flatten(gc.max_pool2d(gc.relu(conv).named("hc"), 2).named("pool"))
         params = [wc, bc]
     else:
-        h = X = g.input("X", shape=("N", w.layers[0][0]), dtype=dt)
+        h = X = g.input("X", shape=(n, w.layers[0][0]), dtype=dt)
         params = []
     for i, (fan_in, fan_out) in enumerate(w.layers, 1):
         W = g.param(f"W{i}", shape=(fan_in, fan_out), dtype=dt)
@@ -100,11 +102,11 @@ def build(w):
             h = ACTS[w.act](h).named(f"h{i}")
     out = w.layers[-1][1]
     if w.head == "ce":
-        loss = gc.cross_entropy(h, g.input("labels", shape=("N",), dtype="int64"))
+        loss = gc.cross_entropy(h, g.input("labels", shape=(n,), dtype="int64"))
     elif w.head == "bce":
-        loss = gc.bce(gc.sigmoid(h), g.input("y", shape=("N", out), dtype=dt))
+        loss = gc.bce(gc.sigmoid(h), g.input("y", shape=(n, out), dtype=dt))
     else:
-        loss = gc.mse(h, g.input("y", shape=("N", out), dtype=dt))
+        loss = gc.mse(h, g.input("y", shape=(n, out), dtype=dt))
     return loss.named("loss"), params
 
 

@@ -24,6 +24,7 @@ from .loader import load_module
 from .printer import generate
 from .program import lower
 from .report import Report
+from . import tiny
 
 
 def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, as asked)
@@ -39,6 +40,7 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
     The graph goes through ``passes.optimize`` first, on a copy: ``opt=0`` runs the
     stable rewrites and constant folding only (one statement a node), ``opt=1`` (the
     default) also fuses element-wise regions and removes repeated and dead nodes;
+    ``opt=2`` also computes tiny static shapes on Python floats (``compile/tiny.py``);
     ``debug=True`` checks the graph after every pass (``passes.verify``), naming the pass
     and the node when one left it malformed. ``report=True`` prints to standard error how
     long each stage took (each pass, with the node count before and after it, lowering,
@@ -58,7 +60,7 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
         program = lower(optimized, outputs, source=graph)
     _report_unused(program, unused)
     with timings.timed("codegen"):
-        source = generate(program, inline=opt >= 1)
+        source = generate(program, inline=opt >= 1, floats=opt >= 2 and tiny.compute_source)
     with timings.timed("python compile"):
         f = CompiledFunction(source, name or graph.name, single)
     f.report = timings

@@ -130,10 +130,12 @@ def print_formula(opdef, attrs, texts):
     ones = {arg(i): sp.S.One for i, t in enumerate(texts) if t in ("1", "1.0")}
     if ones:
         expr = expr.xreplace(ones)
-    return print_expr(_factored(expr), texts)
+    return print_expr(factored(expr), texts)
 
 
 @functools.lru_cache(maxsize=4096)
-def _factored(expr):
+def factored(expr):
+    """``expr`` with a factor common to every term taken out, where that is smaller:
+    ``p/2048 - y/2048`` as ``(p - y)/2048``."""
     factored = sp.factor_terms(expr)
     return factored if sp.count_ops(factored) < sp.count_ops(expr) else expr

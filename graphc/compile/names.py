@@ -15,8 +15,8 @@ from ..graph import feeds
 from ..ops.scalar import NUMPY_TEMPLATES
 
 #: Names the module itself defines; no variable may take them.
-MODULE_NAMES = ("np", "difflib", "GRAPH", "INPUTS", "OUTPUTS", "UNUSED", "FeedError",
-                "DomainError", "compute", "run")
+MODULE_NAMES = ("np", "difflib", "math", "GRAPH", "INPUTS", "OUTPUTS", "UNUSED", "FeedError",
+                "DomainError", "compute", "compute_numpy", "run")
 
 
 @functools.lru_cache(maxsize=1)

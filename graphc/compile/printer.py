@@ -35,12 +35,18 @@ from .rules import Number
 FOLD = 8  # operands a line when a variadic op (add_n of 4,000 terms) is printed as a fold
 
 
-def generate(program, inline=True):
+def generate(program, inline=True, floats=None):
     """The source text of the module computing ``program`` (a ``Program``); ``inline``
-    writes each view into its single consumer (``H.T @ ct``), else every node is a line."""
+    writes each view into its single consumer (``H.T @ ct``), else every node is a line.
+    ``floats`` (``tiny.compute_source``, at opt=2; or a false value) may write a ``compute``
+    on Python floats for a tiny program; the NumPy one is then ``compute_numpy``, which it
+    falls back to."""
     env = Env(program, inline)
-    body = compute_source(program, env)
-    parts = [prelude.HEADER, _globals(program), prelude.ERRORS]
+    fast = floats(program, env) if floats else None
+    body = compute_source(program, env, "compute_numpy" if fast else "compute")
+    if fast:
+        body = f"{fast}\n\n\n{body}"
+    parts = [prelude.header(fast is not None), _globals(program), prelude.ERRORS]
     if env.arrays:
         parts.append("\n".join(["# The graph's constants (scalars are written where used)."]
                                + [_constant(c, env) for c in env.arrays]))
@@ -213,10 +219,10 @@ def _literal(value):
 
 # ---- statements ------------------------------------------------------------------------------
 
-def compute_source(program, env):
+def compute_source(program, env, name="compute"):
     """The ``compute`` function: one statement per equation, ``del`` after a last use."""
     params = [env.ident(leaf.name) for leaf in program.inputs]
-    lines = [_wrapped("def compute(", params, "):", ""),
+    lines = [wrapped(f"def {name}(", params, "):", ""),
              '    """The OUTPUTS from checked feeds (in the order of INPUTS), a line a step."""']
     printed = [e for e in program.equations if e.name not in env.inlined]
     frees = last_uses(program, env, printed)
@@ -229,8 +235,8 @@ def compute_source(program, env):
         if e is not printed[-1]:  # freeing just before the return would gain nothing
             names = [env.ident(n) for n in frees.get(e.name, ())]
             lines += ["    del " + row for row in layout.rows(names, layout.WIDTH - 8)]
-    results = [_output(env.values[name]) for name in program.outputs]
-    lines.append(_wrapped("    return (", results, ")", "    ") if len(results) > 1 else
+    results = [output_text(env.values[name]) for name in program.outputs]
+    lines.append(wrapped("    return (", results, ")", "    ") if len(results) > 1 else
                  f"    return ({results[0]},)")
     return "\n".join(lines)
 
@@ -255,7 +261,7 @@ def last_uses(program, env, printed):
     return {at: sorted(names, key=order.__getitem__) for at, names in frees.items()}
 
 
-def _wrapped(start, items, end, indent):
+def wrapped(start, items, end, indent):
     """``start`` items ``end`` on one line, or wrapped within 100 columns if that is long."""
     line = start + ", ".join(items) + end
     if len(line) <= layout.WIDTH:
@@ -270,7 +276,7 @@ def _wrapped(start, items, end, indent):
     return start + "\n" + "\n".join(rows) + "\n" + indent + end
 
 
-def _output(value):
+def output_text(value):
     if value.literal is None:
         return value.ident
     return f"np.asarray({number(value.literal)}, dtype=np.{value.dtype})"
@@ -318,18 +324,20 @@ def statement(e, env):
     (the gradient rule, for a gradient), within 100 columns."""
     opdef = ops.get(e.op)
     ident = env.ident(e.name)
-    comment = _comment(e, env, ident)
+    said = comment(e, env, ident)
     values = [env.values[n] for n in e.operands]
     if opdef.arity is None and _foldable(_template(e, opdef, values)):
-        return _fold(_template(e, opdef, values), e, values, ident, comment)
+        return _fold(_template(e, opdef, values), e, values, ident, said)
     text = expression(e, env)
     if opdef.view == "shape":
         text = f"np.asarray({text}, dtype=np.{e.dtype})"
     aside = e.role != "grad" and not e.note  # an op's name only: dropped if it does not fit
-    return layout.statement(ident, text, comment, indent=4, aside=aside)
+    return layout.statement(ident, text, said, indent=4, aside=aside)
 
 
-def _comment(e, env, ident):
+def comment(e, env, ident):
+    """What the line of equation ``e`` (variable ``ident``) says: its op, or for a
+    gradient the rule it computes; one ASCII line."""
     if e.rule:
         template, names = e.rule
         text = template.format(*[env.label(n) for n in names])

@@ -159,6 +159,17 @@ NUMPY_TEMPLATES = {
     "leaky_relu": ("np_leaky_relu({0}, {1})", (np_leaky_relu,)),
 }
 
+#: How the Python-float path of tiny static shapes (``compile/tiny.py``, opt=2) writes them
+#: with ``math``, by SymPy name: math raises where NumPy would give inf or nan (exp(1000)),
+#: and that path then leaves the call to NumPy, so the form need not be stable.
+MATH_TEMPLATES = {
+    "sigmoid": "1 / (1 + math.exp(-{0}))",
+    "relu": "max({0}, 0.0)",                  # x first: max(nan, 0.0) is nan, as in NumPy
+    "step": "(1.0 if {0} > 0 else 0.0)",      # step(0) = 0
+    "maximum": "max({0}, {1})",
+    "leaky_relu": "({0} if {0} > 0 else {1} * {0})",
+}
+
 #: The functions a formula may use besides SymPy's own (exp, log, tanh, Abs, sign, ...).
 FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step, "maximum": maximum,
              "leaky_relu": leaky_relu}
