@@ -161,7 +161,7 @@ def fresh_outputs(values, shared):
     """``values`` as arrays, each copied where it may share memory with an array in
     ``shared`` (the feeds, the constants) or with an earlier output, so the caller owns
     what it gets and can never change a feed or a constant through it."""
-    out, seen = [], {id(a) for a in shared}
+    out, seen = [], set(map(id, shared))
     for value in values:
         array = value if type(value) is np.ndarray else np.asarray(value)
         # an array that owns its memory and is none of the others shares none with them
