@@ -281,3 +281,75 @@ def test_pooling_whose_windows_tile_the_image_agrees_with_the_oracle(op):
     value = rng.integers(-2, 3, size=(2, 3, 4, 6)).astype(float)  # ties: the first wins
     for got, want in zip(f(x=value), oracle([loss, dx], at={"x": value}), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+# ---- the kernels generated modules carry, against the references, on random cases --------------
+
+def random_case(seed):
+    """A random (x shape, kernel, stride, padding, dtype): C > 1, strides 1-3, kernels
+    wider than strides and narrower, padding up to half the kernel, float32 and float64;
+    every fourth case has windows that tile the image (stride = kernel, no padding)."""
+    rng = np.random.default_rng(seed)
+    kernel = tuple(int(k) for k in rng.integers(1, 5, size=2))
+    stride = tuple(int(s) for s in rng.integers(1, 4, size=2))
+    padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
+    sides = tuple(int(k + rng.integers(0, 6)) for k in kernel)
+    if seed % 4 == 3:
+        stride, padding, sides = kernel, (0, 0), tuple(k * int(rng.integers(1, 4))
+                                                       for k in kernel)
+    shape = (int(rng.integers(1, 4)), int(rng.integers(1, 4))) + sides
+    return rng, shape, kernel, stride, padding, np.float32 if seed % 3 == 0 else np.float64
+
+
+def assert_same(got, want, dtype):
+    assert got.dtype == dtype and got.shape == np.shape(want)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, np.asarray(want, dtype=float), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_conv_kernels_agree_with_the_references(seed):
+    from graphc.ops import conv
+    rng, shape, kernel, stride, padding, dtype = random_case(seed)
+    attrs = {"stride": stride, "padding": padding}
+    f = int(rng.integers(1, 5))
+    x = rng.normal(size=shape).astype(dtype)[:, :, ::-1]  # a view with a negative stride
+    w, b = (rng.normal(size=s).astype(dtype) for s in ((f, shape[1]) + kernel, (f,)))
+    y = conv._np_conv2d(x, w, b, **attrs)
+    assert_same(y, conv._ref_conv2d(attrs, x, w, b), dtype)
+    assert_same(conv._np_conv2d(x, w, **attrs), conv._ref_conv2d(attrs, x, w), dtype)
+    ct = rng.normal(size=y.shape).astype(dtype)
+    assert_same(conv._np_conv2d_input_grad(ct, w, x.shape, **attrs),
+                conv._ref_conv2d_input_grad(attrs, ct, w, x), dtype)
+    assert_same(conv._np_conv2d_weight_grad(x, ct, kernel, **attrs),
+                conv._ref_conv2d_weight_grad(attrs, x, ct, w), dtype)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pool_kernels_agree_with_the_references_with_ties(seed):
+    from graphc.ops import pool
+    rng, shape, kernel, stride, padding, dtype = random_case(seed)
+    attrs = {"kernel_size": kernel, "stride": stride, "padding": padding}
+    x = rng.integers(-2, 3, size=shape).astype(dtype)  # small integers: many ties
+    y = pool._np_max_pool2d(x, **attrs)
+    assert_same(y, pool._ref_max_pool2d(attrs, x), dtype)
+    ct, u = rng.normal(size=y.shape).astype(dtype), rng.normal(size=shape).astype(dtype)
+    assert_same(pool._np_max_pool2d_grad(x, ct, **attrs),
+                pool._ref_max_pool2d_grad(attrs, x, ct), dtype)
+    assert_same(pool._np_max_pool2d_select(x, u, **attrs),
+                pool._ref_max_pool2d_select(attrs, x, u), dtype)
+    assert_same(pool._np_avg_pool2d(x, **attrs), pool._ref_avg_pool2d(attrs, x), dtype)
+    assert_same(pool._np_avg_pool2d_grad(ct, shape, **attrs),
+                pool._ref_avg_pool2d_grad(attrs, ct, x), dtype)
+
+
+@pytest.mark.parametrize("stride", [2, 1])
+def test_an_infinite_cotangent_reaches_only_the_first_maximum(stride):
+    """The mask of first maxima must not be multiplied into an inf: 0 * inf is nan."""
+    from graphc.ops import pool
+    attrs = {"kernel_size": (2, 2), "stride": (stride, stride), "padding": (0, 0)}
+    x = np.zeros((1, 1, 4, 4))  # all tied: each window's first element gets it
+    ct = np.full(np.shape(pool._np_max_pool2d(x, **attrs)), np.inf)
+    got = pool._np_max_pool2d_grad(x, ct, **attrs)
+    np.testing.assert_array_equal(got, pool._ref_max_pool2d_grad(attrs, x, ct))
+    assert not np.isnan(got).any() and np.isinf(got[0, 0, 0, 0])

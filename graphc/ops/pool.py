@@ -13,6 +13,10 @@ Gradient rules (u: the cotangent flowing into a gradient op; all are linear in c
   avg_pool2d_grad(ct):      dct = avg_pool2d(u)
 Where the first argmax sits is piecewise constant in x, so the x operand of the max gradient
 ops carries no gradient (nondiff: zero almost everywhere); second derivatives therefore work.
+
+The generated code loops over the kh * kw kernel offsets, each a strided (N, C, H', W') view
+of the padded input (conv.py's np_window_views): a running maximum or sum for the pooling;
+for the max's gradient, a mask per offset of the windows whose first maximum sits there.
 """
 
 import numpy as np
@@ -20,8 +24,8 @@ import numpy as np
 from ..errors import ShapeError
 from .. import shapes
 from . import notation
-from .conv import (np_unwindows, np_windows, out_size, pair, ref_offsets, ref_pad,
-                   require_image, require_shape, where)
+from .conv import (np_offsets, np_padded, np_unpadded, np_unwindows, np_window_views,
+                   out_size, pair, require_image, require_shape, where)
 from .registry import OpDef, TestSpec, register
 
 ATTRS = ("kernel_size", "stride", "padding")
@@ -79,80 +83,87 @@ def _infer_avg_pool2d_grad(attrs, args):
     return tuple(like.shape), ct.dtype
 
 
-# ---- what generated modules call ---------------------------------------------------------------
+# ---- what generated modules call: loops over the kernel offsets, on strided views ------------
 
-def np_tiles(x, kernel_size, stride, padding):
-    """x (N, C, H, W) as (N, C, H', kh, W', kw) blocks, by reshape alone, when its windows
-    tile it (stride = kernel, no padding, H and W multiples of it); else None."""
-    (kh, kw), (n, c, h, w) = kernel_size, np.shape(x)
-    if tuple(stride) != (kh, kw) or tuple(padding) != (0, 0) or h % kh or w % kw:
-        return None
-    return np.reshape(x, (n, c, h // kh, kh, w // kw, kw))
-
-
-def np_untiles(cols, shape):
-    """``cols`` (N, C, H', W', kh, kw) of tiling windows back as an image of ``shape``."""
-    return np.ascontiguousarray(cols.transpose(0, 1, 2, 4, 3, 5)).reshape(shape)
+def np_fold(ufunc, views):
+    """``ufunc`` (np.maximum, np.add) folded over the equal-shaped arrays ``views``, into one
+    new buffer: a window reduction as kh * kw - 1 whole-array steps, no window copies."""
+    out = ufunc(views[0], views[1]) if len(views) > 1 else views[0].copy()
+    for view in views[2:]:
+        ufunc(out, view, out=out)
+    return out
 
 
-def _np_first_argmax(x, kernel_size, stride, padding):
-    """For each window of x (padded with -inf), the row-major index of its first maximum."""
-    tiles = np_tiles(x, kernel_size, stride, padding)
-    cols = (np_windows(x, kernel_size, stride, padding, -np.inf) if tiles is None
-            else tiles.transpose(0, 1, 2, 4, 3, 5))
-    return np.argmax(cols.reshape(cols.shape[:4] + (-1,)), axis=-1)
+def np_first_max(x, kernel_size, stride, padding):
+    """For each kernel offset, row-major: where the windows of x (padded with -inf) have
+    their first maximum at that offset, a bool (N, C, H', W') mask; a tie goes to the
+    earliest offset, as np.argmax and PyTorch have it (a window holding a nan equals no
+    maximum: none of its masks is set)."""
+    views = np_window_views(x, kernel_size, stride, padding, -np.inf)
+    top = np_fold(np.maximum, views)
+    taken = None  # the windows whose maximum an earlier offset holds
+    for view in views:
+        first = view == top
+        if taken is not None:
+            np.greater(first, taken, out=first)  # first and not taken
+        taken = first if taken is None else taken | first
+        yield first
 
 
 def _np_max_pool2d(x, kernel_size, stride, padding):
     """The max of each window of x (N, C, H, W), padded with -inf."""
-    tiles = np_tiles(x, kernel_size, stride, padding)
-    if tiles is not None:
-        return tiles.max(axis=(3, 5))
-    cols = np_windows(x, kernel_size, stride, padding, -np.inf)
-    return cols.max(axis=(4, 5))
+    return np_fold(np.maximum, np_window_views(x, kernel_size, stride, padding, -np.inf))
 
 
 def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
     """ct (N, C, H', W') sent to the first maximum of each window of x."""
-    index = _np_first_argmax(x, kernel_size, stride, padding)[..., None]
-    cols = np.zeros(np.shape(ct) + (kernel_size[0] * kernel_size[1],), dtype=ct.dtype)
-    np.put_along_axis(cols, index, ct[..., None], axis=-1)
-    cols = cols.reshape(cols.shape[:4] + tuple(kernel_size))
-    if np_tiles(x, kernel_size, stride, padding) is not None:
-        return np_untiles(cols, np.shape(x))
-    return np_unwindows(cols, np.shape(x), stride, padding)
+    (ph, pw), (n, c, h, w) = padding, np.shape(x)
+    dx = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=ct.dtype)
+    apart = all(s >= k for s, k in zip(stride, kernel_size))  # no overlap: write, not add
+    finite = np.isfinite(ct).all()  # else ct * mask would make 0 * inf = nan off the maxima
+    offsets = np_offsets(np.shape(x), kernel_size, stride, padding)
+    for (_, at), first in zip(offsets, np_first_max(x, kernel_size, stride, padding)):
+        if finite and apart:
+            np.multiply(ct, first, out=dx[at])
+        else:
+            dx[at] += ct * first if finite else np.where(first, ct, 0)
+    return np_unpadded(dx, padding)
 
 
 def _np_max_pool2d_select(x, u, kernel_size, stride, padding):
     """u (N, C, H, W) read where each window of x has its first maximum."""
-    index = _np_first_argmax(x, kernel_size, stride, padding)[..., None]
-    cols = np_windows(u, kernel_size, stride, padding)
-    return np.take_along_axis(cols.reshape(cols.shape[:4] + (-1,)), index, axis=-1)[..., 0]
+    views = np_window_views(u, kernel_size, stride, padding)
+    out = np.zeros(np.shape(views[0]), dtype=u.dtype)
+    for view, first in zip(views, np_first_max(x, kernel_size, stride, padding)):
+        np.copyto(out, view, where=first)
+    return out
 
 
 def _np_avg_pool2d(x, kernel_size, stride, padding):
     """The mean of each window of x (N, C, H, W); padded zeros count."""
-    cols = np_windows(x, kernel_size, stride, padding)
-    return cols.sum(axis=(4, 5)) / (kernel_size[0] * kernel_size[1])
+    out = np_fold(np.add, np_window_views(x, kernel_size, stride, padding))
+    out /= kernel_size[0] * kernel_size[1]  # our own buffer
+    return out
 
 
 def _np_avg_pool2d_grad(ct, shape, kernel_size, stride, padding):
     """ct (N, C, H', W') / (kh kw) spread evenly over each window, into an image of shape."""
     part = ct / (kernel_size[0] * kernel_size[1])
-    cols = np.broadcast_to(part[..., None, None], np.shape(ct) + tuple(kernel_size))
+    cols = np.broadcast_to(part[:, :, None, None], np.shape(ct)[:2] + tuple(kernel_size) +
+                           np.shape(ct)[2:])
     return np_unwindows(cols, shape, stride, padding)
 
 
 # ---- references: plain loops over the kernel offsets -------------------------------------------
 
 def _offsets(attrs, shape):
-    return ref_offsets(shape, attrs["kernel_size"], attrs["stride"], attrs["padding"])
+    return np_offsets(shape, attrs["kernel_size"], attrs["stride"], attrs["padding"])
 
 
 def _ref_first_argmax(attrs, x):
     """The row-major number of each window's first maximum: only a strictly larger value
     moves it."""
-    xp = ref_pad(x, attrs["padding"], -np.inf)
+    xp = np_padded(x, attrs["padding"], -np.inf)
     best = arg = None
     for k, (_, at) in enumerate(_offsets(attrs, np.shape(x))):
         if best is None:
@@ -177,7 +188,7 @@ def _ref_max_pool2d_grad(attrs, x, ct):
 
 
 def _ref_max_pool2d_select(attrs, x, u):
-    arg, up = _ref_first_argmax(attrs, x)[1], ref_pad(u, attrs["padding"])
+    arg, up = _ref_first_argmax(attrs, x)[1], np_padded(u, attrs["padding"])
     out = np.zeros(arg.shape, dtype=np.asarray(u).dtype)
     for k, (_, at) in enumerate(_offsets(attrs, np.shape(x))):
         out = np.where(arg == k, up[at], out)
@@ -185,7 +196,7 @@ def _ref_max_pool2d_select(attrs, x, u):
 
 
 def _ref_avg_pool2d(attrs, x):
-    xp, (kh, kw) = ref_pad(x, attrs["padding"]), attrs["kernel_size"]
+    xp, (kh, kw) = np_padded(x, attrs["padding"]), attrs["kernel_size"]
     return sum(xp[at] for _, at in _offsets(attrs, np.shape(x))) / (kh * kw)
 
 
@@ -203,6 +214,7 @@ def _ref_avg_pool2d_grad(attrs, ct, like):
 _SPEC = {"kernel_size": 3, "stride": 2, "padding": 1}
 _X, _Y = ("float", (2, 3, 5, 5), -2.0, 2.0), ("float", (2, 3, 3, 3), -2.0, 2.0)
 _ARGS = "kernel_size={kernel_size}, stride={stride}, padding={padding}"
+_VIEWS = (np_window_views, np_padded, np_offsets)  # the offsets' views and what they call
 
 # name, infer, reference, vjp (a row: the identity), nondiff, NumPy template, helpers, test
 # inputs, doc
@@ -210,15 +222,14 @@ _OPS = (
     ("max_pool2d", _infer_pool("max_pool2d"), _ref_max_pool2d,
      lambda b, node, ct, needs: [b.op("max_pool2d_grad", node.operands[0], ct,
                                       **node.attrs)],            # ct to each first argmax
-     (), f"_np_max_pool2d({{0}}, {_ARGS})", (_np_max_pool2d, np_windows, np_tiles), (_X,),
+     (), f"_np_max_pool2d({{0}}, {_ARGS})", (_np_max_pool2d, np_fold) + _VIEWS, (_X,),
      "the max of each kh x kw window of x (N, C, H, W), padded with -inf, as in PyTorch; "
      "its gradient goes to the first maximum of each window"),
     ("max_pool2d_grad", _infer_max_pool2d_grad, _ref_max_pool2d_grad,
      lambda b, node, u, needs: [None, b.op("max_pool2d_select", node.operands[0], u,
                                            **node.attrs)],       # u read at each argmax
      (0,), f"_np_max_pool2d_grad({{0}}, {{1}}, {_ARGS})",
-     (_np_max_pool2d_grad, _np_first_argmax, np_windows, np_unwindows, np_tiles,
-      np_untiles), (_X, _Y),
+     (_np_max_pool2d_grad, np_first_max, np_fold, np_unpadded) + _VIEWS, (_X, _Y),
      "the gradient of max_pool2d: ct (N, C, H', W') sent to the first maximum of each "
      "window of x"),
     ("max_pool2d_select", _infer_max_pool2d_select,
@@ -226,19 +237,19 @@ _OPS = (
      lambda b, node, ct, needs: [None, b.op("max_pool2d_grad", node.operands[0], ct,
                                             **node.attrs)],      # ct back to each argmax
      (0,), f"_np_max_pool2d_select({{0}}, {{1}}, {_ARGS})",
-     (_np_max_pool2d_select, _np_first_argmax, np_windows, np_tiles), (_X, _X),
+     (_np_max_pool2d_select, np_first_max, np_fold) + _VIEWS, (_X, _X),
      "u (N, C, H, W) read where each window of x has its first maximum: the gradient of "
      "max_pool2d_grad wrt its cotangent"),
     ("avg_pool2d", _infer_pool("avg_pool2d"), _ref_avg_pool2d,
      lambda b, node, ct, needs: [b.op("avg_pool2d_grad", ct, node.operands[0],
                                       **node.attrs)],            # ct / (kh kw) per window
-     (), f"_np_avg_pool2d({{0}}, {_ARGS})", (_np_avg_pool2d, np_windows), (_X,),
+     (), f"_np_avg_pool2d({{0}}, {_ARGS})", (_np_avg_pool2d, np_fold) + _VIEWS, (_X,),
      "the mean of each kh x kw window of x (N, C, H, W), padded zeros counted, as in "
      "PyTorch"),
     ("avg_pool2d_grad", _infer_avg_pool2d_grad, _ref_avg_pool2d_grad,
      lambda b, node, u, needs: [b.op("avg_pool2d", u, **node.attrs), None],  # its adjoint
      (1,), f"_np_avg_pool2d_grad({{0}}, np.shape({{1}}), {_ARGS})",
-     (_np_avg_pool2d_grad, np_unwindows), (_Y, _X),
+     (_np_avg_pool2d_grad, np_unwindows, np_offsets, np_unpadded), (_Y, _X),
      "the gradient of avg_pool2d: ct (N, C, H', W') / (kh kw) spread evenly over each "
      "window, in the shape of like"),
 )
