@@ -38,7 +38,8 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
 
     The graph goes through ``passes.optimize`` first, on a copy: ``opt=0`` runs the
     stable rewrites and constant folding only (one statement a node), ``opt=1`` (the
-    default) also fuses element-wise regions and removes repeated and dead nodes;
+    default) also fuses element-wise regions and removes repeated and dead nodes, ``opt=2``
+    also computes in place in dead temporaries (``z1 += b1``; never in a feed or output);
     ``debug=True`` checks the graph after every pass (``passes.verify``), naming the pass
     and the node when one left it malformed. ``report=True`` prints to standard error how
     long each stage took (each pass, with the node count before and after it, lowering,
@@ -58,7 +59,7 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
         program = lower(optimized, outputs, source=graph)
     _report_unused(program, unused)
     with timings.timed("codegen"):
-        source = generate(program, inline=opt >= 1)
+        source = generate(program, inline=opt >= 1, reuse=opt >= 2)
     with timings.timed("python compile"):
         f = CompiledFunction(source, name or graph.name, single)
     f.report = timings

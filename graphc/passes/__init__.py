@@ -21,7 +21,7 @@ from .stable import rewrite_stable
 from .verify import verify
 
 #: The optimisation levels ``optimize`` (and ``gc.compile``) accept.
-LEVELS = (0, 1)
+LEVELS = (0, 1, 2)
 
 
 def stable_rewrites(graph, outputs):
@@ -42,9 +42,10 @@ PIPELINE = (
 
 def optimize(graph, outputs, opt=1, debug=False, report=None):
     """The graph after the passes of level ``opt`` (0: the stable rewrites, constant
-    folding and the fusions SymPy cancels, one statement a node otherwise; 1, the default:
-    all of PIPELINE), each timed into ``report`` when given and checked by
-    ``verify`` when ``debug`` is true. ``graph`` is not changed.
+    folding and the fusions SymPy cancels, one statement a node otherwise; 1, the default,
+    and 2: all of PIPELINE; 2 adds only the printer's memory reuse), each timed into
+    ``report`` when given and checked by ``verify`` when ``debug`` is true. ``graph`` is
+    not changed.
 
     >>> import graphc as gc
     >>> g = gc.Graph()
