@@ -260,14 +260,20 @@ def agrees_with_the_oracle(case, seed, opt=1, debug=False):
     """A random graph's outputs, a weighted sum of its last node and that sum's gradients,
     compiled, against the reference interpreter on the graph as written; the compiled
     function and its feeds (``make fuzz`` checks more with them)."""
+    nodes, feeds = nodes_and_feeds(case, seed)
+    f = gc.compile(nodes, unused="ignore", opt=opt, debug=debug)
+    same(f(**feeds), oracle(nodes, at=feeds), rtol=1e-10, atol=1e-12)
+    return f, feeds
+
+
+def nodes_and_feeds(case, seed):
+    """What a random graph's test compiles (its outputs, a weighted sum of its last node
+    and that sum's gradients) and the feeds it computes them at."""
     g, pool, outputs = case
     rng = np.random.default_rng(seed)
     feeds = {n.name: rng.uniform(-2, 2, size=n.shape) for n in pool[:4]}
     loss = gc.sum(pool[-1] * rng.uniform(0.5, 1.5, size=pool[-1].shape))
-    nodes = outputs + [loss] + gc.grad(loss, pool[:4])
-    f = gc.compile(nodes, unused="ignore", opt=opt, debug=debug)
-    same(f(**feeds), oracle(nodes, at=feeds), rtol=1e-10, atol=1e-12)
-    return f, feeds
+    return outputs + [loss] + gc.grad(loss, pool[:4]), feeds
 
 
 # ---- scale -------------------------------------------------------------------------------------

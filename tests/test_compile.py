@@ -370,6 +370,10 @@ def test_graphc_compile_takes_an_opt_level_and_prints_timings():
     assert "transpose = np.transpose(W2, (1, 0))" not in teaching.stdout
     assert "W2.T" in teaching.stdout and "= X.T" in teaching.stdout  # a line of its own
     assert run_graphc("compile", "examples/mlp.py", "--opt", "7").returncode == 2
+    fastest = run_graphc("compile", "examples/mlp.py", "--opt", "2")
+    assert fastest.returncode == 0, fastest.stderr
+    assert "    add += b1\n" in fastest.stdout
+    assert fastest.stdout == (GOLDEN / "opt2" / "mlp.py").read_text()
 
 
 def test_feeds_of_shapes_that_passed_are_accepted_quickly_and_others_checked_in_full():

@@ -323,7 +323,7 @@ def test_every_example_compiles_with_verify_after_each_pass(name):
     graph, nodes = outputs_of(module)
     at = feeds_of(module, graph)
     reference = oracle(nodes, at=at)
-    for opt in (0, 1, 2):
+    for opt in passes.LEVELS:
         got = gc.compile(nodes, opt=opt, debug=True, unused="ignore")(**at)
         for a, b in zip(got, reference):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

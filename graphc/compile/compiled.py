@@ -39,8 +39,8 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
 
     The graph goes through ``passes.optimize`` first, on a copy: ``opt=0`` runs the
     stable rewrites and constant folding only (one statement a node), ``opt=1`` (the
-    default) also fuses element-wise regions and removes repeated and dead nodes;
-    ``opt=2`` also computes tiny static shapes on Python floats (``compile/tiny.py``);
+    default) also fuses element-wise regions and removes repeated and dead nodes; ``opt=2``
+    also uses Python floats for tiny static shapes, else dead temporaries (``_generate``);
     ``debug=True`` checks the graph after every pass (``passes.verify``), naming the pass
     and the node when one left it malformed. ``report=True`` prints to standard error how
     long each stage took (each pass, with the node count before and after it, lowering,
@@ -60,13 +60,21 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
         program = lower(optimized, outputs, source=graph)
     _report_unused(program, unused)
     with timings.timed("codegen"):
-        source = generate(program, inline=opt >= 1, floats=opt >= 2 and tiny.compute_source)
+        source = _generate(program, opt)
     with timings.timed("python compile"):
         f = CompiledFunction(source, name or graph.name, single)
     f.report = timings
     if report:
         print(f"graphc: compiling {f.name!r}\n{timings}", file=sys.stderr)
     return f
+
+
+def _generate(program, opt):
+    """The module's source at level ``opt``: views written into their consumer from 1; at 2
+    a tiny static program on Python floats (``tiny.py``), else results computed in place
+    in temporaries that die on their line (``z1 += b1``; never a feed or an output)."""
+    return generate(program, inline=opt >= 1, reuse=opt >= 2,
+                    floats=tiny.compute_source if opt >= 2 else None)
 
 
 def _check_options(unused, opt):

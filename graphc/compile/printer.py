@@ -27,21 +27,23 @@ from .. import ops
 from ..errors import GraphError
 from ..ops.templates import check_template, fields
 from ..shapes import Arg, broadcast
-from . import layout, prelude
+from . import layout, memory, prelude
 from .formula import print_formula
+from .memory import last_uses
 from .names import Namespace
 from .rules import Number
 
 FOLD = 8  # operands a line when a variadic op (add_n of 4,000 terms) is printed as a fold
 
 
-def generate(program, inline=True, floats=None):
+def generate(program, inline=True, reuse=False, floats=None):
     """The source text of the module computing ``program`` (a ``Program``); ``inline``
-    writes each view into its single consumer (``H.T @ ct``), else every node is a line.
-    ``floats`` (``tiny.compute_source``, at opt=2; or a false value) may write a ``compute``
-    on Python floats for a tiny program; the NumPy one is then ``compute_numpy``, which it
-    falls back to."""
-    env = Env(program, inline)
+    writes each view into its single consumer (``H.T @ ct``), else every node is a line;
+    ``reuse`` computes a result in place in a temporary that dies on its line, where that
+    is provably safe (``memory.Reuse``). ``floats`` (``tiny.compute_source``, at opt=2; or
+    a false value) may write a ``compute`` on Python floats for a tiny program; the NumPy
+    one is then ``compute_numpy``, which it falls back to."""
+    env = Env(program, inline, reuse)
     fast = floats(program, env) if floats else None
     body = compute_source(program, env, "compute_numpy" if fast else "compute")
     if fast:
@@ -79,11 +81,12 @@ class Env:
     the variables of y and x, so ``dloss_dadd`` is the gradient of ``add``.
     """
 
-    def __init__(self, program, inline=True):
+    def __init__(self, program, inline=True, reuse=False):
         self.names = Namespace()
         self.values, self.helpers, self.bases = {}, {}, {}
         self.arrays = [c for c in program.constants if c.value.ndim > 0]
         self.inlined = inlined(program) if inline else {}
+        self.reuse = memory.Reuse(program, self) if reuse else None
         for leaf in program.inputs:
             self.values[leaf.name] = Value(self.names.add(leaf.name), leaf.shape, leaf.dtype)
         for c in program.constants:
@@ -231,34 +234,15 @@ def compute_source(program, env, name="compute"):
             value = env.values[e.name]
             value.text, value.view = inline_text(e, env), ops.get(e.op).view
             continue
-        lines += ["    " + line for line in statement(e, env)]
+        dead = frees.get(e.name, ())
+        lines += ["    " + line for line in statement(e, env, dead)]
         if e is not printed[-1]:  # freeing just before the return would gain nothing
-            names = [env.ident(n) for n in frees.get(e.name, ())]
+            names = [env.ident(n) for n in dead]
             lines += ["    del " + row for row in layout.rows(names, layout.WIDTH - 8)]
     results = [output_text(env.values[name]) for name in program.outputs]
     lines.append(wrapped("    return (", results, ")", "    ") if len(results) > 1 else
                  f"    return ({results[0]},)")
     return "\n".join(lines)
-
-
-def last_uses(program, env, printed):
-    """``{statement: variables whose last read it is}`` (the memory plan: each temporary is
-    freed after its last use); a view written into its consumer is read there."""
-    def reads(name):
-        if name not in env.inlined:
-            return [name]
-        return [r for u in by_name[name].operands for r in reads(u)]
-    by_name = {e.name: e for e in program.equations}
-    last = {}
-    for e in printed:
-        for name in (r for u in e.operands for r in reads(u)):
-            last[name] = e.name
-    frees, outputs = {}, set(program.outputs)
-    for name, at in last.items():  # equations only: feeds and constants are never freed
-        if name in by_name and name not in outputs:
-            frees.setdefault(at, []).append(name)
-    order = {e.name: i for i, e in enumerate(printed)}
-    return {at: sorted(names, key=order.__getitem__) for at, names in frees.items()}
 
 
 def wrapped(start, items, end, indent):
@@ -319,18 +303,25 @@ def inline_text(e, env):
     return text if layout.is_atom(text) else f"({text})"
 
 
-def statement(e, env):
+def statement(e, env, dead=()):
     """The lines computing equation ``e``: the statement and the comment saying what it is
-    (the gradient rule, for a gradient), within 100 columns."""
+    (the gradient rule, for a gradient), within 100 columns; in place in the buffer of one
+    of ``dead`` (the variables this is the last read of) when ``env`` plans reuse."""
     opdef = ops.get(e.op)
     ident = env.ident(e.name)
     said = comment(e, env, ident)
     values = [env.values[n] for n in e.operands]
     if opdef.arity is None and _foldable(_template(e, opdef, values)):
+        if env.reuse is not None:  # a fold of two or more operands is an operator's result
+            env.reuse.record(e, len(values) > 1)
         return _fold(_template(e, opdef, values), e, values, ident, said)
     text = expression(e, env)
     if opdef.view == "shape":
         text = f"np.asarray({text}, dtype=np.{e.dtype})"
+    if env.reuse is not None:
+        lines = env.reuse.statement(e, ident, text, said, dead)
+        if lines:
+            return lines
     aside = e.role != "grad" and not e.note  # an op's name only: dropped if it does not fit
     return layout.statement(ident, text, said, indent=4, aside=aside)
 

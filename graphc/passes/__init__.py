@@ -43,7 +43,7 @@ PIPELINE = (
 def optimize(graph, outputs, opt=1, debug=False, report=None):
     """The graph after the passes of level ``opt`` (0: the stable rewrites, constant
     folding and the fusions SymPy cancels, one statement a node otherwise; 1, the default,
-    and 2: all of PIPELINE, 2 adding code generation's choices), each timed into
+    and 2: all of PIPELINE; 2 adds only code generation's choices), each timed into
     ``report`` when given and checked by ``verify`` when ``debug`` is true. ``graph`` is
     not changed.
 
