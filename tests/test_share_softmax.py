@@ -98,6 +98,15 @@ def test_a_gradient_not_divided_by_the_batch_alone(head):
     assert calls(body, "_np_softmax_minus_one_hot") == 1 and "_np_one_hot(" not in body
 
 
+def test_two_cross_entropies_of_one_logits_share_one_log_softmax():
+    g, z, t, loss, feeds = classifier()
+    other = g.input("other", shape=("N",), dtype="int64")
+    total = (loss + gc.cross_entropy(z, other)).named("total")
+    body = agree([total] + gc.grad(total, [g["W"]]), {**feeds, "other": np.array([1, 1, 3])})
+    assert calls(body, "np_log_softmax") == calls(body, "np.exp") == 1
+    assert calls(body, "_np_softmax_minus_one_hot") == 2
+
+
 def test_one_example_is_its_gradient_with_no_division():
     g, z, t, loss, feeds = classifier(batch=(5,))
     (dz,) = gc.grad(loss, [z])
@@ -112,6 +121,16 @@ def test_a_softmax_the_forward_computes_is_the_one_the_gradient_reads():
     body = agree(nodes, feeds)
     assert "_np_softmax_minus_one_hot(p, labels)" in body
     assert calls(body, "_np_softmax") == calls(body, "_np_cross_entropy") == 1
+
+
+def test_the_gradient_s_own_softmax_and_one_hot_asked_for_keep_their_names_and_values():
+    g, z, t, loss, feeds = classifier()
+    nodes = [loss] + gc.grad(loss, [g["W"]])
+    inner = [n for n in g if n.op in ("softmax", "one_hot")]
+    body = agree(nodes + inner, feeds)
+    assert calls(body, "_np_one_hot") == 1
+    names = gc.compile(nodes + inner).source.split("OUTPUTS = ")[1].split("\n")[0]
+    assert all(repr(n.name) in names for n in inner)
 
 
 def test_nothing_to_share_without_a_gradient():

@@ -76,7 +76,7 @@ def _share(work, v, keep):
         note="shared by cross_entropy and its gradient"), [z], before=v)
     graph.replace(v, "nll", [log_p, target], {}, note="cross_entropy from its log_softmax")
     graph.replace(softmax, "exp", [log_p], {})
-    if graph.id_of("softmax") is None:  # its variable is still called softmax, not exp
+    if softmax not in keep and graph.id_of("softmax") is None:  # its variable, not exp
         graph.rename(softmax, "softmax")
 
 
@@ -93,7 +93,7 @@ def _subtract_one_hot(work, hot, softmax, keep):
     alone, and the one-hot node becomes it otherwise (the node divides it by N)."""
     graph = work.graph
     users = graph.users(hot)
-    if len(users) != 1 or graph.record(users[0]).op != "elementwise":
+    if hot in keep or len(users) != 1 or graph.record(users[0]).op != "elementwise":
         return
     (grad,) = users
     operands = graph.operands(grad)
