@@ -116,7 +116,7 @@ def test_compile_of_the_mlp_reads_like_the_slide():
     lines = compute.splitlines()
     assert not [line for line in lines if "np.transpose" in line]
     assert "W2.T" in compute and "H.T @ dloss_dlogits" in compute
-    assert "dloss_dlogits = (softmax - one_hot) / logits.shape[0]" in compute
+    assert "dloss_dlogits = softmax_minus_one_hot / logits.shape[0]" in compute
     start = next(i for i, line in enumerate(lines) if "loss = " in line) + 1
     for i in range(start, len(lines)):
         line = lines[i].strip()

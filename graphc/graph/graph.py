@@ -166,7 +166,7 @@ class Graph(NodeStore):
         return self.nx.number_of_nodes()
 
     def __iter__(self):
-        return (Node(self, i) for i in sorted(self.nx.nodes))
+        return (Node(self, i) for i in walk.order(self))
 
     def nodes(self, role=None):
         """The nodes in creation order, optionally only those of one ``role``."""

@@ -6,9 +6,11 @@ handle). Beside it the node carries the documented attributes a user of NetworkX
 (``name``, ``op``, ``role``, ``shape``, ``dtype``, ``attrs``, ``scope``): a view of the
 record, written whenever the record is, never read back by graphc.
 
-A record changes only through ``NodeStore``: ``add`` a node, ``replace`` what a node
-computes (its shape and name stay), ``remove`` one nothing uses, ``rename`` one, or
-``update`` its role, note or meta. Autodiff and the passes use these and nothing else.
+A record changes only through ``NodeStore``: ``add`` a node (at the end, or just before
+a node, as a pass that shares a value between a loss and its gradient does), ``replace``
+what a node computes (its shape and name stay), ``remove`` one nothing uses, ``rename``
+one, or ``update`` its role, note or meta. Autodiff and the passes use these and nothing
+else.
 
 >>> store = NodeStore("g")
 >>> x = store.add(NodeRecord(op="input", role="input", name="x", shape=(2,),
@@ -133,7 +135,9 @@ class NodeStore:
     """Node records keyed by id in a ``networkx.MultiDiGraph``, edited through its methods.
 
     Ids are given in creation order and every edge runs from an operand to a later node,
-    carrying the operand ``slot`` it feeds (parallel edges for ``a * a``).
+    carrying the operand ``slot`` it feeds (parallel edges for ``a * a``). "Later" is by
+    ``position``: a node's id, but for one added ``before`` another, which sits just
+    before it (``walk.order`` sorts by position).
     """
 
     def __init__(self, name="graph"):
@@ -142,11 +146,23 @@ class NodeStore:
         self._records = {}  # id -> the record each networkx node holds: the index reads use
         self._by_name = {}
         self._next_id = 0
+        self._placed = {}  # id -> position, of the nodes added before another (few)
 
     @property
     def next_id(self):
         """The id the next node added will get: nodes with ids from here on are new."""
         return self._next_id
+
+    @property
+    def in_creation_order(self):
+        """True when every node's position is its id (no node was added before another)."""
+        return not self._placed
+
+    def position(self, v):
+        """Where node ``v`` comes in graph order: its id, or for a node added ``before``
+        another, a number between that node's and the one before it."""
+        v = _id(v)
+        return self._placed.get(v, v)
 
     def record(self, v):
         """The NodeRecord of node ``v`` (an id, or a Node handle: every method takes both)."""
@@ -168,23 +184,37 @@ class NodeStore:
 
     # ---- the editing API ------------------------------------------------------------------
 
-    def add(self, record, operands=()):
+    def add(self, record, operands=(), before=None):
         """Add a node holding ``record`` over ``operands`` (ids, in slot order); its id.
 
         The record is stored as given, its shape too (``Graph.apply`` is the way that
-        infers one); its role, its op and the operands are checked.
+        infers one); its role, its op and the operands are checked. With ``before`` (a
+        node), the new node comes just before that one in graph order, so that node may
+        be given it as an operand; its operands must come before ``before``.
         """
         operands = [_id(u) for u in operands]
         self._check_record(record, operands)
         if record.name in self._by_name:
             raise GraphError(f"duplicate node name {record.name!r}: names must be unique in "
                              f"graph {self.name!r}")
+        place = None if before is None else self._place_before(record, operands, before)
         v = self._next_id
         self._next_id += 1
+        if place is not None:
+            self._placed[v] = place
         self._write(v, record)
         self._by_name[record.name] = v
         self._connect(v, operands)
         return v
+
+    def _place_before(self, record, operands, before):
+        """The position between node ``before`` and the node just before it."""
+        hi = self.position(before)
+        if any(self.position(u) >= hi for u in operands):
+            raise GraphError(f"adding {record.name!r} before {self.record(before).name!r}: "
+                             f"an operand comes after it")
+        lo = max((p for p in map(self.position, self.nx.nodes) if p < hi), default=hi - 1)
+        return (lo + hi) / 2
 
     def _check_record(self, record, operands):
         if record.role not in ROLES:
@@ -207,7 +237,7 @@ class NodeStore:
         """
         v, operands = _id(v), [_id(u) for u in operands]
         record = self.record(v)
-        if any(u >= v for u in operands):
+        if any(self.position(u) >= self.position(v) for u in operands):
             raise GraphError(f"replacing {record.name!r}: an operand must come before it")
         attrs, shape, dtype = infer(op, [self.record(u).arg for u in operands], attrs)
         if (shape, dtype) != (record.shape, record.dtype):
@@ -226,6 +256,7 @@ class NodeStore:
             raise GraphError(f"cannot remove {record.name!r}: it is used by {users}")
         del self._by_name[record.name]
         del self._records[v]
+        self._placed.pop(v, None)
         self.nx.remove_node(v)
 
     def rename(self, v, name, named=True):
@@ -260,6 +291,7 @@ class NodeStore:
         other._records = dict(self._records)
         other._by_name = dict(self._by_name)
         other._next_id = self._next_id
+        other._placed = dict(self._placed)
         return other
 
     def _write(self, v, record, *changed):

@@ -26,9 +26,11 @@ def order(graph, ids=None):
 
     An operand always exists before the node that uses it, so every edge runs from a
     smaller id to a larger one and creation order is already the lexicographical
-    topological order that ``networkx.lexicographical_topological_sort`` would give.
+    topological order that ``networkx.lexicographical_topological_sort`` would give; a
+    node a pass added ``before`` another (``NodeStore.add``) sits at its ``position``.
     """
-    return sorted(graph.nx.nodes if ids is None else ids)
+    ids = graph.nx.nodes if ids is None else ids
+    return sorted(ids) if graph.in_creation_order else sorted(ids, key=graph.position)
 
 
 def upstream(graph, ids, stop=(), carries=None):

@@ -11,6 +11,7 @@ Gradient rules, one identity each:
   count(x0, ..., axes):       none (a number of elements, not a value)
   outer(u, v):                du = ct @ v                    dv = u @ ct
   one_hot(labels, like):      none (integer labels and a shape)
+  softmax_minus_one_hot(p, labels):  dp = ct   (p - one_hot(labels), with no one-hot array)
   index_put(v, like, index):  dv = ct[index]
 Unlike the layout in ARCHITECTURE.md, the gradient ops of conv2d and of pooling stay beside
 their forward ops in ``conv.py`` and ``pool.py``, on purpose: they share the im2col helpers,
@@ -309,6 +310,45 @@ def _exact_one_hot(labels, classes):
     check_labels(labels, classes)
     hot = np.asarray(labels)[..., None] == np.arange(classes)
     return np.where(hot, sp.S.One, sp.S.Zero).astype(object)
+
+
+# ---- softmax_minus_one_hot ---------------------------------------------------------------
+
+def _infer_minus_one_hot(attrs, args):
+    p, labels = args
+    shapes.require_float(p, "softmax_minus_one_hot")
+    if not p.shape or labels.dtype not in shapes.INTS or tuple(p.shape[:-1]) != tuple(
+            labels.shape):
+        raise ShapeError(f"softmax_minus_one_hot of {shapes.describe(p)}: labels "
+                         f"{shapes.describe(labels)} ({labels.dtype}) must be integers of "
+                         f"shape {shapes.fmt(p.shape[:-1])}")
+    return tuple(p.shape), p.dtype
+
+
+def _np_softmax_minus_one_hot(p, labels):
+    """``p - one_hot(labels)`` with no one-hot array: a copy of ``p`` less one at each
+    row's label (cross_entropy's gradient from its softmax p, before the mean)."""
+    classes = np.shape(p)[-1]
+    check_labels(labels, classes)
+    out = np.array(p, copy=True)
+    rows = out.reshape(-1, classes)  # a view: the copy is contiguous
+    rows[np.arange(rows.shape[0]), np.ravel(labels)] -= 1
+    return out
+
+
+register(OpDef(
+    name="softmax_minus_one_hot", family="nn", arity=2, nondiff=(1,),
+    infer=_infer_minus_one_hot,
+    rules=("d({0} - one_hot({1}))/d{0} = ct",),
+    notation=lambda attrs, shapes_, p, labels: p - notation.OneHot(labels),
+    exact=lambda attrs, p, labels: p - _exact_one_hot(labels, np.shape(p)[-1]),
+    numpy="_np_softmax_minus_one_hot({0}, {1})",
+    helpers=(_np_softmax_minus_one_hot, check_labels),
+    reference=lambda attrs, p, labels: p - _np_one_hot(labels, p),
+    vjp=lambda b, node, ct, needs: [ct, None],  # d(p - one_hot(labels))/dp = ct
+    test=TestSpec(inputs=(("float", (4, 3), 0.0, 1.0), ("labels", (4,), 3))),
+    doc="p - one_hot(labels) for rows p (C,) or (N, C), with no one-hot array: what "
+        "passes.share_softmax makes of cross_entropy's gradient from its softmax p"))
 
 
 # ---- index_put ---------------------------------------------------------------------------

@@ -22,6 +22,8 @@ NumPy form max(z, 0) - z y + log(1 + exp(-|z|)) never overflows), any other bce 
 logs clamped at -100, its gradient's p (1 - p) at 1e-12). cross_entropy is structural:
 
   cross_entropy:  dz = ct * (softmax(z) * sum(t) - t) / N       (t: one-hot or rows)
+  nll:            dl = -ct * t / N      (cross_entropy from its log_softmax l: the form
+                                         ``passes.share_softmax`` gives it)
 """
 
 import dataclasses
@@ -42,38 +44,55 @@ LOG_FLOOR = -100  # PyTorch's clamp of log(p) in binary cross-entropy
 EPS = sp.Float(1e-12)  # and of p (1 - p) in its gradient
 
 
-def _exact_cross_entropy(attrs, logits, target):
-    log_p = exact_log_softmax({"axis": -1}, logits)
+def _picked(log_p, target, check):
+    """The log-probabilities each row's target takes (integer labels, checked by
+    ``check``), or the rows' dot products with probability-row targets."""
     if np.asarray(target).dtype.kind in "iu":
-        check_labels(target, np.shape(logits)[-1])
-        picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
-        return -notation.exact_mean(picked)
-    return -notation.exact_mean(np.sum(target * log_p, axis=-1))
+        check(target, np.shape(log_p)[-1])
+        return np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
+    return np.sum(target * log_p, axis=-1)
 
 
-def _infer_cross_entropy(attrs, args):
-    logits, target = args
-    shapes.require_float(logits, "cross_entropy")
-    where = f"cross_entropy of logits {shapes.describe(logits)}"
-    if len(logits.shape) not in (1, 2):
-        raise ShapeError(f"{where}: logits must be (C,) or (N, C)")
-    if target.dtype in shapes.INTS:
-        if tuple(target.shape) != tuple(logits.shape[:-1]):
-            raise ShapeError(f"{where}: integer labels {shapes.describe(target)} must have "
-                             f"shape {shapes.fmt(logits.shape[:-1])}")
-    elif tuple(target.shape) != tuple(logits.shape):
-        raise ShapeError(f"{where}: target {shapes.describe(target)} ({target.dtype}) must "
-                         f"be integer labels of shape {shapes.fmt(logits.shape[:-1])} or "
-                         f"probability rows (such as one-hot) of shape "
-                         f"{shapes.fmt(logits.shape)}")
-    return (), logits.dtype
+def _exact_cross_entropy(attrs, logits, target):
+    return _exact_nll(attrs, exact_log_softmax({"axis": -1}, logits), target)
+
+
+def _exact_nll(attrs, log_p, target):
+    return -notation.exact_mean(_picked(log_p, target, check_labels))
+
+
+def _infer_rows(op, what):
+    """The shape rule of a loss over rows of ``what`` (C,) or (N, C) and a target of
+    integer labels (C,) or () or of probability rows of the same shape: shape ()."""
+    def infer(attrs, args):
+        rows, target = args
+        shapes.require_float(rows, op)
+        where = f"{op} of {what} {shapes.describe(rows)}"
+        if len(rows.shape) not in (1, 2):
+            raise ShapeError(f"{where}: {what} must be (C,) or (N, C)")
+        if target.dtype in shapes.INTS:
+            if tuple(target.shape) != tuple(rows.shape[:-1]):
+                raise ShapeError(f"{where}: integer labels {shapes.describe(target)} must "
+                                 f"have shape {shapes.fmt(rows.shape[:-1])}")
+        elif tuple(target.shape) != tuple(rows.shape):
+            raise ShapeError(f"{where}: target {shapes.describe(target)} ({target.dtype}) "
+                             f"must be integer labels of shape {shapes.fmt(rows.shape[:-1])} "
+                             f"or probability rows (such as one-hot) of shape "
+                             f"{shapes.fmt(rows.shape)}")
+        return (), rows.dtype
+    return infer
+
+
+def _per_row(b, rows, ct):
+    """(the symbols' bindings, the factor per row): ct, over the batch N for (N, C) rows."""
+    if len(rows.shape) == 2:  # the mean over the batch
+        return {CT: ct, N: b.op("count", rows, axes=(0,))}, CT / N
+    return {CT: ct}, CT
 
 
 def _vjp_cross_entropy(b, node, ct, needs):
     logits, target = node.operands
-    scale, per = {CT: ct}, CT
-    if len(logits.shape) == 2:  # the mean over the batch
-        scale, per = {CT: ct, N: b.op("count", logits, axes=(0,))}, CT / N
+    scale, per = _per_row(b, logits, ct)
     grads = [None, None]
     if needs[0]:
         probs = b.op("softmax", logits, axis=-1)
@@ -88,30 +107,67 @@ def _vjp_cross_entropy(b, node, ct, needs):
     return grads
 
 
+def _vjp_nll(b, node, ct, needs):
+    log_p, target = node.operands
+    scale, per = _per_row(b, log_p, ct)
+    grads = [None, None]
+    if needs[0]:
+        y = b.op("one_hot", target, log_p) if target.dtype in shapes.INTS else target
+        grads[0] = b.ew(-per * Y, {**scale, Y: y})
+    if needs[1]:
+        grads[1] = b.ew(-per * L, {**scale, L: log_p})
+    return grads
+
+
+def _reference_nll(attrs, log_p, target):
+    return -np.mean(_picked(log_p, target, check_labels))
+
+
+def _np_nll(log_p, target):
+    """Mean negative log-likelihood of log-probability rows (the last axis) at integer
+    labels, or against probability rows: cross_entropy from its log_softmax."""
+    if np.issubdtype(np.asarray(target).dtype, np.integer):
+        classes = np.shape(log_p)[-1]
+        check_labels(target, classes)
+        rows = np.reshape(log_p, (-1, classes))
+        return -rows[np.arange(rows.shape[0]), np.ravel(target)].mean()
+    return -np.mean(np.sum(target * log_p, axis=-1))
+
+
 def _np_cross_entropy(logits, target):
     """Mean softmax cross-entropy against integer labels or probability rows."""
-    log_p = np_log_softmax(logits, -1)
-    if np.issubdtype(np.asarray(target).dtype, np.integer):
-        check_labels(target, np.shape(logits)[-1])
-        picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
-        return -np.mean(picked)
-    return -np.mean(np.sum(target * log_p, axis=-1))
+    return _np_nll(np_log_softmax(logits, -1), target)
 
 
 register(OpDef(
     name="cross_entropy", family="losses", arity=2,
     rules=("d cross_entropy({0}, {1})/d{0} = (softmax({0}) - one_hot({1})) / N",
            "d cross_entropy({0}, {1})/d{1} = -log_softmax({0}) / N"),
-    infer=_infer_cross_entropy,
+    infer=_infer_rows("cross_entropy", "logits"),
     notation=lambda attrs, shapes_, z, t: notation.CrossEntropy(z, t),
     exact=_exact_cross_entropy,
     numpy="_np_cross_entropy({0}, {1})",
-    helpers=(_np_cross_entropy, np_log_softmax, check_labels),
-    reference=lambda attrs, logits, target: _np_cross_entropy(logits, target),
+    helpers=(_np_cross_entropy, _np_nll, np_log_softmax, check_labels),
+    reference=lambda attrs, logits, target: _reference_nll(
+        attrs, np_log_softmax(logits, -1), target),
     vjp=_vjp_cross_entropy,
     test=TestSpec(inputs=(("float", (4, 3), -2.0, 2.0), ("labels", (4,), 3))),
     doc="softmax cross-entropy of logits (C,) or (N, C) against integer labels or "
         "probability rows; the mean over the batch"))
+
+_NLL = notation.named("nll", 2)
+
+register(OpDef(
+    name="nll", family="losses", arity=2,
+    rules=("d nll({0}, {1})/d{0} = -one_hot({1}) / N", "d nll({0}, {1})/d{1} = -{0} / N"),
+    infer=_infer_rows("nll", "log-probabilities"),
+    notation=lambda attrs, shapes_, log_p, t: _NLL(log_p, t),
+    exact=_exact_nll, numpy="_np_nll({0}, {1})", helpers=(_np_nll, check_labels),
+    reference=_reference_nll, vjp=_vjp_nll,
+    test=TestSpec(inputs=(("float", (4, 3), -3.0, -0.1), ("labels", (4,), 3))),
+    doc="the mean negative log-likelihood of log-probability rows (C,) or (N, C) at integer "
+        "labels, or against probability rows: cross_entropy(z, t) is nll(log_softmax(z), "
+        "t), as passes.share_softmax computes it"))
 
 
 # ---- the mean losses, each defined by its formula per element -----------------------------

@@ -17,6 +17,7 @@ from .common import eliminate_common
 from .dead import eliminate_dead_code
 from .fold import fold_constants
 from .fuse import fuse_cancelling, fuse_elementwise
+from .softmax import share_softmax
 from .stable import rewrite_stable
 from .verify import verify
 
@@ -34,6 +35,7 @@ PIPELINE = (
     ("rewrite_stable", stable_rewrites, 0),          # no log or exp of an unbounded value
     ("fold_constants", fold_constants, 0),           # known scalars become numbers
     ("fuse_cancelling", fuse_cancelling, 0),         # quotients SymPy cancels: yhat - y
+    ("share_softmax", share_softmax, 1),             # cross_entropy: one log_softmax, no one-hot
     ("fuse_elementwise", fuse_elementwise, 1),       # one node per element-wise region
     ("eliminate_common", eliminate_common, 1),       # one node per computation
     ("eliminate_dead_code", eliminate_dead_code, 1),  # only what the outputs need
@@ -68,5 +70,5 @@ def optimize(graph, outputs, opt=1, debug=False, report=None):
 
 
 __all__ = ["PIPELINE", "LEVELS", "optimize", "verify", "rewrite_stable", "stable_rewrites",
-           "fold_constants", "fuse_cancelling", "fuse_elementwise", "eliminate_common",
-           "eliminate_dead_code"]
+           "fold_constants", "fuse_cancelling", "share_softmax", "fuse_elementwise",
+           "eliminate_common", "eliminate_dead_code"]

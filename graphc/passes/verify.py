@@ -20,10 +20,11 @@ def verify(graph, after="(none)"):
     """Check ``graph`` as a pass left it and return it; GraphError naming the pass
     ``after`` and the node (its name, op and shapes, and its operands') when it is wrong.
 
-    Holds afterwards: the graph is acyclic and every edge runs from a smaller id to a
-    larger one (the order every stage walks in); each node's name finds it; each op node
-    has as many operands as its op takes, in slots 0 .. n-1; and re-inferring its shape
-    and dtype from its operands (``graphc.graph.node.infer``) gives those of its record.
+    Holds afterwards: the graph is acyclic and every edge runs from an earlier node to a
+    later one (by ``position``, the order every stage walks in); each node's name finds
+    it; each op node has as many operands as its op takes, in slots 0 .. n-1; and
+    re-inferring its shape and dtype from its operands (``graphc.graph.node.infer``) gives
+    those of its record.
     """
     if not nx.is_directed_acyclic_graph(graph.nx):
         cycle = [graph.record(edge[0]).name for edge in nx.find_cycle(graph.nx)]
@@ -43,7 +44,7 @@ def _problem(graph, v):
         return f"its name finds node {graph.id_of(record.name)!r}, not {v}"
     slots = sorted(data["slot"] for _, _, data in graph.nx.in_edges(v, data=True))
     operands = graph.operands(v)
-    if any(u >= v for u in operands):
+    if any(graph.position(u) >= graph.position(v) for u in operands):
         return "an operand comes after it"
     if record.op in LEAVES:
         return f"a {record.op} has operands" if operands else None

@@ -41,12 +41,16 @@ def compute(x, labels, w1, b1, w2, b2):
     matmul = flat @ w2
     logits = matmul + b2  # add
     del matmul
-    loss = _np_cross_entropy(logits, labels)  # cross_entropy
-    softmax = _np_softmax(logits, axis=1)  # in the gradient of cross_entropy(logits, labels)
-    one_hot = _np_one_hot(labels, logits)  # in the gradient of cross_entropy(logits, labels)
+    log_softmax = np_log_softmax(logits, axis=1)  # shared by cross_entropy and its gradient
+    loss = _np_nll(log_softmax, labels)  # nll (cross_entropy from its log_softmax)
+    softmax = np.exp(log_softmax)  # in the gradient of cross_entropy(logits, labels)
+    del log_softmax
+    # in the gradient of cross_entropy(logits, labels)
+    softmax_minus_one_hot = _np_softmax_minus_one_hot(softmax, labels)
+    del softmax
     # d cross_entropy(logits, labels)/dlogits = (softmax(logits) - one_hot(labels)) / N
-    dloss_dlogits = (softmax - one_hot) / logits.shape[0]
-    del logits, softmax, one_hot
+    dloss_dlogits = softmax_minus_one_hot / logits.shape[0]
+    del logits, softmax_minus_one_hot
     # d(matmul + b2)/db2 = ct, summed over the broadcast axes
     dloss_db2 = np.sum(dloss_dlogits, axis=0)
     dloss_dflat = dloss_dlogits @ w2.T  # d(flat @ w2)/dflat = ct @ w2.T
@@ -98,16 +102,6 @@ def _np_conv2d_weight_grad(x, ct, kernel, *, stride, padding):
     return dw.reshape((f, c) + tuple(kernel))
 
 
-def _np_cross_entropy(logits, target):
-    """Mean softmax cross-entropy against integer labels or probability rows."""
-    log_p = np_log_softmax(logits, -1)
-    if np.issubdtype(np.asarray(target).dtype, np.integer):
-        check_labels(target, np.shape(logits)[-1])
-        picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
-        return -np.mean(picked)
-    return -np.mean(np.sum(target * log_p, axis=-1))
-
-
 def _np_max_pool2d(x, kernel_size, stride, padding):
     """The max of each window of x (N, C, H, W), padded with -inf."""
     return np_fold(np.maximum, np_window_views(x, kernel_size, stride, padding, -np.inf))
@@ -128,20 +122,33 @@ def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
     return np_unpadded(dx, padding)
 
 
-def _np_one_hot(labels, like):
-    """One-hot rows of ``labels`` as wide as ``like``'s last axis, in ``like``'s dtype."""
-    classes = np.shape(like)[-1]
+def _np_nll(log_p, target):
+    """Mean negative log-likelihood of log-probability rows (the last axis) at integer
+    labels, or against probability rows: cross_entropy from its log_softmax."""
+    if np.issubdtype(np.asarray(target).dtype, np.integer):
+        classes = np.shape(log_p)[-1]
+        check_labels(target, classes)
+        rows = np.reshape(log_p, (-1, classes))
+        return -rows[np.arange(rows.shape[0]), np.ravel(target)].mean()
+    return -np.mean(np.sum(target * log_p, axis=-1))
+
+
+def _np_softmax_minus_one_hot(p, labels):
+    """``p - one_hot(labels)`` with no one-hot array: a copy of ``p`` less one at each
+    row's label (cross_entropy's gradient from its softmax p, before the mean)."""
+    classes = np.shape(p)[-1]
     check_labels(labels, classes)
-    return (labels[..., None] == np.arange(classes)).astype(np.asarray(like).dtype)
-
-
-def _np_softmax(z, axis):
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    out = np.array(p, copy=True)
+    rows = out.reshape(-1, classes)  # a view: the copy is contiguous
+    rows[np.arange(rows.shape[0]), np.ravel(labels)] -= 1
+    return out
 
 
 def check_labels(labels, classes):
     """Class labels must lie in [0, classes); DomainError naming the first bad one."""
+    labels = np.asarray(labels)
+    if not labels.size or (labels.min() >= 0 and labels.max() < classes):
+        return  # two reductions: cheaper than building the mask below
     bad = (labels < 0) | (labels >= classes)
     if np.any(bad):
         first = labels[bad].flat[0]
@@ -188,8 +195,9 @@ def np_fold(ufunc, views):
 
 
 def np_log_softmax(z, axis):
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    z = np.asarray(z)
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def np_offsets(shape, kernel, stride, padding):

@@ -51,6 +51,7 @@ def compute(x, y, W, U, V, b, c):
     yhat1 = _np_softmax(o1, axis=0)  # softmax
     getitem_1 = np.asarray(y[0])
     L1 = _np_cross_entropy(o1, getitem_1)  # cross_entropy
+    del o1
     matmul_3 = W @ s1
     getitem_2 = x[1]
     matmul_4 = U @ getitem_2
@@ -64,6 +65,7 @@ def compute(x, y, W, U, V, b, c):
     yhat2 = _np_softmax(o2, axis=0)  # softmax
     getitem_3 = np.asarray(y[1])
     L2 = _np_cross_entropy(o2, getitem_3)  # cross_entropy
+    del o2
     matmul_6 = W @ s2
     getitem_4 = x[2]
     matmul_7 = U @ getitem_4
@@ -77,6 +79,7 @@ def compute(x, y, W, U, V, b, c):
     yhat3 = _np_softmax(o3, axis=0)  # softmax
     getitem_5 = np.asarray(y[2])
     L3 = _np_cross_entropy(o3, getitem_5)  # cross_entropy
+    del o3
     matmul_9 = W @ s3
     getitem_6 = x[3]
     matmul_10 = U @ getitem_6
@@ -90,6 +93,7 @@ def compute(x, y, W, U, V, b, c):
     yhat4 = _np_softmax(o4, axis=0)  # softmax
     getitem_7 = np.asarray(y[3])
     L4 = _np_cross_entropy(o4, getitem_7)  # cross_entropy
+    del o4
     matmul_12 = W @ s4
     getitem_8 = x[4]
     matmul_13 = U @ getitem_8
@@ -103,6 +107,7 @@ def compute(x, y, W, U, V, b, c):
     yhat5 = _np_softmax(o5, axis=0)  # softmax
     getitem_9 = np.asarray(y[4])
     L5 = _np_cross_entropy(o5, getitem_9)  # cross_entropy
+    del o5
     L1_2 = L1 + L2  # add 'L1..2'
     del L1, L2
     L1_3 = L1_2 + L3  # add 'L1..3'
@@ -111,11 +116,9 @@ def compute(x, y, W, U, V, b, c):
     del L4, L1_3
     loss = L1_4 + L5  # add
     del L5, L1_4
-    one_hot = _np_one_hot(getitem_9, o5)  # in the gradient of cross_entropy(o5, getitem_9)
-    del o5, getitem_9
     # d cross_entropy(o5, getitem_9)/do5 = (softmax(o5) - one_hot(getitem_9)) / N
-    dloss_do5 = yhat5 - one_hot
-    del yhat5, one_hot
+    dloss_do5 = _np_softmax_minus_one_hot(yhat5, getitem_9)
+    del yhat5, getitem_9
     dloss_dV_1 = np.multiply.outer(dloss_do5, s5)  # d(V @ s5)/dV = outer(ct, s5)
     transpose = V.T  # in the gradient of matmul(V, s5)
     dloss_ds5 = transpose @ dloss_do5  # d(V @ s5)/ds5 = V.T @ ct
@@ -127,11 +130,9 @@ def compute(x, y, W, U, V, b, c):
     dloss_dW_1 = np.multiply.outer(dloss_da5, s4)  # d(W @ s4)/dW = outer(ct, s4)
     transpose_1 = W.T  # in the gradient of matmul(W, s4)
     dloss_ds4_1 = transpose_1 @ dloss_da5  # d(W @ s4)/ds4 = W.T @ ct
-    one_hot_1 = _np_one_hot(getitem_7, o4)  # in the gradient of cross_entropy(o4, getitem_7)
-    del o4, getitem_7
     # d cross_entropy(o4, getitem_7)/do4 = (softmax(o4) - one_hot(getitem_7)) / N
-    dloss_do4 = yhat4 - one_hot_1
-    del yhat4, one_hot_1
+    dloss_do4 = _np_softmax_minus_one_hot(yhat4, getitem_7)
+    del yhat4, getitem_7
     dloss_dV_2 = np.multiply.outer(dloss_do4, s4)  # d(V @ s4)/dV = outer(ct, s4)
     dloss_ds4_2 = transpose @ dloss_do4  # d(V @ s4)/ds4 = V.T @ ct
     dloss_ds4 = dloss_ds4_1 + dloss_ds4_2  # dloss/ds4: the sum over s4's uses
@@ -143,11 +144,9 @@ def compute(x, y, W, U, V, b, c):
     del getitem_6
     dloss_dW_2 = np.multiply.outer(dloss_da4, s3)  # d(W @ s3)/dW = outer(ct, s3)
     dloss_ds3_1 = transpose_1 @ dloss_da4  # d(W @ s3)/ds3 = W.T @ ct
-    one_hot_2 = _np_one_hot(getitem_5, o3)  # in the gradient of cross_entropy(o3, getitem_5)
-    del o3, getitem_5
     # d cross_entropy(o3, getitem_5)/do3 = (softmax(o3) - one_hot(getitem_5)) / N
-    dloss_do3 = yhat3 - one_hot_2
-    del yhat3, one_hot_2
+    dloss_do3 = _np_softmax_minus_one_hot(yhat3, getitem_5)
+    del yhat3, getitem_5
     dloss_dV_3 = np.multiply.outer(dloss_do3, s3)  # d(V @ s3)/dV = outer(ct, s3)
     dloss_ds3_2 = transpose @ dloss_do3  # d(V @ s3)/ds3 = V.T @ ct
     dloss_ds3 = dloss_ds3_1 + dloss_ds3_2  # dloss/ds3: the sum over s3's uses
@@ -159,11 +158,9 @@ def compute(x, y, W, U, V, b, c):
     del getitem_4
     dloss_dW_3 = np.multiply.outer(dloss_da3, s2)  # d(W @ s2)/dW = outer(ct, s2)
     dloss_ds2_1 = transpose_1 @ dloss_da3  # d(W @ s2)/ds2 = W.T @ ct
-    one_hot_3 = _np_one_hot(getitem_3, o2)  # in the gradient of cross_entropy(o2, getitem_3)
-    del o2, getitem_3
     # d cross_entropy(o2, getitem_3)/do2 = (softmax(o2) - one_hot(getitem_3)) / N
-    dloss_do2 = yhat2 - one_hot_3
-    del yhat2, one_hot_3
+    dloss_do2 = _np_softmax_minus_one_hot(yhat2, getitem_3)
+    del yhat2, getitem_3
     dloss_dV_4 = np.multiply.outer(dloss_do2, s2)  # d(V @ s2)/dV = outer(ct, s2)
     dloss_ds2_2 = transpose @ dloss_do2  # d(V @ s2)/ds2 = V.T @ ct
     dloss_ds2 = dloss_ds2_1 + dloss_ds2_2  # dloss/ds2: the sum over s2's uses
@@ -176,11 +173,9 @@ def compute(x, y, W, U, V, b, c):
     dloss_dW_4 = np.multiply.outer(dloss_da2, s1)  # d(W @ s1)/dW = outer(ct, s1)
     dloss_ds1_1 = transpose_1 @ dloss_da2  # d(W @ s1)/ds1 = W.T @ ct
     del transpose_1
-    one_hot_4 = _np_one_hot(getitem_1, o1)  # in the gradient of cross_entropy(o1, getitem_1)
-    del o1, getitem_1
     # d cross_entropy(o1, getitem_1)/do1 = (softmax(o1) - one_hot(getitem_1)) / N
-    dloss_do1 = yhat1 - one_hot_4
-    del yhat1, one_hot_4
+    dloss_do1 = _np_softmax_minus_one_hot(yhat1, getitem_1)
+    del yhat1, getitem_1
     dloss_dV_5 = np.multiply.outer(dloss_do1, s1)  # d(V @ s1)/dV = outer(ct, s1)
     dloss_ds1_2 = transpose @ dloss_do1  # d(V @ s1)/ds1 = V.T @ ct
     del transpose
@@ -219,28 +214,43 @@ def run(**feeds):
 
 def _np_cross_entropy(logits, target):
     """Mean softmax cross-entropy against integer labels or probability rows."""
-    log_p = np_log_softmax(logits, -1)
+    return _np_nll(np_log_softmax(logits, -1), target)
+
+
+def _np_nll(log_p, target):
+    """Mean negative log-likelihood of log-probability rows (the last axis) at integer
+    labels, or against probability rows: cross_entropy from its log_softmax."""
     if np.issubdtype(np.asarray(target).dtype, np.integer):
-        check_labels(target, np.shape(logits)[-1])
-        picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
-        return -np.mean(picked)
+        classes = np.shape(log_p)[-1]
+        check_labels(target, classes)
+        rows = np.reshape(log_p, (-1, classes))
+        return -rows[np.arange(rows.shape[0]), np.ravel(target)].mean()
     return -np.mean(np.sum(target * log_p, axis=-1))
 
 
-def _np_one_hot(labels, like):
-    """One-hot rows of ``labels`` as wide as ``like``'s last axis, in ``like``'s dtype."""
-    classes = np.shape(like)[-1]
-    check_labels(labels, classes)
-    return (labels[..., None] == np.arange(classes)).astype(np.asarray(like).dtype)
-
-
 def _np_softmax(z, axis):
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    z = np.asarray(z)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _np_softmax_minus_one_hot(p, labels):
+    """``p - one_hot(labels)`` with no one-hot array: a copy of ``p`` less one at each
+    row's label (cross_entropy's gradient from its softmax p, before the mean)."""
+    classes = np.shape(p)[-1]
+    check_labels(labels, classes)
+    out = np.array(p, copy=True)
+    rows = out.reshape(-1, classes)  # a view: the copy is contiguous
+    rows[np.arange(rows.shape[0]), np.ravel(labels)] -= 1
+    return out
 
 
 def check_labels(labels, classes):
     """Class labels must lie in [0, classes); DomainError naming the first bad one."""
+    labels = np.asarray(labels)
+    if not labels.size or (labels.min() >= 0 and labels.max() < classes):
+        return  # two reductions: cheaper than building the mask below
     bad = (labels < 0) | (labels >= classes)
     if np.any(bad):
         first = labels[bad].flat[0]
@@ -249,8 +259,9 @@ def check_labels(labels, classes):
 
 
 def np_log_softmax(z, axis):
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    z = np.asarray(z)
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 # Feed checking, from graphc.graph.feeds (graphc's own checks run the same code).

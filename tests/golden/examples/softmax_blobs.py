@@ -36,10 +36,12 @@ def compute(X, labels, W, b):
     del matmul
     p = _np_softmax(f, axis=1)  # softmax
     loss = _np_cross_entropy(f, labels)  # cross_entropy
-    one_hot = _np_one_hot(labels, f)  # in the gradient of cross_entropy(f, labels)
+    # in the gradient of cross_entropy(f, labels)
+    softmax_minus_one_hot = _np_softmax_minus_one_hot(p, labels)
+    del p
     # d cross_entropy(f, labels)/df = (softmax(f) - one_hot(labels)) / N
-    dloss_df = (p - one_hot) / f.shape[0]
-    del f, p, one_hot
+    dloss_df = softmax_minus_one_hot / f.shape[0]
+    del f, softmax_minus_one_hot
     dloss_db = np.sum(dloss_df, axis=0)  # d(matmul + b)/db = ct, summed over the broadcast axes
     dloss_dW = X.T @ dloss_df  # d(X @ W)/dW = X.T @ ct
     return (loss, dloss_dW, dloss_db)
@@ -56,28 +58,43 @@ def run(**feeds):
 
 def _np_cross_entropy(logits, target):
     """Mean softmax cross-entropy against integer labels or probability rows."""
-    log_p = np_log_softmax(logits, -1)
+    return _np_nll(np_log_softmax(logits, -1), target)
+
+
+def _np_nll(log_p, target):
+    """Mean negative log-likelihood of log-probability rows (the last axis) at integer
+    labels, or against probability rows: cross_entropy from its log_softmax."""
     if np.issubdtype(np.asarray(target).dtype, np.integer):
-        check_labels(target, np.shape(logits)[-1])
-        picked = np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
-        return -np.mean(picked)
+        classes = np.shape(log_p)[-1]
+        check_labels(target, classes)
+        rows = np.reshape(log_p, (-1, classes))
+        return -rows[np.arange(rows.shape[0]), np.ravel(target)].mean()
     return -np.mean(np.sum(target * log_p, axis=-1))
 
 
-def _np_one_hot(labels, like):
-    """One-hot rows of ``labels`` as wide as ``like``'s last axis, in ``like``'s dtype."""
-    classes = np.shape(like)[-1]
-    check_labels(labels, classes)
-    return (labels[..., None] == np.arange(classes)).astype(np.asarray(like).dtype)
-
-
 def _np_softmax(z, axis):
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    z = np.asarray(z)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _np_softmax_minus_one_hot(p, labels):
+    """``p - one_hot(labels)`` with no one-hot array: a copy of ``p`` less one at each
+    row's label (cross_entropy's gradient from its softmax p, before the mean)."""
+    classes = np.shape(p)[-1]
+    check_labels(labels, classes)
+    out = np.array(p, copy=True)
+    rows = out.reshape(-1, classes)  # a view: the copy is contiguous
+    rows[np.arange(rows.shape[0]), np.ravel(labels)] -= 1
+    return out
 
 
 def check_labels(labels, classes):
     """Class labels must lie in [0, classes); DomainError naming the first bad one."""
+    labels = np.asarray(labels)
+    if not labels.size or (labels.min() >= 0 and labels.max() < classes):
+        return  # two reductions: cheaper than building the mask below
     bad = (labels < 0) | (labels >= classes)
     if np.any(bad):
         first = labels[bad].flat[0]
@@ -86,8 +103,9 @@ def check_labels(labels, classes):
 
 
 def np_log_softmax(z, axis):
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    z = np.asarray(z)
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 # Feed checking, from graphc.graph.feeds (graphc's own checks run the same code).
