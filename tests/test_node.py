@@ -9,7 +9,7 @@ import pytest
 import graphc as gc
 from graphc.autodiff import gradient_of, taken
 from graphc.graph import walk
-from graphc.graph.node import VIEW, NodeRecord
+from graphc.graph.node import VIEW, NodeRecord, copy_multidigraph
 
 from graphs import oracle, vector_neuron as neuron
 
@@ -86,6 +86,24 @@ def test_a_copy_is_independent():
     work.update(z.id, meta={"a": 1})
     assert z.name == "z" and not z.meta and work.record(z.id).name == "zz"
     assert work.next_id == g.next_id and [n.name for n in g][3:] == ["z", "yhat", "loss"]
+
+
+def test_a_copy_is_what_networkx_copies():
+    g, x, w, y, z, yhat, loss = neuron()
+    gc.grad(loss * loss, [w, x])  # fan-out and parallel edges (loss * loss)
+    mine, theirs = copy_multidigraph(g.nx), g.nx.copy()
+    assert mine.graph == theirs.graph and type(mine) is type(theirs)
+    assert list(mine.nodes(data=True)) == list(theirs.nodes(data=True))
+    assert list(mine.edges(keys=True, data=True)) == list(theirs.edges(keys=True, data=True))
+    for v in g.nx:
+        assert list(mine.pred[v].items()) == list(theirs.pred[v].items())
+        assert list(mine.succ[v].items()) == list(theirs.succ[v].items())
+    mine.add_edge(z.id, yhat.id, key=9, slot=9)  # NetworkX adds it to the dict pred shares
+    mine.nodes[x.id]["name"] = "changed"
+    mine.edges[z.id, yhat.id, 0]["slot"] = 7
+    assert mine.pred[yhat.id][z.id][9] == {"slot": 9} and mine.pred[yhat.id][z.id][0]["slot"] == 7
+    assert not g.nx.has_edge(z.id, yhat.id, key=9) and g.nx.nodes[x.id]["name"] == "x"
+    assert g.nx.edges[z.id, yhat.id, 0]["slot"] == 0
 
 
 # ---- the walks ------------------------------------------------------------------------------

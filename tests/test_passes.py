@@ -219,6 +219,13 @@ def test_verify_names_the_pass_and_the_node():
     slots.nx.edges[x.id, s.id, 0]["slot"] = 1
     with pytest.raises(gc.GraphError, match="'s'.*slots are \\[1\\]"):
         passes.verify(slots, after="p")
+    moved = g.copy()  # an edge changed behind the editing API's back
+    y = moved.input("y", shape=(3,))
+    moved.nx.remove_edge(x.id, s.id)
+    moved.nx.add_edge(y.id, s.id, key=0, slot=0)
+    with pytest.raises(gc.GraphError, match="'s'.*edges give the operands 'y', its record "
+                                            "store 'x'"):
+        passes.verify(moved, after="p")
     cycle = g.copy()
     cycle.nx.add_edge(s.id, x.id, key=0, slot=0)
     with pytest.raises(gc.GraphError, match="after pass 'p': the graph has a cycle"):

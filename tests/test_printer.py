@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.ops.scalar import arg
+from graphc.compile.formula import FormulaPrinter, print_expr
+from graphc.ops.scalar import arg, sigmoid
 from graphs import compute_of, oracle, vector_neuron
 
 
@@ -103,3 +104,14 @@ def test_a_name_in_a_rule_comment_cannot_break_out_of_the_comment():
     assert "\nimport os" not in f.source
     at = {"x": [0.5, -1.0, 2.0]}
     np.testing.assert_allclose(f(**at), oracle(gc.grad(loss, [x]), at))
+
+
+@pytest.mark.parametrize("texts", [["x", "W.T"], ["np.float32(0.5)", "h[0]"], ["-x", "y"],
+                                   ["(-1.5)", "dloss_dh"]])
+def test_a_formula_printed_once_reads_as_printed_over_each_operands_text(texts):
+    a, b = arg(0), arg(1)
+    exprs = [a - b, -a * b / (a ** 2 + 1), sigmoid(a) * (1 - b), b + a * b, a ** -2]
+    for expr in exprs:
+        printer = FormulaPrinter(dict(zip((a, b), texts)))
+        direct = printer.doprint(expr), sorted(int(s.name[1:]) for s in printer.used)
+        assert print_expr(expr, texts)[:2] == direct

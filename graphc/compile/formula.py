@@ -104,7 +104,36 @@ for _name in NUMPY_TEMPLATES:  # _print_sigmoid, _print_relu, ...: SymPy dispatc
 
 def print_expr(expr, texts):
     """``expr`` over a0, a1, ... written with ``texts[i]`` for a{i}: (text, kept, helpers),
-    ``kept`` being the operands the text still uses."""
+    ``kept`` being the operands the text still uses.
+
+    SymPy prints ``expr`` once over placeholders (cached: every layer of a deep net has
+    the same formula), which the texts then fill in. The printer reads a text only to see
+    whether it starts with ``-`` (SymPy's sums), so such a text is printed directly.
+    """
+    if any(t.startswith("-") for t in texts):
+        text, kept, helpers = _printed(expr, tuple(texts))
+        return text, list(kept), helpers
+    pieces, kept, helpers = _printed(expr, _places(len(texts)))
+    parts = pieces.split(_MARK)
+    parts[1::2] = [texts[int(i)] for i in parts[1::2]]
+    text = "".join(parts)
+    if "\n" in text:
+        raise GraphError(f"the formula {expr} uses functions NumPy lacks; generated code "
+                         f"cannot compute it")
+    return text, list(kept), helpers
+
+
+_MARK = "\x00"  # around an operand's index in a printed formula: no text holds it
+
+
+@functools.lru_cache(maxsize=64)
+def _places(n):
+    return tuple(f"{_MARK}{i}{_MARK}" for i in range(n))
+
+
+@functools.lru_cache(maxsize=4096)
+def _printed(expr, texts):
+    """(text, kept, helpers) of ``expr`` printed over ``texts``; what ``print_expr`` caches."""
     printer = FormulaPrinter({arg(i): t for i, t in enumerate(texts)})
     try:
         text = printer.doprint(expr)
@@ -114,7 +143,7 @@ def print_expr(expr, texts):
     if text is None or getattr(printer, "_not_supported", None) or imports or "\n" in text:
         raise GraphError(f"the formula {expr} uses functions NumPy lacks; generated code "
                          f"cannot compute it")
-    kept = sorted(int(s.name[1:]) for s in printer.used)
+    kept = tuple(sorted(int(s.name[1:]) for s in printer.used))
     return text, kept, tuple(printer.helpers[k] for k in sorted(printer.helpers))
 
 

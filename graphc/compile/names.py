@@ -37,6 +37,8 @@ def reserved_names():
 def sanitize(name):
     """``name`` as a plain ASCII identifier: other characters become ``_``; never empty,
     never starting with a digit or ``_`` (module helpers and dunders start with ``_``)."""
+    if name.isascii() and name.isidentifier() and name[0] != "_" and name[-1] != "_":
+        return name  # already one, as most names are: no regex needed
     text = re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_") or "v"
     return "v" + text if text[0].isdigit() else text
 

@@ -5,6 +5,7 @@ its errors, ``run`` and the feed checks of ``graphc.graph.feeds``, copied word f
 True
 """
 
+import functools
 import inspect
 
 from ..errors import GraphError
@@ -50,8 +51,10 @@ def run_source(constants):
         f"    return fresh_outputs(compute(*arrays), {shared})"])
 
 
+@functools.lru_cache(maxsize=256)
 def function_source(function):
-    """The source of a module-level ``function``, as a generated module holds it."""
+    """The source of a module-level ``function``, as a generated module holds it (cached:
+    ``inspect`` tokenizes the whole file for it, and every module carries the feed checks)."""
     text = inspect.getsource(function)
     if not text.startswith("def "):
         raise GraphError(f"helper {function.__name__!r} must be a module-level function")

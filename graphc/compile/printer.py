@@ -166,7 +166,7 @@ def _operands(values):
     else typed, np.float32(0.5), so that NumPy sees the dtype the graph gave it.
     """
     others = [v.dtype for v in values if v.literal is None]
-    given = np.result_type(*others).name if others else None
+    given = _result_name(others) if others else None
     texts, seen = [], []
     for v in values:
         if v.text is not None:  # a view written into its consumer; a count is a Python int
@@ -412,10 +412,21 @@ def _fill(template, opdef, e, texts, env):
 
 def _cast(text, seen, dtype):
     """``text`` cast to ``dtype`` where NumPy's own promotion would give another dtype."""
-    numpy_dtype = np.result_type(*seen).name if seen else None
+    numpy_dtype = _result_name(seen) if seen else None
     if numpy_dtype == dtype and dtype != "int32":  # NumPy sums int32 as int64
         return text
     return f"np.asarray({text}, dtype=np.{dtype})"
+
+
+def _result_name(seen):
+    """``np.result_type(*seen).name``: dtypes and weak Python numbers (cached, by type too,
+    as 1, 1.0 and True are equal keys; a dtype's ``.name`` alone takes microseconds)."""
+    return _promoted(tuple((type(s), s) for s in seen))
+
+
+@functools.lru_cache(maxsize=1024)
+def _promoted(typed):
+    return np.result_type(*[s for _, s in typed]).name
 
 
 # ---- the rest of the module ------------------------------------------------------------------

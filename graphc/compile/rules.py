@@ -17,6 +17,8 @@ back, and its rule reads ``d bce(sigmoid(z), y)/dz = yhat - y``.
 "sigmoid'(x) = s*(1 - s)"
 """
 
+import functools
+
 import sympy as sp
 
 from .. import ops
@@ -117,8 +119,10 @@ def _loss_rule(op, k, shapes):
     return f"d {_call(op, 2)}/d{{{k}}} = {_text(sp.factor_terms(CT * d / count), 2)}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _text(expr, n):
-    """``expr`` over a0 .. a{n-1} (and OUT, placeholder n) as template text."""
+    """``expr`` over a0 .. a{n-1} (and OUT, placeholder n) as template text (cached: every
+    layer of a deep net states the same rule, and SymPy's printer is slow)."""
     places = {arg(i): sp.Symbol(f"{{{i}}}") for i in range(n)}
     places[OUT] = sp.Symbol(f"{{{n}}}")
     return str(expr.xreplace(places))
@@ -153,7 +157,13 @@ def _chain(graph, fused, v, origin):
     lhs, record = f"d {text}/d{wrt}", fused.record(v)
     if record.op != "elementwise":
         return lhs, tuple(names)
-    start = len(names)
     operands = [fused.record(u).name for u in fused.operands(v)]
-    places = {arg(i): sp.Symbol(f"{{{start + i}}}") for i in range(len(operands))}
-    return f"{lhs} = {record.attrs['expr'].xreplace(places)}", tuple(names + operands)
+    text = _placed(record.attrs["expr"], len(names), len(operands))
+    return f"{lhs} = {text}", tuple(names + operands)
+
+
+@functools.lru_cache(maxsize=4096)
+def _placed(expr, start, n):
+    """``expr`` over a0 .. a{n-1} as template text, a{i} as placeholder ``start + i``."""
+    places = {arg(i): sp.Symbol(f"{{{start + i}}}") for i in range(n)}
+    return str(expr.xreplace(places))

@@ -189,12 +189,18 @@ def _lambdified(expr, n):
     return sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
 
 
+@functools.lru_cache(maxsize=4096)
+def _free_symbols(expr):
+    """``expr.free_symbols``, which SymPy walks the whole formula for on every call."""
+    return expr.free_symbols
+
+
 def _infer_expr(attrs, args):
     expr = attrs.get("expr")
     if not isinstance(expr, sp.Expr):
         raise GraphError(f"elementwise: 'expr' must be a SymPy expression, got {expr!r}")
     allowed = {arg(i) for i in range(len(args))}
-    stray = sorted(str(s) for s in expr.free_symbols - allowed)
+    stray = sorted(str(s) for s in _free_symbols(expr) - allowed)
     if stray:
         raise GraphError(f"elementwise: formula {expr} uses {', '.join(stray)}, which are "
                          f"not operands (a0 .. a{len(args) - 1})")

@@ -26,15 +26,16 @@ def _swap(b, x):
 def _infer_matmul(attrs, args):
     a, c = args
     ra, rc = len(a.shape), len(c.shape)
-    pair = f"matmul of {shapes.describe(a)} and {shapes.describe(c)}"
+    def pair():  # written only for an error: a deep net infers thousands of matmuls
+        return f"matmul of {shapes.describe(a)} and {shapes.describe(c)}"
     if ra == 0 or rc == 0:
-        raise ShapeError(f"{pair}: matmul needs vectors or matrices; use * for scalars")
+        raise ShapeError(f"{pair()}: matmul needs vectors or matrices; use * for scalars")
     if (ra >= 3 and rc == 1) or (ra == 1 and rc >= 3):
-        raise ShapeError(f"{pair}: a batch times a vector is not supported; "
+        raise ShapeError(f"{pair()}: a batch times a vector is not supported; "
                          f"make the vector a (n, 1) matrix")
     inner_a, inner_c = a.shape[-1], c.shape[0 if rc == 1 else -2]
     if inner_a != inner_c:
-        raise ShapeError(f"{pair}: inner dimensions {inner_a} and {inner_c} differ")
+        raise ShapeError(f"{pair()}: inner dimensions {inner_a} and {inner_c} differ")
     dtype = shapes.promote(args, "matmul")
     if ra == 1 and rc == 1:
         return (), dtype

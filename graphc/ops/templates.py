@@ -19,6 +19,7 @@ graphc.errors.GraphError: NumPy template of op 'matmul' uses np.matmull, which N
 
 import ast
 import builtins
+import functools
 import string
 
 import numpy as np
@@ -29,9 +30,11 @@ from ..errors import GraphError
 SPECIAL = ("operands", "dtype", "formula")
 
 
+@functools.lru_cache(maxsize=1024)
 def fields(template):
-    """The placeholder names of ``template``, in order of appearance."""
-    return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    """The placeholder names of ``template``, in order of appearance (cached: the printer
+    asks for each statement)."""
+    return tuple(f for _, f, _, _ in string.Formatter().parse(template) if f is not None)
 
 
 def check_template(op, template, arity, helpers):

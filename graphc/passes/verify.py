@@ -42,8 +42,11 @@ def _problem(graph, v):
     record = graph.record(v)
     if graph.id_of(record.name) != v:
         return f"its name finds node {graph.id_of(record.name)!r}, not {v}"
-    slots = sorted(data["slot"] for _, _, data in graph.nx.in_edges(v, data=True))
-    operands = graph.operands(v)
+    edges = sorted((data["slot"], u) for u, _, data in graph.nx.in_edges(v, data=True))
+    slots, operands = [k for k, _ in edges], graph.operands(v)
+    if [u for _, u in edges] != operands:  # the store keeps operands beside the edges
+        return (f"its edges give the operands {_names(graph, [u for _, u in edges])}, its "
+                f"record store {_names(graph, operands)}")
     if any(graph.position(u) >= graph.position(v) for u in operands):
         return "an operand comes after it"
     if record.op in LEAVES:
@@ -68,6 +71,10 @@ def _inferred(graph, record, operands):
         return (f"its operands give shape {fmt(shape)} {dtype}, its record says "
                 f"{fmt(record.shape)} {record.dtype}")
     return None
+
+
+def _names(graph, ids):
+    return ", ".join(repr(graph.record(u).name) for u in ids) or "none"
 
 
 def _describe(graph, v):
