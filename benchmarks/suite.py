@@ -1,10 +1,12 @@
 """What bench_workloads.py runs, once the thread variables are set: each workload checked,
 timed and measured; the tanh chains compiled; the report printed and the JSON written."""
 
+import contextlib
 import gc as pygc
 import json
 import os
 import platform
+import statistics
 import time
 
 import numpy as np
@@ -77,18 +79,42 @@ def _cpus_used():
 
 # ---- one workload ---------------------------------------------------------------------------
 
+COMPILES = 3  # builds and compiles of each workload, for the median compile time
+
+
 def compile_graphc(w):
-    """({level: CompiledFunction}, {"grad": s, level: compile seconds}) for workload ``w``."""
-    start = time.perf_counter()
-    loss, params = workloads.build(w)
-    grads = gc.grad(loss, params)
-    seconds = {"grad": time.perf_counter() - start}  # build + grad
-    fs = {}
-    for level in LEVELS:
+    """({level: CompiledFunction}, {"grad": s, level: compile seconds}) for workload ``w``:
+    medians of COMPILES builds and compiles (the first of a process also pays for SymPy's
+    first derivations, which later ones read from its cache)."""
+    runs = [_compile_once(w) for _ in range(COMPILES)]
+    seconds = {key: statistics.median(r[1][key] for r in runs) for key in runs[0][1]}
+    return runs[-1][0], seconds
+
+
+def _compile_once(w):
+    with collector_paused():
         start = time.perf_counter()
-        fs[level] = gc.compile([loss] + grads, opt=level)
-        seconds[level] = time.perf_counter() - start
+        loss, params = workloads.build(w)
+        grads = gc.grad(loss, params)
+        seconds = {"grad": time.perf_counter() - start}  # build + grad
+        fs = {}
+        for level in LEVELS:
+            start = time.perf_counter()
+            fs[level] = gc.compile([loss] + grads, opt=level)
+            seconds[level] = time.perf_counter() - start
     return fs, seconds
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cyclic collector off, as timeit does: its passes cost in proportion to the
+    whole process's heap (torch and jax loaded make it large), not to graphc's work."""
+    pygc.collect()
+    pygc.disable()
+    try:
+        yield
+    finally:
+        pygc.enable()
 
 
 def graphc_rows(fs, feeds):
@@ -168,9 +194,7 @@ def _record(w, stats, memory, compile_s, setup, repeat):
 
 def compile_chain(layers):
     """(build + grad seconds, compile seconds, graph nodes) of ``layers`` tanh(h @ W_i)."""
-    pygc.collect()
-    pygc.disable()  # as timeit does: collector passes depend on the whole process's heap
-    try:
+    with collector_paused():
         start = time.perf_counter()
         g = gc.Graph(f"chain{layers}")
         h = g.input("h", shape=(4, 8))
@@ -182,8 +206,6 @@ def compile_chain(layers):
         middle = time.perf_counter()
         gc.compile([loss] + grads)
         end = time.perf_counter()
-    finally:
-        pygc.enable()
     return middle - start, end - middle, g.nx.number_of_nodes()
 
 
