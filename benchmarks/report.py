@@ -11,8 +11,8 @@ def header(result):
     print(f"graphc benchmark: forward+backward of {len(result['kinds'])} row kinds, "
           f"median of {result['repeat']} interleaved repeats"
           f"{' (--quick)' if result['quick'] else ''}")
-    print(f"machine: {m['cpu']}, {m['cores']} cores (run on {m['cpus_used']}); python {m['python']}, numpy "
-          f"{m['numpy']} ({m['blas']}), {m['threads']} BLAS thread"
+    print(f"machine: {m['cpu']}, {m['cores']} cores (run on {m['cpus_used']}); "
+          f"python {m['python']}, numpy {m['numpy']} ({m['blas']}), {m['threads']} BLAS thread"
           f"{'s' if m['threads'] != 1 else ''}")
     peers = ", ".join(f"{k} {v}" for k, v in m["peers"].items()) or "none"
     print(f"peers: {peers}")

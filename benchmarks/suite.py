@@ -6,7 +6,6 @@ import gc as pygc
 import json
 import os
 import platform
-import statistics
 import time
 
 import numpy as np
@@ -68,8 +67,9 @@ def machine(threads, found):
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "blas": f"{blas.get('name')} {blas.get('version')}",
-            "threads": threads, "cpus_used": _cpus_used(), "graphc": gc.__version__ if hasattr(gc, "__version__")
-            else "?", "peers": {name: version for name, (_, version) in found.items()}}
+            "threads": threads, "cpus_used": _cpus_used(),
+            "graphc": getattr(gc, "__version__", "?"),
+            "peers": {name: version for name, (_, version) in found.items()}}
 
 
 def _cpus_used():
@@ -79,19 +79,10 @@ def _cpus_used():
 
 # ---- one workload ---------------------------------------------------------------------------
 
-COMPILES = 3  # builds and compiles of each workload, for the median compile time
-
-
 def compile_graphc(w):
     """({level: CompiledFunction}, {"grad": s, level: compile seconds}) for workload ``w``:
-    medians of COMPILES builds and compiles (the first of a process also pays for SymPy's
-    first derivations, which later ones read from its cache)."""
-    runs = [_compile_once(w) for _ in range(COMPILES)]
-    seconds = {key: statistics.median(r[1][key] for r in runs) for key in runs[0][1]}
-    return runs[-1][0], seconds
-
-
-def _compile_once(w):
+    its first build and compile in this process (graphc's and SymPy's caches hold only
+    what the workloads before it derived), with Python's collector paused."""
     with collector_paused():
         start = time.perf_counter()
         loss, params = workloads.build(w)

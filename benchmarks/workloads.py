@@ -50,7 +50,7 @@ class Workload:
 CONV_OUT = 8 * 14 * 14  # 8 filters on 28x28, pooled 2x2
 
 WORKLOADS = (
-    Workload("neuron", "lecture neuron, x (1, 2) @ w (2, 1) + b, sigmoid, BCE, batch 1",
+    Workload("neuron", "lecture neuron, x (1, 2) @ w (2, 1) + b, sigmoid, BCE, static batch 1",
              "float64", 1, ((2, 1),), "tanh", "bce", static=True),
     Workload("mlp_small_f64", "MLP 2-64-64-1 tanh + BCE, batch 32, f64",
              "float64", 32, ((2, 64), (64, 64), (64, 1)), "tanh", "bce"),

@@ -179,6 +179,25 @@ def test_math_errors_and_non_finite_outputs_give_numpys_result_and_warning(
     assert seen and all(issubclass(w.category, RuntimeWarning) for w in seen)
 
 
+@pytest.mark.parametrize("build_out,value", [
+    (lambda x: x * 0.0, np.inf),
+    (lambda x: x - gc.sum(x) + gc.sum(x), np.inf),  # SymPy cancels what inf would not
+    (lambda x: gc.step(x), np.nan),
+    (lambda x: gc.relu(x) * 2.0, np.nan),
+])
+def test_a_feed_that_is_not_finite_gets_numpys_result(build_out, value):
+    g = gc.Graph()
+    x = g.input("x", shape=(2,))
+    f = gc.compile([build_out(x).named("out")], opt=2)
+    assert floats_path(f)
+    feeds = {"x": [value, 1.0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (got,) = f.unchecked(*f.check(**feeds))
+        (want,) = numpy_of(f, feeds)
+    np.testing.assert_array_equal(got, want)
+
+
 # ---- where the path is not taken: the NumPy code, as at opt=1 ----------------------------------
 
 def _large():

@@ -31,8 +31,6 @@ def header(floats=False):
     return f'"""{doc}\n"""\n\n{imports}\n\nimport numpy as np'
 
 
-HEADER = header()
-
 ERRORS = '''# Plain ValueErrors here; graphc's loader swaps in its FeedError and DomainError (both
 # ValueErrors too), so that code run through graphc raises graphc's errors.
 FeedError = ValueError

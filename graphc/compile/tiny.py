@@ -14,8 +14,11 @@ spaces, under the comment the NumPy line would carry.
 
 Where floats and NumPy would part, ``compute`` hands the call to the NumPy code,
 ``compute_numpy``: math raises (OverflowError for exp(1000), ValueError for log(0),
-ZeroDivisionError) where NumPy gives inf or nan, and an output that is not finite is
-recomputed by NumPy too, so those results and warnings are exactly NumPy's. Only float64
+ZeroDivisionError) where NumPy gives inf or nan, and a call whose feeds or outputs are
+not all finite is recomputed by NumPy too, so those results and their warnings are
+NumPy's. (An intermediate that overflows to inf inside an otherwise finite call, as in
+sigmoid(x * x) at x = 1e200, gives the same output without NumPy's overflow warning.)
+Only float64
 programs take the path (float32 would round differently; integer labels feed ops it does
 not cover); any other program, or one with an op of no float form here, returns None and
 keeps the NumPy code: the path is an optimisation, never a refusal.
@@ -32,7 +35,7 @@ keeps the NumPy code: the path is an optimisation, never a refusal.
         [w_0, w_1] = w.tolist()  # w as floats
         matmul = w_0 * x_0 + w_1 * x_1
         y = math.tanh(matmul)  # tanh
-        if math.isfinite(y):  # else NumPy's inf or nan, and its warnings
+        if math.isfinite(x_0 + x_1 + w_0 + w_1 + y):  # else NumPy's inf or nan
 """
 
 import math
@@ -264,7 +267,9 @@ class Floats:
         from its elements (a scalar as a NumPy float, as NumPy's own code gives one), a
         feed or constant as the NumPy code returns it."""
         equations = {e.name for e in self.program.equations}
-        fills, terms, results, done = [], [], [], set()
+        fills, results, done = [], [], set()
+        # the feeds too: SymPy takes the floats for finite (x * 0 is 0), as they then are
+        terms = [x.name for leaf in self.program.inputs for x in self.values[leaf.name].flat]
         for name in self.program.outputs:
             if name not in equations:
                 results.append(output_text(self.env.values[name]))
@@ -286,7 +291,7 @@ class Floats:
             return fills + ret
         width = layout.WIDTH - len(INDENT)
         check = layout.wrap(f"if math.isfinite({' + '.join(terms)}):", width, 3)
-        note = "  # else NumPy's inf or nan, and its warnings"
+        note = "  # else NumPy's inf or nan"
         if len(check[-1] + note) <= width:
             check[-1] += note
         return check + ["    " + line for line in fills + ret]
@@ -314,8 +319,8 @@ def compute_source(program, env):
     return "\n".join([
         wrapped("def compute(", params, "):", ""),
         '    """The OUTPUTS from checked feeds (in the order of INPUTS) on Python floats, a line',
-        "    an element; compute_numpy's where math raises or an output is not finite (NumPy",
-        '    then gives inf or nan, and its warnings)."""',
+        "    an element; compute_numpy's where math raises or a feed or an output is not",
+        '    finite (NumPy then gives inf or nan, and its warnings)."""',
         "    try:"]
         + [INDENT + line for line in floats.lines + tail]
         + [f"    except {FALLBACK}:", "        pass  # math raises where NumPy gives inf or nan",

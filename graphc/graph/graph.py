@@ -169,7 +169,8 @@ class Graph(NodeStore):
         return (Node(self, i) for i in walk.order(self))
 
     def nodes(self, role=None):
-        """The nodes in creation order, optionally only those of one ``role``."""
+        """The nodes in graph order (creation order; a node a pass added ``before``
+        another sits just before it), optionally only those of one ``role``."""
         return [n for n in self if role is None or n.role == role]
 
     @property

@@ -213,7 +213,11 @@ class NodeStore:
             raise GraphError(f"adding {record.name!r} before {self.record(before).name!r}: "
                              f"an operand comes after it")
         lo = max((p for p in map(self.position, self.nx.nodes) if p < hi), default=hi - 1)
-        return (lo + hi) / 2
+        place = (lo + hi) / 2
+        if not lo < place < hi:  # floats halve about 50 times before they run out
+            raise GraphError(f"adding {record.name!r} before {self.record(before).name!r}: "
+                             f"too many nodes were placed there already")
+        return place
 
     def _check_record(self, record, operands):
         if record.role not in ROLES:

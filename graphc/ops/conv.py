@@ -208,7 +208,6 @@ def _ref_conv2d_weight_grad(attrs, x, ct, like):
 
 
 # ---- shape rules -------------------------------------------------------------------------------
-# ---- shape rules -------------------------------------------------------------------------------
 
 def _prepare(attrs, args, op):
     return {"stride": pair(attrs.get("stride", 1), "stride", op, args, 1),

@@ -192,7 +192,7 @@ def _lambdified(expr, n):
 @functools.lru_cache(maxsize=4096)
 def _free_symbols(expr):
     """``expr.free_symbols``, which SymPy walks the whole formula for on every call."""
-    return expr.free_symbols
+    return frozenset(expr.free_symbols)  # cached: nobody may change it
 
 
 def _infer_expr(attrs, args):
