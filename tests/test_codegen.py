@@ -225,6 +225,8 @@ UNARY = [gc.sigmoid, gc.tanh, gc.relu, gc.neg, gc.abs,
          lambda v: gc.log_softmax(v) if v.shape else gc.sigmoid(v),
          lambda v: gc.sum(v, axis=0) if len(v.shape) == 2 else gc.mean(v),
          lambda v: v.graph.apply("elementwise", [v], {"expr": sp.log(1 + arg(0) ** 2)}),
+         lambda v: v.graph.apply("elementwise", [v],  # its derivative shares two sigmoids
+                                 {"expr": arg(0) * sigmoid(arg(0)) + sigmoid(2 * arg(0))}),
          lambda v: v * 0.5 - 1,
          lambda v: v / (v * v + 1)]
 BINARY = [gc.add, gc.sub, gc.mul,

@@ -1,12 +1,15 @@
 """The printer as a reader meets it: names, rule comments, inlined views, 100 columns, and
 the numbers that reading must not cost (finite where the maths is)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+import sympy as sp
 
 import graphc as gc
-from graphc.compile.formula import FormulaPrinter, print_expr
-from graphc.ops.scalar import arg, sigmoid
+from graphc.compile.formula import FormulaPrinter, common, print_expr
+from graphc.ops.scalar import arg, sigmoid, step
 from graphs import compute_of, oracle, vector_neuron
 
 
@@ -115,3 +118,128 @@ def test_a_formula_printed_once_reads_as_printed_over_each_operands_text(texts):
         printer = FormulaPrinter(dict(zip((a, b), texts)))
         direct = printer.doprint(expr), sorted(int(s.name[1:]) for s in printer.used)
         assert print_expr(expr, texts)[:2] == direct
+
+
+# ---- common subexpressions: a costly piece a formula repeats is computed once ----------------
+
+@pytest.fixture
+def user_ops(monkeypatch):
+    """Element-wise ops as a user registers them (gc.elementwise_op), in a registry of this
+    test's own: softplus, swish, one with two sigmoids, one with exp(tanh(t))."""
+    from graphc.ops import registry
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    t = sp.Symbol("t")
+    return SimpleNamespace(
+        softplus=gc.elementwise_op("softplus", sp.log(1 + sp.exp(t))),
+        swish=gc.elementwise_op("swish", t * sigmoid(t)),
+        two=gc.elementwise_op("two", t * sigmoid(t) + sigmoid(2 * t)),
+        tanhexp=gc.elementwise_op("tanhexp", t * sp.exp(sp.tanh(t))))
+
+
+def numeric_gradient(f, at, name, eps=1e-6):
+    """Central differences of the compiled scalar ``f``'s first output in feed ``name``."""
+    x, grad = np.asarray(at[name], dtype=float), np.zeros(np.shape(at[name]))
+    for i in np.ndindex(x.shape):
+        step_ = np.zeros_like(x)
+        step_[i] = eps
+        up, down = f(**{**at, name: x + step_})[0], f(**{**at, name: x - step_})[0]
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("opt", [0, 1, 2])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_swishs_gradient_computes_its_sigmoid_once(user_ops, opt, dtype):
+    g = gc.Graph()
+    z = g.input("z", shape=("N", 3), dtype=dtype)
+    loss = gc.sum(user_ops.swish(z)).named("loss")
+    (dz,) = gc.grad(loss, [z])
+    f = gc.compile([dz], opt=opt)
+    body = compute_of(f.source)
+    grad = [line for line in body.splitlines() if "swish = " not in line]  # opt=0 keeps it
+    assert "".join(grad).count("np_sigmoid(") == 1
+    assert ("    sigmoid_z = np_sigmoid(z)  # common to dloss_dz\n"
+            "    # swish'(z) = z*(1 - sigmoid(z))*sigmoid(z) + sigmoid(z)\n"
+            "    dloss_dz = dloss_dswish * (z * sigmoid_z * (1 - sigmoid_z) + sigmoid_z)\n"
+            ) in body
+    at = {"z": np.linspace(-3, 3, 12).reshape(4, 3).astype(dtype)}
+    (got,) = f(**at)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, oracle(dz, at), rtol=1e-12 if dtype == "float64" else 1e-5)
+    if dtype == "float64":
+        numeric = numeric_gradient(gc.compile([loss], opt=opt), at, "z")
+        np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_softpluss_exp_is_computed_twice_one_exp_costs_less_than_an_array(user_ops):
+    g = gc.Graph()
+    z = g.input("z", shape=("N", 3))
+    loss = gc.sum(user_ops.softplus(z)).named("loss")
+    (dz,) = gc.grad(loss, [z])
+    f = gc.compile([dz])
+    assert "dloss_dz = dloss_dsoftplus * np.exp(z) / (np.exp(z) + 1)" in f.source
+    at = {"z": np.linspace(-3, 3, 12).reshape(4, 3)}
+    np.testing.assert_allclose(f(**at)[0], oracle(dz, at), rtol=1e-12)
+    np.testing.assert_allclose(f(**at)[0], numeric_gradient(gc.compile([loss]), at, "z"),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_two_pieces_have_two_names_and_are_freed_after_their_line(user_ops):
+    g = gc.Graph()
+    x, w = g.input("x", shape=("N", 3)), g.param("w", shape=(3,))
+    h = user_ops.two(x * w).named("h")
+    loss = gc.sum(user_ops.tanhexp(h)).named("loss")
+    nodes = [loss] + gc.grad(loss, [x, w])
+    body = compute_of(gc.compile(nodes).source)
+    assert "\n    exp = " not in body  # exp(tanh(h)) twice saves two passes: not worth it
+    assert ("    sigmoid_mul = np_sigmoid(mul)  # common to dloss_dmul\n"
+            "    sigmoid = np_sigmoid(2 * mul)  # common to dloss_dmul\n") in body
+    assert "del mul, dloss_dh, sigmoid_mul, sigmoid\n" in body
+    at = {"x": np.linspace(-2, 2, 12).reshape(4, 3), "w": [0.5, -1.0, 2.0]}
+    for opt in gc.passes.LEVELS:
+        for got, expected in zip(gc.compile(nodes, opt=opt)(**at), oracle(nodes, at),
+                                 strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_a_fused_formula_repeating_a_costly_piece_computes_it_once():
+    a, b = arg(0), arg(1)
+    norm = sp.sqrt(sigmoid(a) + b ** 2)
+    g = gc.Graph()
+    u, v = g.input("u", shape=(4,)), g.input("v", shape=(2, 4))
+    node = g.apply("elementwise", [u, v], {"expr": a / norm + b * norm}, name="out")
+    f = gc.compile([node])
+    body = compute_of(f.source)
+    assert "    sqrt = np.sqrt(v ** 2 + np_sigmoid(u))  # common to out\n" in body
+    assert "    out = u / sqrt + v * sqrt\n" in body and body.count("np_sigmoid(") == 1
+    at = {"u": [0.5, 1.5, -2.0, 3.0], "v": np.linspace(-2, 2, 8).reshape(2, 4)}
+    np.testing.assert_allclose(f(**at)[0], oracle(node, at), rtol=1e-15)
+
+
+def test_shared_pieces_are_named_apart_and_the_same_bytes_every_compile(user_ops):
+    def source():
+        g = gc.Graph()
+        z = g.input("z", shape=("N", 3))
+        sigmoid_z = gc.tanh(z).named("sigmoid_z")  # a name a shared piece would take
+        loss = gc.sum(user_ops.swish(sigmoid_z) + user_ops.swish(z)).named("loss")
+        return gc.compile(gc.grad(loss, [z])).source
+
+    first = source()
+    assert first == source()
+    assert "sigmoid_sigmoid_z = np_sigmoid(sigmoid_z)" in first
+    assert "sigmoid_z_1 = np_sigmoid(z)" in first
+
+
+def test_what_is_shared_saves_more_than_the_array_it_keeps():
+    a, b = arg(0), arg(1)
+    cheap = [a * b / (a * b + 1) + step(a) * (1 - step(a)) - a / (1 - a),  # no cost at all
+             sp.exp(a) / (sp.exp(a) + 1), sp.tanh(a) ** 2 + sp.tanh(a),  # one pass saved
+             sp.exp(a) * b + sp.exp(a) * a + sp.exp(a) / (b + 1)]  # two passes saved
+    for expr in cheap:
+        assert common(expr, 2) == ((), expr)
+    assert common(sigmoid(a) * b + sigmoid(a) * a, 2) == (  # about 16 passes saved
+        (sigmoid(a),), a * arg(2) + b * arg(2))
+    pieces, reduced = common(a / (sigmoid(a) + 1) + b / (sigmoid(a) + 1), 2)
+    assert pieces == (sigmoid(a) + 1,) and reduced == a / arg(2) + b / arg(2)  # a division
+    pieces, reduced = common(step(sigmoid(a)) * sigmoid(a) + step(sigmoid(a)), 2)
+    assert pieces == (sigmoid(a),) and reduced == step(arg(2)) * arg(2) + step(arg(2))

@@ -14,6 +14,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..errors import GraphError
 from ..ops.scalar import NUMPY_TEMPLATES, arg, step
+from .shared import common, hint
 
 
 # ---- element-wise formulas, by a subclass of SymPy's NumPy printer --------------------------
@@ -147,19 +148,43 @@ def _printed(expr, texts):
     return text, kept, tuple(printer.helpers[k] for k in sorted(printer.helpers))
 
 
-def print_formula(opdef, attrs, texts):
-    """An element-wise op's formula over its operands' texts (see ``print_expr``).
+def print_formula(opdef, attrs, texts, name=None):
+    """An element-wise op's formula over its operands' texts: (text, kept, helpers,
+    shared), as ``print_expr``'s with ``shared`` the statements ``(identifier, text)`` to
+    run before it, each a costly piece the formula repeats (``common``), computed once.
 
-    An operand written as the literal 1 (a gradient's seed) is put into the formula, where
-    SymPy drops it exactly: ``1*(p - y)/n`` prints as ``(p - y) / n``. A factor common to
-    every term is taken out once (SymPy spreads a number over a sum: ``p/2048 - y/2048``
-    is computed as ``(p - y) / 2048``, one division, not two).
+    ``name(hint)`` gives each piece a fresh identifier made from ``hint`` (``sigmoid_z``);
+    without it nothing is shared. An operand written as the literal 1 (a gradient's seed)
+    is put into the formula, where SymPy drops it exactly: ``1*(p - y)/n`` prints as
+    ``(p - y) / n``. A factor common to every term is taken out once (SymPy spreads a
+    number over a sum: ``p/2048 - y/2048`` is computed as ``(p - y) / 2048``, one
+    division, not two).
+
+    >>> from graphc.ops.scalar import sigmoid
+    >>> op = type("Op", (), {"scalar": staticmethod(lambda x: x * sigmoid(x) + sigmoid(x))})
+    >>> print_formula(op, {}, ["z"], lambda hint: hint)[::3]
+    ('z * sigmoid_z + sigmoid_z', [('sigmoid_z', 'np_sigmoid(z)')])
     """
     expr = sp.sympify(opdef.scalar(*[arg(i) for i in range(len(texts))], **attrs))
     ones = {arg(i): sp.S.One for i, t in enumerate(texts) if t in ("1", "1.0")}
     if ones:
         expr = expr.xreplace(ones)
-    return print_expr(factored(expr), texts)
+    pieces, reduced = common(expr, len(texts)) if name is not None else ((), expr)
+    if not pieces:
+        return print_expr(factored(expr), texts) + ([],)
+    n, texts, shared, kept, helpers = len(texts), list(texts), [], set(), {}
+
+    def printed(e):  # over the operands and the pieces before: a{n + i} is piece i's
+        text, used, needs = print_expr(factored(e), texts)
+        kept.update(i for i in used if i < n)
+        helpers.update((h.__name__, h) for h in needs)
+        return text
+
+    for piece in pieces:
+        shared.append((name(hint(piece, texts)), printed(piece)))
+        texts.append(shared[-1][0])
+    text = printed(reduced)
+    return text, sorted(kept), tuple(helpers[k] for k in sorted(helpers)), shared
 
 
 @functools.lru_cache(maxsize=4096)

@@ -8,7 +8,8 @@ saying what the line is: the op, or for a gradient the rule it computes
 (``# d(H @ W2)/dH = ct @ W2.T``); no line passes 100 columns. ``run(**feeds)`` checks the
 feeds, computes and returns the outputs. Each op's text comes from its ``numpy`` template;
 element-wise formulas are printed by the same printer's SymPy part (``formula.py``),
-spaced as the templates are. The same Program always gives the same bytes.
+spaced as the templates are, a costly piece one repeats on a line of its own before it
+(``shared.py``). The same Program always gives the same bytes.
 
 >>> import graphc as gc
 >>> from graphc.compile.program import lower
@@ -20,6 +21,7 @@ spaced as the templates are. The same Program always gives the same bytes.
 """
 
 import functools
+import itertools
 
 import numpy as np
 
@@ -84,6 +86,7 @@ class Env:
     def __init__(self, program, inline=True, reuse=False):
         self.names = Namespace()
         self.values, self.helpers, self.bases = {}, {}, {}
+        self.shared = []  # (variable, text): the pieces the statement being printed shares
         self.arrays = [c for c in program.constants if c.value.ndim > 0]
         self.inlined = inlined(program) if inline else {}
         self.reuse = memory.Reuse(program, self) if reuse else None
@@ -235,14 +238,24 @@ def compute_source(program, env, name="compute"):
             value.text, value.view = inline_text(e, env), ops.get(e.op).view
             continue
         dead = frees.get(e.name, ())
-        lines += ["    " + line for line in statement(e, env, dead)]
+        body = statement(e, env, dead)
+        lines += ["    " + line for line in shared_lines(env.shared, env.ident(e.name)) + body]
         if e is not printed[-1]:  # freeing just before the return would gain nothing
-            names = [env.ident(n) for n in dead]
+            names = [env.ident(n) for n in dead] + [ident for ident, _ in env.shared]
             lines += ["    del " + row for row in layout.rows(names, layout.WIDTH - 8)]
+        env.shared = []
     results = [output_text(env.values[name]) for name in program.outputs]
     lines.append(wrapped("    return (", results, ")", "    ") if len(results) > 1 else
                  f"    return ({results[0]},)")
     return "\n".join(lines)
+
+
+def shared_lines(shared, ident):
+    """The statements of the pieces a formula shares, before its line (``sigmoid_z =
+    np_sigmoid(z)  # common to dloss_dz``); their variables are freed after that line."""
+    return [line for piece, text in shared
+            for line in layout.statement(piece, text, f"common to {ident}", indent=4,
+                                         aside=True)]
 
 
 def wrapped(start, items, end, indent):
@@ -400,8 +413,12 @@ def _fill(template, opdef, e, texts, env):
         elif f == "dtype":
             named[f] = f"np.{e.dtype}"
         elif f == "formula":
-            named[f], kept, helpers = print_formula(opdef, attrs, texts)
+            pieces = itertools.count(len(env.shared))  # a key of its own for each piece
+            named[f], kept, helpers, shared = print_formula(
+                opdef, attrs, texts,
+                lambda hint: env.names.add(("shared", e.name, next(pieces)), hint))
             env.use(helpers)
+            env.shared += shared
         elif f in attrs:
             named[f] = _literal(attrs[f])
         else:
