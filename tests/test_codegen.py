@@ -44,10 +44,10 @@ def test_every_op_has_a_numpy_template(opdef):
 
 
 @pytest.mark.parametrize("x,like,axes,expected", [
-    (("N", 3), (3,), (), "np.sum({0}, axis=0)"),
-    ((2, "N", 3), (3,), (), "np.sum({0}, axis=(0, 1))"),
-    ((2, 3), (2, 1), (), "np.sum({0}, axis=1, keepdims=True).reshape(np.shape({1}))"),
-    ((2, 3), (2,), (1,), "np.sum({0}, axis=1, keepdims=True).reshape(np.shape({1}))"),
+    (("N", 3), (3,), (), "{0}.sum(axis=0)"),
+    ((2, "N", 3), (3,), (), "{0}.sum(axis=(0, 1))"),
+    ((2, 3), (2, 1), (), "{0}.sum(axis=1, keepdims=True).reshape(np.shape({1}))"),
+    ((2, 3), (2,), (1,), "{0}.sum(axis=1, keepdims=True).reshape(np.shape({1}))"),
     (("N", 3), ("N", 3), (), "np.reshape({0}, np.shape({1}))"),
 ])
 def test_sum_to_prints_the_axes_it_sums(x, like, axes, expected):

@@ -9,6 +9,8 @@ import sympy as sp
 
 import graphc as gc
 from graphc.compile.formula import FormulaPrinter, common, print_expr
+from graphc.compile.printer import generate
+from graphc.compile.program import lower
 from graphc.ops.scalar import arg, sigmoid, step
 from graphs import compute_of, oracle, vector_neuron
 
@@ -243,3 +245,15 @@ def test_what_is_shared_saves_more_than_the_array_it_keeps():
     assert pieces == (sigmoid(a) + 1,) and reduced == a / arg(2) + b / arg(2)  # a division
     pieces, reduced = common(step(sigmoid(a)) * sigmoid(a) + step(sigmoid(a)), 2)
     assert pieces == (sigmoid(a),) and reduced == step(arg(2)) * arg(2) + step(arg(2))
+
+
+def test_a_number_whose_method_a_template_calls_is_written_as_an_array():
+    g = gc.Graph("g")  # no pass runs here: fold_constants would have computed the sum
+    c = g.const("c", 2.0)
+    x = g.input("x", shape=(3,))
+    program = lower(g, [(gc.sum(c) * x).named("y")])
+    source = generate(program)
+    assert "np.asarray(2.0).sum(axis=(), keepdims=False)" in source
+    namespace = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    np.testing.assert_array_equal(namespace["run"](x=[1.0, 2.0, 3.0])[0], [2.0, 4.0, 6.0])

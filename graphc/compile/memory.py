@@ -56,9 +56,11 @@ AUGMENTED = {
 #: page faults (mnist 744 -> 808 a call, wide 2576 -> 3111).
 ROLES = ("op",)
 
-#: Calls, besides operators and NumPy ufuncs, that always return a new array of their own.
+#: Calls, besides operators and NumPy ufuncs, that always return a new array of their own
+#: (".name": the method of that name on any array).
 NEW_ARRAYS = {
     "np.sum": "a reduction allocates its result (a copy even for axis=())",
+    ".sum": "the method, the same (x.sum(axis=0))",
     "np.mean": "a reduction allocates its result",
     "np.max": "a reduction allocates its result",
     "np.concatenate": "concatenation copies",
@@ -234,7 +236,8 @@ def _new_array(tree, e):
     if isinstance(tree, (ast.BinOp, ast.UnaryOp)):  # an operator on arrays: a new array
         return True
     return isinstance(tree, ast.Call) and (
-        _ufunc(tree) is not None or ast.unparse(tree.func) in NEW_ARRAYS)
+        _ufunc(tree) is not None or ast.unparse(tree.func) in NEW_ARRAYS
+        or isinstance(tree.func, ast.Attribute) and f".{tree.func.attr}" in NEW_ARRAYS)
 
 
 def _parse(text):

@@ -299,6 +299,8 @@ def expression(e, env):
     if any(h.__name__ + "(" in template for h in opdef.helpers):
         env.use(opdef.helpers)  # a template calling none of them (x.shape[0]) needs none
     texts, seen = _operands(values)
+    texts = [f"np.asarray({t})" if v.literal is not None and f"{{{i}}}." in template else t
+             for i, (t, v) in enumerate(zip(texts, values))]  # a number has no .sum()
     text, kept = _fill(template, opdef, e, texts, env)
     if opdef.view == "shape":
         return text

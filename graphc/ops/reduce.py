@@ -63,7 +63,7 @@ def _define_reduce(name, reference, vjp, float_result, doc):
         name=name, family="reduce", arity=1, attrs=("axis", "keepdims", "axes"),
         rules=(f"d {name}({{x}})/d{{x}} = ct broadcast back over the reduced axes"
                + (" / count" if name == "mean" else ""),),
-        numpy=f"np.{name}({{0}}, axis={{axes}}, keepdims={{keepdims}})",
+        numpy=f"{{0}}.{name}(axis={{axes}}, keepdims={{keepdims}})",  # the method: quicker
         prepare=lambda attrs, args: _prepare_reduce(attrs, args, name),
         infer=lambda attrs, args: (
             _reduced(args[0].shape, attrs["axes"], attrs["keepdims"]),

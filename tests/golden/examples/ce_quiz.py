@@ -30,7 +30,7 @@ DomainError = ValueError
 def compute(p, onehot):
     """The OUTPUTS from checked feeds (in the order of INPUTS), a line a step."""
     mul = onehot * np.log(p)
-    sum_ = np.sum(mul, axis=(0,), keepdims=False)
+    sum_ = mul.sum(axis=(0,), keepdims=False)
     del mul
     neg = -sum_
     return (neg,)

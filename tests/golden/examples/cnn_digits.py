@@ -51,8 +51,7 @@ def compute(x, labels, w1, b1, w2, b2):
     # d cross_entropy(logits, labels)/dlogits = (softmax(logits) - one_hot(labels)) / N
     dloss_dlogits = softmax_minus_one_hot / logits.shape[0]
     del logits, softmax_minus_one_hot
-    # d(matmul + b2)/db2 = ct, summed over the broadcast axes
-    dloss_db2 = np.sum(dloss_dlogits, axis=0)
+    dloss_db2 = dloss_dlogits.sum(axis=0)  # d(matmul + b2)/db2 = ct, summed over the broadcast axes
     dloss_dflat = dloss_dlogits @ w2.T  # d(flat @ w2)/dflat = ct @ w2.T
     dloss_dw2 = flat.T @ dloss_dlogits  # d(flat @ w2)/dw2 = flat.T @ ct
     del flat, dloss_dlogits
@@ -67,7 +66,7 @@ def compute(x, labels, w1, b1, w2, b2):
     dloss_dw1 = _np_conv2d_weight_grad(x, dloss_dz1, np.shape(w1)[2:], stride=(1, 1),
                  padding=(1, 1))
     # d conv2d(x, w1, b1)/db1 = sum(ct, axes (0, 2, 3))
-    dloss_db1 = np.sum(dloss_dz1, axis=(0, 2, 3), keepdims=False)
+    dloss_db1 = dloss_dz1.sum(axis=(0, 2, 3), keepdims=False)
     return (loss, dloss_dw1, dloss_db1, dloss_dw2, dloss_db2)
 
 

@@ -51,14 +51,13 @@ def compute(X, labels, W1, b1, W2, b2):
     dloss_dlogits = softmax_minus_one_hot / logits.shape[0]
     del logits, softmax_minus_one_hot
     # d(matmul_1 + b2)/db2 = ct, summed over the broadcast axes
-    dloss_db2 = np.sum(dloss_dlogits, axis=0)
+    dloss_db2 = dloss_dlogits.sum(axis=0)
     dloss_dH = dloss_dlogits @ W2.T  # d(H @ W2)/dH = ct @ W2.T
     dloss_dW2 = H.T @ dloss_dlogits  # d(H @ W2)/dW2 = H.T @ ct
     del H, dloss_dlogits
     dloss_dadd = dloss_dH * (add > 0)  # relu'(add) = step(add)
     del add, dloss_dH
-    # d(matmul + b1)/db1 = ct, summed over the broadcast axes
-    dloss_db1 = np.sum(dloss_dadd, axis=0)
+    dloss_db1 = dloss_dadd.sum(axis=0)  # d(matmul + b1)/db1 = ct, summed over the broadcast axes
     dloss_dW1 = X.T @ dloss_dadd  # d(X @ W1)/dW1 = X.T @ ct
     return (loss, dloss_dW1, dloss_db1, dloss_dW2, dloss_db2)
 

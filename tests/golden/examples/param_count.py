@@ -53,21 +53,19 @@ def compute(X, labels, W1, b1, W2, b2, W3, b3):
     dloss_dlogits = softmax_minus_one_hot / logits.shape[0]
     del logits, softmax_minus_one_hot
     # d(matmul_2 + b3)/db3 = ct, summed over the broadcast axes
-    dloss_db3 = np.sum(dloss_dlogits, axis=0)
+    dloss_db3 = dloss_dlogits.sum(axis=0)
     dloss_dh2 = dloss_dlogits @ W3.T  # d(h2 @ W3)/dh2 = ct @ W3.T
     dloss_dW3 = h2.T @ dloss_dlogits  # d(h2 @ W3)/dW3 = h2.T @ ct
     del dloss_dlogits
     dloss_dadd = dloss_dh2 * h2 * (1 - h2)  # sigmoid'(add) = h2*(1 - h2)
     del h2, dloss_dh2
-    # d(matmul_1 + b2)/db2 = ct, summed over the broadcast axes
-    dloss_db2 = np.sum(dloss_dadd, axis=0)
+    dloss_db2 = dloss_dadd.sum(axis=0)  # d(matmul_1 + b2)/db2 = ct, summed over the broadcast axes
     dloss_dh1 = dloss_dadd @ W2.T  # d(h1 @ W2)/dh1 = ct @ W2.T
     dloss_dW2 = h1.T @ dloss_dadd  # d(h1 @ W2)/dW2 = h1.T @ ct
     del dloss_dadd
     dloss_dadd_1 = dloss_dh1 * h1 * (1 - h1)  # sigmoid'(add) = h1*(1 - h1)
     del h1, dloss_dh1
-    # d(matmul + b1)/db1 = ct, summed over the broadcast axes
-    dloss_db1 = np.sum(dloss_dadd_1, axis=0)
+    dloss_db1 = dloss_dadd_1.sum(axis=0)  # d(matmul + b1)/db1 = ct, summed over the broadcast axes
     dloss_dW1 = X.T @ dloss_dadd_1  # d(X @ W1)/dW1 = X.T @ ct
     return (loss, dloss_dW1, dloss_db1, dloss_dW2, dloss_db2, dloss_dW3, dloss_db3)
 

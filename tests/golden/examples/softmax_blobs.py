@@ -42,7 +42,7 @@ def compute(X, labels, W, b):
     # d cross_entropy(f, labels)/df = (softmax(f) - one_hot(labels)) / N
     dloss_df = softmax_minus_one_hot / f.shape[0]
     del f, softmax_minus_one_hot
-    dloss_db = np.sum(dloss_df, axis=0)  # d(matmul + b)/db = ct, summed over the broadcast axes
+    dloss_db = dloss_df.sum(axis=0)  # d(matmul + b)/db = ct, summed over the broadcast axes
     dloss_dW = X.T @ dloss_df  # d(X @ W)/dW = X.T @ ct
     return (loss, dloss_dW, dloss_db)
 
