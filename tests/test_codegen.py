@@ -71,15 +71,16 @@ def test_every_op_backward_agrees_with_the_interpreter(opdef):
     same(gc.compile(nodes)(**feeds), oracle(nodes, at=feeds))
 
 
+@pytest.mark.parametrize("opt", gc.passes.LEVELS)
 @pytest.mark.parametrize("opdef", OPS, ids=lambda op: op.name)
-def test_float32_stays_float32_forward_and_backward(opdef):
+def test_float32_stays_float32_forward_and_backward(opdef, opt):
     g, out, operands, feeds = build(opdef, 0, "float32")
     nodes = [out]
     if opdef.test.grad:
         loss = gc.sum(out * g.const("weights", np.linspace(0.5, 1.5, max(1, int(np.prod(
             [d for d in out.shape])))).reshape(out.shape), dtype="float32"))
         nodes += [loss] + gc.grad(loss, differentiable(opdef, operands))
-    compiled = gc.compile(nodes)(**feeds)
+    compiled = gc.compile(nodes, opt=opt)(**feeds)  # every level within 1e-5 of the oracle
     for node, value in zip(nodes, compiled):
         assert value.dtype == np.dtype(node.dtype) == np.float32 or node.dtype != "float32"
     same(compiled, oracle(nodes, at=feeds), rtol=1e-5, atol=1e-6)
