@@ -12,11 +12,16 @@ also known by the module variable bound to it (``z = w1*x1 + w2*x2`` names that 
 ``z``, unless it has a name of its own). Its loss is the node bound to ``loss``, or else the
 one scalar op node that no forward node uses (a gradient's use does not count). FILE may
 define ``at`` (a dict of default values) and ``claims`` (a dict, as ``gc.check`` takes).
+Options may come before or after FILE: ``--at`` takes ``name=value`` items up to the next
+option, and an item without ``=`` that ends in ``.py`` or names a file is FILE
+(``graphc explain --at x1=2 x2=0.5 FILE``). ``explain`` with no point at all (FILE defines
+no ``at`` and no ``--at`` is given) says "this file defines no `at`: pass --at".
 Exit status: 0 on success (for ``check``: every claim holds), 1 when a claim is wrong, 2 for
 bad usage or a FILE that fails to load, with a one-line message and no traceback.
 """
 
 import argparse
+import importlib.machinery
 import importlib.util
 import sys
 from pathlib import Path
@@ -40,7 +45,11 @@ def load(path):
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
-    spec = importlib.util.spec_from_file_location(f"graphc_file_{path.stem}", path)
+    name = f"graphc_file_{path.stem}"
+    # the loader named outright: a FILE need not end in .py, and by its suffix alone
+    # importlib finds no loader for one that does not
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
@@ -71,6 +80,19 @@ def point(namespace, pairs):
     if not hasattr(defaults, "items"):
         raise UsageError(f"'at' in FILE must be a dict of name: value, got {defaults!r}")
     return {**defaults, **parse_assignments(pairs or [])}
+
+
+def needed_point(namespace, pairs, loss, path):
+    """``point`` for a command that must evaluate: with no point at all (FILE defines no
+    ``at`` and no ``--at`` was given) a UsageError that says what to pass, rather than a
+    missing-feed error; a partial point still names what is missing when it runs."""
+    values = point(namespace, pairs)
+    fed = walk.fed(loss.graph, walk.upstream(loss.graph, [loss.id]))
+    if not values and fed:
+        names = ", ".join(loss.graph.record(v).name for v in fed)
+        raise UsageError(f"{path}: this file defines no `at`: pass --at NAME=VALUE for "
+                         f"each of {names}")
+    return values
 
 
 def find_loss(namespace, path):
@@ -128,7 +150,7 @@ def cmd_grad(args):
 def cmd_explain(args):
     from .explain import explain
     namespace, loss = loaded(args.file)
-    trace = explain(loss, at=point(namespace, args.at))
+    trace = explain(loss, at=needed_point(namespace, args.at, loss, args.file))
     formats = {"text": str, "markdown": type(trace).to_markdown,
                "latex": type(trace).to_latex, "csv": type(trace).to_csv}
     print(formats[args.format](trace))
@@ -188,22 +210,45 @@ def parser():
     grad_cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
     grad_cmd.add_argument("--latex", action="store_true", help="print LaTeX")
     grad_cmd.set_defaults(run=cmd_grad)
-    _add_explain(sub)
-    _add_check(sub)
-    _add_render(sub)
+    for cmd in (_add_explain(sub), _add_check(sub), _add_render(sub)):
+        # FILE is optional to argparse only so that it may follow --at: show it as required
+        cmd.usage = cmd.format_usage().removeprefix("usage: ").replace("[FILE]", "FILE")
     return top
 
 
 def _file_command(sub, name, help, description):
-    """A subcommand taking FILE and the values to evaluate at (``--at``)."""
+    """A subcommand taking FILE and the values to evaluate at (``--at``), in either order:
+    FILE is optional to argparse, and ``take_file`` finds it among the ``--at`` items."""
     cmd = sub.add_parser(name, help=help, description=description)
-    cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
+    cmd.add_argument("file", metavar="FILE", nargs="?",
+                     help="a Python file that builds one gc.Graph")
     cmd.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", help=AT_HELP)
+    cmd.set_defaults(file_parser=cmd)
     return cmd
 
 
-AT_HELP = ("values of inputs and parameters, as name=value pairs (a vector: x=1,-1); "
-           "they override the file's 'at'")
+AT_HELP = ("values of inputs and parameters, as name=value pairs (a vector: x=1,-1), up to "
+           "the next option; they override the file's 'at'. FILE may come before or after")
+
+
+def is_file_item(item):
+    """Whether an item of ``--at`` is FILE, which argparse's ``nargs="+"`` swallows when
+    FILE follows the items: one without ``=`` that ends in ``.py`` or names a file."""
+    return "=" not in item and (item.endswith(".py") or Path(item).is_file())
+
+
+def take_file(args):
+    """Move FILE out of ``args.at`` into ``args.file`` (``graphc explain --at x=2 FILE``);
+    bad usage, with argparse's message and status 2, for no FILE or more than one."""
+    found = [item for item in args.at or [] if is_file_item(item)]
+    files = ([args.file] if args.file is not None else []) + found
+    if not files:
+        args.file_parser.error("the following arguments are required: FILE")
+    if len(files) > 1:
+        args.file_parser.error(f"one FILE at a time, got {', '.join(files)}")
+    args.file = files[0]
+    if args.at is not None:
+        args.at = [item for item in args.at if item not in found]
 
 
 def _add_explain(sub):
@@ -214,6 +259,7 @@ def _add_explain(sub):
                     "and their product.")
     cmd.add_argument("--format", choices=("text", "markdown", "latex", "csv"), default="text")
     cmd.set_defaults(run=cmd_explain)
+    return cmd
 
 
 def _add_render(sub):
@@ -228,6 +274,7 @@ def _add_render(sub):
     cmd.add_argument("-o", "--output", metavar="OUT.svg", required=True,
                      help="the diagram to write: .svg, .png, .pdf or .dot")
     cmd.set_defaults(run=cmd_render)
+    return cmd
 
 
 def _add_check(sub):
@@ -241,10 +288,13 @@ def _add_check(sub):
                      help="a claim such as \"d loss/d w1 = sigmoid(-1) - 1\" (repeatable); "
                           "added to the file's 'claims'")
     cmd.set_defaults(run=cmd_check)
+    return cmd
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if hasattr(args, "file_parser"):
+        take_file(args)
     try:
         return args.run(args)
     except (UsageError, GraphcError, OSError) as err:
