@@ -17,6 +17,8 @@ x1*(-y + sigmoid(w1*x1))
 
 import sympy as sp
 
+from ..errors import GraphError
+from ..graph import Node
 from ..interpret import Interpreter, Rules
 from ..ops.elementwise import formula as scalar_formula
 from ..ops.scalar import arg
@@ -65,12 +67,37 @@ def formulas(graph, ids, keep=(), given=None):
 def formula(node, keep=None):
     """The SymPy expression of ``node`` (forward or gradient) in terms of the graph's leaves.
 
-    Nodes in ``keep`` stay symbols; by default these are the tensors (not scalars) that
-    the user named. ``keep=()`` expands everything down to the leaves.
+    Nodes in ``keep`` (nodes or their names) stay symbols; by default these are the tensors
+    (not scalars) that the user named. ``keep=()`` expands everything down to the leaves.
+
+    >>> import graphc as gc
+    >>> g = gc.Graph()
+    >>> x, w = g.input("x"), g.param("w")
+    >>> z = (w * x).named("z")
+    >>> formula(gc.tanh(z)), formula(gc.tanh(z), keep=("z",)), formula(gc.tanh(z), keep=[z])
+    (tanh(w*x), tanh(z), tanh(z))
     """
     graph = node.graph
-    kept = _default_kept(graph) if keep is None else {k.id for k in keep}
+    kept = _default_kept(graph) if keep is None else kept_ids(graph, keep)
     return formulas(graph, [node.id], kept)[0]
+
+
+def kept_ids(graph, keep):
+    """The ids of the nodes in ``keep``: nodes of ``graph`` or their names (one alone
+    counts as a tuple of one); GraphError, with a did-you-mean, for a name it lacks."""
+    if isinstance(keep, (str, Node)):
+        keep = (keep,)
+    ids = set()
+    for item in keep:
+        if isinstance(item, str):
+            item = graph.node(item)    # GraphError: "has no node 'zz'; did you mean 'z'?"
+        elif not isinstance(item, Node):
+            raise GraphError(f"keep= takes nodes or node names, got {item!r}")
+        elif item.graph is not graph:
+            raise GraphError(f"keep= takes nodes of graph {graph.name!r}; node {item.name!r} "
+                             f"is of another graph")
+        ids.add(item.id)
+    return ids
 
 
 def latex(node, keep=None):
