@@ -10,7 +10,7 @@ import sympy as sp
 import graphc as gc
 from graphc import symbolic
 
-from cmdline import ROOT
+from cmdline import ROOT, graphc
 from graphs import load
 
 
@@ -93,3 +93,13 @@ def test_unnamed_constants_stay_numbers():
     a = g.input("a")
     assert str(gc.formula(a * g.literal(0.5) + a ** 2 + 3)) == "a**2 + a/2 + 3"
     assert symbolic.formula_text(a * 2) == "2*a"
+
+
+def test_graphc_grad_prints_named_constants_beside(tmp_path):
+    path = tmp_path / "scaled.py"
+    path.write_text("import numpy as np\nimport graphc as gc\ng = gc.Graph('s')\n"
+                    "x, w = g.input('x'), g.param('w')\n"
+                    "loss = (w * x / g.const('sqrt_d', np.sqrt(8))).named('loss')\n")
+    result = graphc("grad", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["dloss/dw = x/sqrt_d, where sqrt_d = 2.82843"]
