@@ -33,7 +33,7 @@ from .check.values import parse_assignments
 from .errors import GraphcError, GraphError
 from .graph import Graph, Node, walk
 from .passes import LEVELS
-from .symbolic import formula, latex
+from .symbolic import formula, formula_text, latex
 
 
 class UsageError(Exception):
@@ -142,7 +142,7 @@ def cmd_compile(args):
 def cmd_grad(args):
     namespace, loss = loaded(args.file)
     for param, node in zip(loss.graph.params, gradients(loss)):
-        text = latex(node) if args.latex else str(formula(node))
+        text = latex(node) if args.latex else formula_text(node)
         print(f"d{loss.name}/d{param.name} = {text}")
     return 0
 

@@ -87,7 +87,7 @@ def test_grad_prints_the_slides_formulas():
         "dloss/dw1 = x1*(-y + sigmoid(w1*x1 + w2*x2))",
         "dloss/dw2 = x2*(-y + sigmoid(w1*x1 + w2*x2))"]
     latex = graphc("grad", "examples/mlp.py", "--latex")
-    assert latex.returncode == 0 and "{H}^{T}" in latex.stdout
+    assert latex.returncode == 0 and r"H^{\top}" in latex.stdout and r"\odot" in latex.stdout
 
 
 def test_explain_prints_the_trace_in_every_format():

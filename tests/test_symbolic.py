@@ -107,7 +107,7 @@ def test_mlp_gradients_in_matrix_notation():
     assert dW1 == f"X.T @ ((({delta}) @ W2.T)*step(b1 + X @ W1))"
     assert db1 == f"sum((({delta}) @ W2.T)*step(b1 + X @ W1), axis=0)"
     latex = gc.latex(mlp.GRADS[2])
-    assert "{H}^{T}" in latex and r"\operatorname{softmax}" in latex
+    assert r"H^{\top}" in latex and r"\operatorname{softmax}" in latex
 
 
 def test_wide_mlp_formulas_never_see_tensor_elements():

@@ -386,7 +386,7 @@ register(OpDef(
                                  f"np.s_[{index_text(attrs['index'])}])",
     helpers=(_np_index_put,),
     notation=lambda attrs, shapes_, v, like: notation_of(
-        "index_put", f"[{index_text(attrs['index'])}]")(v),
+        "index_put", f"[{index_text(attrs['index'])}]", len(shapes_[1]))(v),
     # d index_put(v)/dv = ct read back at index
     vjp=lambda b, node, ct, needs: [b.op("getitem", ct, index=node.attrs["index"]), None],
     test=TestSpec(inputs=(("float", (2, 1, 5), -2.0, 2.0), ("float", (3, 4, 5), -2.0, 2.0)),

@@ -155,7 +155,7 @@ register(OpDef(
     doc="softmax cross-entropy of logits (C,) or (N, C) against integer labels or "
         "probability rows; the mean over the batch"))
 
-_NLL = notation.named("nll", 2)
+_NLL = notation.named("nll", 2, notation.scalar)
 
 register(OpDef(
     name="nll", family="losses", arity=2,

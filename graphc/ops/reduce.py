@@ -90,6 +90,9 @@ class _ArgMax(sp.Function):
 
     nargs = 2
 
+    def rank_of(self, ranks):
+        return ranks[0] - 1
+
     def _sympystr(self, printer):
         return f"argmax({printer.doprint(self.args[0])}, axis={self.args[1]})"
 

@@ -71,10 +71,10 @@ _CLASSES = itertools.count()
 
 
 @functools.lru_cache(maxsize=None)
-def notation_of(label, text):
+def notation_of(label, text, rank=None):
     """``label(x, text)`` (``x[text]`` for getitem) for a tensor x whose static part, a shape
     or an index, is ``text``: one class per text, so SymPy sees one argument and can
-    differentiate around it."""
+    differentiate around it. ``rank`` is the result's number of axes (for LaTeX)."""
     def _sympystr(self, printer):
         if label == "getitem":
             return f"{_atom(printer, self.args[0])}[{text}]"
@@ -86,8 +86,11 @@ def notation_of(label, text):
         name = label.replace("_", r"\_")
         return rf"\operatorname{{{name}}}\left({printer.doprint(self.args[0])}, {text}\right)"
 
+    def rank_of(self, ranks):
+        return max(ranks) if rank is None else rank
+
     return type(f"Notation_{label}_{next(_CLASSES)}", (sp.Function,),
-                {"nargs": 1, "_sympystr": _sympystr, "_latex": _latex})
+                {"nargs": 1, "_sympystr": _sympystr, "_latex": _latex, "rank_of": rank_of})
 
 
 def _atom(printer, expr):
@@ -176,8 +179,8 @@ register(OpDef(
     name="reshape", family="shape", arity=1, attrs=("shape",), prepare=_prepare_reshape,
     rules=("d reshape({0})/d{0} = ct reshaped to {0}'s shape",), view="view",
     infer=_infer_reshape, reference=_reference_reshape, numpy=_numpy_reshape,
-    notation=lambda attrs, shapes_, x: notation_of("reshape", shapes.fmt(attrs["shape"]))(
-        x),
+    notation=lambda attrs, shapes_, x: notation_of(
+        "reshape", shapes.fmt(attrs["shape"]), len(attrs["shape"]))(x),
     # d reshape(x)/dx = ct reshaped back to x's shape
     vjp=lambda b, node, ct, needs: [b.op("reshape", ct, shape=node.operands[0].shape)],
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),), attrs={"shape": (2, -1)}),
@@ -347,6 +350,13 @@ def index_text(index):
     return ", ".join(_item_text(i) for i in index) if index else "()"
 
 
+def index_rank(index, ndim):
+    """The number of axes of ``x[index]`` for an ``x`` of ``ndim`` axes: an int takes one
+    away, None adds one."""
+    ints = sum(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in index)
+    return ndim - ints + sum(i is None for i in index)
+
+
 def python_index(index):
     """The index as Python indexes with it: slices, Ellipsis, ints and None."""
     return tuple(slice(*i) if isinstance(i, tuple) else Ellipsis if i == "..." else i
@@ -374,8 +384,8 @@ register(OpDef(
                                args[0].dtype),
     reference=lambda attrs, x: np.asarray(x)[python_index(attrs["index"])],
     numpy=_numpy_getitem,
-    notation=lambda attrs, shapes_, x: notation_of("getitem", index_text(attrs["index"]))(
-        x),
+    notation=lambda attrs, shapes_, x: notation_of(
+        "getitem", index_text(attrs["index"]), index_rank(attrs["index"], len(shapes_[0])))(x),
     # d x[index]/dx = ct written at index into zeros of x's shape
     vjp=lambda b, node, ct, needs: [
         b.op("index_put", ct, node.operands[0], index=node.attrs["index"])],

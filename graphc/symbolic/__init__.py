@@ -2,7 +2,7 @@
 tables (``Exact``, ``Formulas``) run on the one walk of ``graphc.interpret``."""
 
 from .exact import Exact, exact_array, exact_number, exact_values
-from .formula import Formulas, formula, formulas, latex, symbol
+from .formula import Formulas, formula, formula_text, formulas, latex, symbol, where
 
 __all__ = ["Exact", "Formulas", "exact_array", "exact_number", "exact_values", "formula",
-           "formulas", "latex", "symbol"]
+           "formula_text", "formulas", "latex", "symbol", "where"]

@@ -4,7 +4,9 @@ A formula is built by the interpreter with the ``Formulas`` rule table, one node
 element-wise ops apply their scalar formula to their operands' formulas, structural ops
 their matrix notation (``graphc.ops.notation``), so a tensor stays one symbol and SymPy
 never sees its elements. Leaves are symbols named after their nodes; tensors the user named
-(``H``, ``logits``) stay symbols too, so a gradient reads in the lecture's matrix form.
+(``H``, ``logits``) stay symbols too, so a gradient reads in the lecture's matrix form, and
+so do named constants (``g.const("sqrt_d", np.sqrt(8))`` reads ``sqrt_d``; ``where`` gives
+their values to show beside), while unnamed ones (``x ** 2``, ``g.literal(0.5)``) are numbers.
 
 >>> import graphc as gc
 >>> g = gc.Graph()
@@ -17,12 +19,14 @@ x1*(-y + sigmoid(w1*x1))
 
 import sympy as sp
 
+from .. import text
 from ..errors import GraphError
 from ..graph import Node
 from ..interpret import Interpreter, Rules
 from ..ops.elementwise import formula as scalar_formula
 from ..ops.scalar import arg
 from .exact import exact_number
+from .latex import to_latex
 
 
 def symbol(record):
@@ -68,7 +72,8 @@ def formula(node, keep=None):
     """The SymPy expression of ``node`` (forward or gradient) in terms of the graph's leaves.
 
     Nodes in ``keep`` (nodes or their names) stay symbols; by default these are the tensors
-    (not scalars) that the user named. ``keep=()`` expands everything down to the leaves.
+    (not scalars) that the user named, and the named constants. ``keep=()`` expands
+    everything down to the leaves, named constants to their values.
 
     >>> import graphc as gc
     >>> g = gc.Graph()
@@ -101,9 +106,39 @@ def kept_ids(graph, keep):
 
 
 def latex(node, keep=None):
-    """``formula(node)`` as LaTeX: ``\\sigma``, matrix products, transposes."""
-    return sp.latex(formula(node, keep))
+    r"""``formula(node)`` as LaTeX, as the lecture writes it (``graphc.symbolic.latex``):
+    ``\sigma``, ``A \odot B`` for element-wise products of tensors, ``A B`` and
+    ``A^{\top}`` for matrix products, ``w^{\top} x`` for dot products, ``\mathrm{loss}``;
+    named constants in it are followed by their values: ``\frac{A}{\mathrm{sqrt}_{d}},
+    \quad \text{where } \mathrm{sqrt}_{d} = 2.82843``.
+    """
+    ranks = {n.name: len(n.shape) for n in node.graph}
+    expr = formula(node, keep)
+    shown = [rf"{to_latex(symbol(n.record))} = {value}" for n, value in where(node, expr)]
+    beside = r", \quad \text{where } " + ", ".join(shown) if shown else ""
+    return to_latex(expr, ranks) + beside
+
+
+def formula_text(node, keep=None):
+    """``formula(node)`` as text, followed by the values of the named constants in it:
+    ``A/sqrt_d, where sqrt_d = 2.82843`` (what ``graphc grad`` prints)."""
+    expr = formula(node, keep)
+    shown = [f"{n.name} = {value}" for n, value in where(node, expr)]
+    return str(expr) + (", where " + ", ".join(shown) if shown else "")
+
+
+def where(node, expr):
+    """The named constants of ``node``'s graph that are symbols in ``expr`` (a formula of
+    it), with their values as text, in graph order: what to show beside a formula.
+
+    >>> where(node, formula(node))                              # doctest: +SKIP
+    [(<Node 'sqrt_d': const () float64>, '2.82843')]
+    """
+    names = {s.name for s in sp.sympify(expr).free_symbols}
+    return [(n, text.value(n.record.value)) for n in node.graph
+            if n.role == "const" and n.record.named and n.name in names]
 
 
 def _default_kept(graph):
-    return {n.id for n in graph if n.role == "op" and n.shape != () and n.record.named}
+    return {n.id for n in graph if n.record.named and (
+        n.role == "const" or n.role == "op" and n.shape != ())}
