@@ -117,13 +117,20 @@ def _legend(trace):
 
 
 def _forward_cells(row):
-    return (row.node, row.op, _expr_text(row.formula), _expr_text(_shown(row.exact)),
+    return (row.node, row.op, _expr_text(row.formula), _exact_cell(row.exact),
             value_text(row.value))
 
 
 def _backward_cells(row):
     return (row.node, row.step, row.edge, row.label, _backward_formula(row),
-            _expr_text(_shown(row.exact)), value_text(row.value))
+            _exact_cell(row.exact), value_text(row.value))
+
+
+def _exact_cell(exact, width=VALUE_WIDTH):
+    """An exact value in a text or Markdown cell; past ``width`` columns, its length only
+    (``to_csv`` has every digit)."""
+    shown = _expr_text(_shown(exact))
+    return shown if len(shown) <= width else f"<{len(shown)} characters: see to_csv>"
 
 
 def _shown(exact):
