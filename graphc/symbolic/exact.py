@@ -96,8 +96,8 @@ def plain_feeds(at):
 def _holds_objects(value):
     if isinstance(value, (list, tuple)):
         return any(_holds_objects(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind == "O"
+    if isinstance(value, np.ndarray):  # an object array of floats stays refused as a feed
+        return value.dtype.kind == "O" and any(map(_holds_objects, value.flat))
     return isinstance(value, (sp.Basic, Fraction))
 
 
