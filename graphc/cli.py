@@ -150,7 +150,8 @@ def cmd_grad(args):
 def cmd_explain(args):
     from .explain import explain
     namespace, loss = loaded(args.file)
-    trace = explain(loss, at=needed_point(namespace, args.at, loss, args.file))
+    trace = explain(loss, at=needed_point(namespace, args.at, loss, args.file),
+                    exact=args.exact)
     formats = {"text": str, "markdown": type(trace).to_markdown,
                "latex": type(trace).to_latex, "csv": type(trace).to_csv}
     print(formats[args.format](trace))
@@ -165,7 +166,7 @@ def cmd_check(args):
         raise UsageError(f"{args.file}: no claims to check: give --claim \"d loss/d w = ...\" "
                          f"or define 'claims' in the file")
     values = point(namespace, args.at)
-    report = check(loss, claims, at=values or None)
+    report = check(loss, claims, at=values or None, exact=args.exact)
     print(report)
     return 0 if report else 1
 
@@ -175,7 +176,8 @@ def cmd_render(args):
     namespace, loss = loaded(args.file)
     values = point(namespace, args.at) or None
     target = loss.graph if args.view == "forward" else loss
-    path = visualize.export(visualize.draw(target, view=args.view, at=values), args.output)
+    drawn = visualize.draw(target, view=args.view, at=values, exact=args.exact)
+    path = visualize.export(drawn, args.output)
     print(f"graphc: wrote {path} ({args.view} view of {loss.graph.name!r})", file=sys.stderr)
     return 0
 
@@ -223,6 +225,12 @@ def _file_command(sub, name, help, description):
     cmd.add_argument("file", metavar="FILE", nargs="?",
                      help="a Python file that builds one gc.Graph")
     cmd.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", help=AT_HELP)
+    mode = cmd.add_mutually_exclusive_group()
+    mode.add_argument("--exact", dest="exact", action="store_const", const=True,
+                      help="exact values (sigmoid(-1) - 1) even for long decimals, within "
+                           "their budget (default: when every value given is exact)")
+    mode.add_argument("--numeric", dest="exact", action="store_const", const=False,
+                      help="numbers only, no exact values")
     cmd.set_defaults(file_parser=cmd)
     return cmd
 

@@ -46,3 +46,7 @@ class DomainError(GraphcError, ValueError):
 
 class ClaimError(GraphcError, ValueError):
     """A user's claim or value text is malformed, too large, or uses something not allowed."""
+
+
+class ExactBudgetError(GraphcError, ArithmeticError):
+    """An exact value grew past its budget (``graphc.symbolic.exact``): numbers are used."""

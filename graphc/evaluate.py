@@ -9,7 +9,7 @@ written, with no rewrite: the oracle that generated code is tested against.
 
 from .interpret import nodes_of, numbers
 from .passes import optimize
-from .symbolic import exact_values
+from .symbolic import exact_values, plain_feeds
 
 
 def evaluate(nodes, at=None, exact=False):
@@ -17,7 +17,9 @@ def evaluate(nodes, at=None, exact=False):
 
     By default the reference interpreter computes it as a NumPy array. With ``exact=True``
     it is a SymPy expression, such as ``sigmoid(-1) - 1`` (``sp.Array`` for a tensor);
-    floats in ``at`` are taken as the decimals they print as, so 0.1 is 1/10.
+    floats in ``at`` are taken as the decimals they print as, so 0.1 is 1/10, and fractions
+    and SymPy values (``sp.sqrt(2)/2``) as they are (numbers take them as floats). An exact
+    value that grows past the budget of ``graphc.symbolic.exact`` raises ExactBudgetError.
 
     >>> evaluate(loss, at={"x": [1, -1], "w": [1, 2], "y": 1})    # doctest: +SKIP
     array(1.31326169)
@@ -31,5 +33,5 @@ def evaluate(nodes, at=None, exact=False):
         values = exact_values(nodes, at)
     else:
         ids = [n.id for n in nodes]
-        values = numbers(graph, ids, at, run_on=optimize(graph, ids))
+        values = numbers(graph, ids, plain_feeds(at), run_on=optimize(graph, ids))
     return values[0] if single else values

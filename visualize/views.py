@@ -20,7 +20,7 @@ NO_GRADIENTS = ("no gradient nodes yet: gc.grad(loss, [...]) adds them, or "
                 "draw(loss, view='backward') takes them on a copy")
 
 
-def draw(target, view="forward", at=None, collapse=False):
+def draw(target, view="forward", at=None, collapse=False, exact=None):
     """A ``graphviz.Digraph`` of a graph, a node or a list of nodes (what they depend on).
 
     ``view``: "forward" (inputs, parameters, constants, ops and outputs, each with its
@@ -30,7 +30,8 @@ def draw(target, view="forward", at=None, collapse=False):
     along each edge; see ``visualize.gradflow``). ``at``: feeds; each node then shows its
     value. ``collapse=True`` (forward only) draws one box per top-level scope. A whole
     Graph without gradient nodes in the backward view is drawn forward, its title saying
-    that there are none.
+    that there are none. ``exact`` (gradflow only): exact values or numbers, as
+    ``gc.explain`` takes it (None: its default).
 
     >>> import visualize
     >>> d = visualize.draw(loss, view="gradflow", at={"x": [1, -1], "w": [1, 2], "y": 1})
@@ -42,7 +43,7 @@ def draw(target, view="forward", at=None, collapse=False):
     if collapse and view != "forward":
         raise ValueError(f"collapse=True draws the forward graph only, not view={view!r}")
     if view == "gradflow":
-        return draw_gradflow(loss_of(target), at)
+        return draw_gradflow(loss_of(target), at, exact)
     if view == "backward":
         return _backward(target, at)
     return _forward(target, at, collapse)

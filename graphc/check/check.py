@@ -16,13 +16,16 @@ the first wrong one is the step where a derivation went wrong.
 import random
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
 from .. import text
 from ..autodiff import grad
-from ..errors import ClaimError
+from ..errors import ClaimError, ExactBudgetError
 from ..graph import walk
-from ..symbolic import exact_values, formula, symbol
+from ..interpret import reference
+from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
+from ..symbolic.exact import numeric_note
 from .claims import parse_claim, parse_expression, parse_key
 
 
@@ -42,8 +45,9 @@ class CheckReport:
     """Truthy when every claim holds; prints as a table; ``first_wrong`` is the earliest
     wrong step in backprop order (None when all hold)."""
 
-    def __init__(self, results):
+    def __init__(self, results, note=""):
         self.results = list(results)
+        self.note = note  # why values are numbers, where exact ones were not used
 
     def __bool__(self):
         return all(r.holds for r in self.results)
@@ -58,7 +62,7 @@ class CheckReport:
 
     def __str__(self):
         head = ["claim", "claimed", "its value", "derived", "verdict"]
-        lines = text.table([head] + self.rows(), rule=True)
+        lines = ([self.note] if self.note else []) + text.table([head] + self.rows(), rule=True)
         wrong = self.first_wrong
         lines.append("all claims hold" if wrong is None else
                      f"first wrong step: {wrong.key} (claimed {wrong.text}, derived "
@@ -72,11 +76,14 @@ def _show(value):
     return str(value)
 
 
-def check(loss, claims, at=None, tol=1e-9):
+def check(loss, claims, at=None, tol=1e-9, exact=None):
     """Check ``claims`` about the graph of ``loss`` and return a CheckReport.
 
     ``claims`` maps left sides to right sides (``{"d loss/d w1": "sigmoid(-1) - 1"}``), or
     is a list of lines (``["d loss/d w1 = sigmoid(-1) - 1"]``). The graph is not changed.
+    ``exact`` (with ``at``): compare exact values (default: when every fed value is exact,
+    ``graphc.symbolic.exact.why_numeric``), else numbers to ``tol``; exact values past
+    their budget fall back to numbers, the report's note saying so.
     """
     work = loss.graph.copy()
     names = {n.name: symbol(n.record) for n in work}
@@ -84,8 +91,18 @@ def check(loss, claims, at=None, tol=1e-9):
     targets = _targets(work, [key for key, _, _ in parsed])
     order = {v: i for i, v in enumerate(walk.order(work))}
     steps = sorted(range(len(parsed)), key=lambda i: _step(parsed[i][0], work, order))
-    derived, claimed = _values(work, parsed, targets, at)
-    return CheckReport(_verdict(parsed[i], claimed[i], derived[i], at, tol) for i in steps)
+    note = ""
+    if at is not None and exact is None:
+        why = why_numeric(at)
+        exact, note = why is None, "" if why is None else numeric_note(why)
+    try:
+        derived, claimed = _values(work, parsed, targets, at, exact is not False)
+    except ExactBudgetError as err:
+        exact, note = False, f"numeric values: {err} (the budget of exact values)"
+        derived, claimed = _values(work, parsed, targets, at, False)
+    proving = at is None or exact
+    return CheckReport((_verdict(parsed[i], claimed[i], derived[i], at, tol, proving)
+                        for i in steps), note)
 
 
 def _items(claims):
@@ -127,11 +144,14 @@ def _step(key, work, order):
     return (1, leaf, order[wrt.id] if leaf else -order[wrt.id])
 
 
-def _values(work, parsed, targets, at):
-    """What graphc derives for each claim, and what each claim says, both as SymPy."""
+def _values(work, parsed, targets, at, exact):
+    """What graphc derives for each claim, and what each claim says, both as SymPy (at a
+    point: exact values, or floats where ``exact`` is false)."""
     referenced = {str(s) for _, expr, _ in parsed for s in expr.free_symbols}
     nodes = [work.node(name) for name in sorted(referenced)]
-    if at is not None:
+    if at is not None and not exact:
+        values = [_as_floats(v) for v in reference(targets + nodes, plain_feeds(at), float64=True)]
+    elif at is not None:
         values = exact_values(targets + nodes, at)
     else:
         values = [formula(n, keep=()) for n in targets + nodes]
@@ -140,18 +160,25 @@ def _values(work, parsed, targets, at):
     return values[:len(targets)], claimed
 
 
-def _verdict(parsed, claimed, derived, at, tol):
+def _as_floats(value):
+    value = np.asarray(value, dtype=float)
+    if value.ndim == 0:
+        return sp.Float(float(value))
+    return sp.Array(value.tolist()).applyfunc(sp.Float)
+
+
+def _verdict(parsed, claimed, derived, at, tol, proving=True):
     key, _, text = parsed
     if isinstance(derived, sp.NDimArray) != isinstance(claimed, sp.NDimArray):
         raise ClaimError(f"claim {key}: {text!r} is a scalar, but {key} has shape "
                          f"{getattr(derived, 'shape', ())}; claim a scalar node instead")
-    holds, how = _compare(derived, claimed, at, tol)
+    holds, how = _compare(derived, claimed, at, tol, proving)
     return ClaimResult(str(key), text, claimed, derived, holds, how)
 
 
-def _compare(derived, claimed, at, tol):
+def _compare(derived, claimed, at, tol, proving=True):
     pairs = list(zip(_flat(derived), _flat(claimed)))
-    if all(_proved_zero(d - c) for d, c in pairs):
+    if proving and all(_proved_zero(d - c) for d, c in pairs):
         return True, "proved symbolically"
     close = all(_numerically_zero(d - c, tol, at is None) for d, c in pairs)
     return close, (f"numerically, to {tol:g}" if close else

@@ -18,6 +18,11 @@ from ..shapes import fmt
 #: Exact values are computed by default when no value in the trace has more elements.
 EXACT_LIMIT = 16
 
+#: The widest line the text of a trace has: a longer title wraps, a value cell past
+#: ``VALUE_WIDTH`` columns is abbreviated as NumPy summarises arrays, then to shape and norm.
+LINE_WIDTH = 199
+VALUE_WIDTH = 80
+
 #: What each backward step is; the text and Markdown explain vjp and sum where they occur.
 STEPS = {
     "upstream": "the gradient of the loss with respect to the node",
@@ -31,7 +36,7 @@ STEPS = {
 
 def plain(trace):
     """The trace as plain text: two aligned tables, forward and backward."""
-    lines = [_title(trace), "", FORWARD_TITLE]
+    lines = _wrapped(_title(trace)) + ([trace.note] if trace.note else []) + ["", FORWARD_TITLE]
     lines += text.table([FORWARD_HEADER] + [_forward_cells(r) for r in trace.forward],
                         indent="  ")
     lines += ["", BACKWARD_TITLE] + [f"  {line}" for line in _legend(trace)]
@@ -42,7 +47,8 @@ def plain(trace):
 
 def markdown(trace):
     """Two Markdown tables, forward and backward."""
-    lines = [f"**{_title(trace)}**", "", f"*{FORWARD_TITLE}*", ""]
+    lines = [f"**{_title(trace)}**"] + ([f"*{trace.note}*"] if trace.note else [])
+    lines += ["", f"*{FORWARD_TITLE}*", ""]
     lines += _md_table(FORWARD_HEADER, [_forward_cells(r) for r in trace.forward], (2, 3))
     lines += ["", f"*{BACKWARD_TITLE}*", ""] + [f"- {line}" for line in _legend(trace)]
     lines += [""] if _legend(trace) else []
@@ -66,6 +72,35 @@ def comma_separated(trace):
     return out.getvalue()
 
 
+def _wrapped(line, width=LINE_WIDTH):
+    """``line`` broken after the commas between the values of the point (outside brackets)
+    into lines of at most ``width`` columns where it can be, the later ones indented."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(line):
+        depth += (char in "[(<") - (char in "])>")
+        if char == "," and depth == 0:
+            parts.append(line[start:i + 1])
+            start = i + 2
+    parts.append(line[start:])
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 1 + len(part) <= width:
+            lines[-1] += " " + part
+        else:
+            lines.append("  " + part)
+    return lines
+
+
+def value_text(value, width=VALUE_WIDTH):
+    """A value as a trace's cell shows it: ``text.value``, or past ``width`` columns with
+    one element at each end of each axis, or else its shape and norm (``text.brief``)."""
+    shown = text.value(value)
+    if len(shown) <= width:
+        return shown
+    shown = text.array(value, threshold=0, edgeitems=1)
+    return shown if len(shown) <= width else text.brief(value)
+
+
 def _title(trace):
     return f"Backprop trace of {trace.loss}" + (f" at {trace.at}" if trace.at else "")
 
@@ -82,13 +117,20 @@ def _legend(trace):
 
 
 def _forward_cells(row):
-    return (row.node, row.op, _expr_text(row.formula), _expr_text(_shown(row.exact)),
-            text.value(row.value))
+    return (row.node, row.op, _expr_text(row.formula), _exact_cell(row.exact),
+            value_text(row.value))
 
 
 def _backward_cells(row):
     return (row.node, row.step, row.edge, row.label, _backward_formula(row),
-            _expr_text(_shown(row.exact)), text.value(row.value))
+            _exact_cell(row.exact), value_text(row.value))
+
+
+def _exact_cell(exact, width=VALUE_WIDTH):
+    """An exact value in a text or Markdown cell; past ``width`` columns, its length only
+    (``to_csv`` has every digit)."""
+    shown = _expr_text(_shown(exact))
+    return shown if len(shown) <= width else f"<{len(shown)} characters: see to_csv>"
 
 
 def _shown(exact):
@@ -111,12 +153,14 @@ def _expr_text(expr):
 
 
 def at_text(at):
-    """``x1=1, w1=2``: the point a trace is taken at, arrays over 16 elements by shape."""
+    """``x1=1, w1=2``: the point a trace is taken at, arrays over 16 elements (or over 60
+    columns) by shape."""
     parts = []
     for key, value in (at or {}).items():
         name = key.name if isinstance(key, Node) else str(key)
         a = np.asarray(value)
-        shown = text.value(a) if a.size <= EXACT_LIMIT else f"<array {fmt(a.shape)}>"
+        shown = text.value(a) if a.size <= EXACT_LIMIT else ""
+        shown = shown if 0 < len(shown) <= 60 else f"<array {fmt(a.shape)}>"
         parts.append(f"{name}={shown}")
     return ", ".join(parts)
 

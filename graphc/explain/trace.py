@@ -36,10 +36,11 @@ import numpy as np
 import sympy as sp
 
 from ..autodiff import differentiate
-from ..errors import DifferentiationError, GraphError
+from ..errors import DifferentiationError, ExactBudgetError, GraphError
 from ..evaluate import evaluate as evaluate_numeric
 from ..graph import LEAVES, Node, walk
-from ..symbolic import exact_values, formula, symbol
+from ..symbolic import exact_values, formula, symbol, why_numeric
+from ..symbolic.exact import numeric_note
 from . import formats
 from .formats import EXACT_LIMIT, at_text
 from .local import flow_formula, local_formulas
@@ -138,6 +139,7 @@ class Trace:
     forward: tuple
     backward: tuple
     names: Names = field(repr=False)
+    note: str = ""  # why the values are numbers, where exact ones were not used
 
     @property
     def loss(self):
@@ -172,8 +174,11 @@ def explain(loss, at=None, wrt=None, exact=None, steps="named"):
     ``wrt``: the nodes whose gradients are traced, with every node on a path from them to
     the loss (default: the parameters, or the inputs of a graph without any). ``exact``:
     compute exact SymPy values (default: when no value has more than ``EXACT_LIMIT``
-    elements). ``steps``: "named" folds unnamed nodes used once into the step that uses
-    them; "all" shows each. The user's graph is not changed.
+    elements and every fed value is an integer, a decimal of at most 6 significant digits,
+    a fraction or a SymPy value: ``graphc.symbolic.exact.why_numeric``; the trace's
+    ``note`` says why not). Exact values past their budget (``graphc.symbolic.exact``) fall
+    back to numbers, the note saying so: never a hang. ``steps``: "named" folds unnamed
+    nodes used once into the step that uses them; "all" shows each. The user's graph is not changed.
 
     >>> print(gc.explain(loss, at={"x1": 1, "x2": -1, "w1": 1, "w2": 2, "y": 1}))
     ... # doctest: +SKIP
@@ -184,14 +189,28 @@ def explain(loss, at=None, wrt=None, exact=None, steps="named"):
         raise ValueError(f"steps must be 'named' or 'all', got {steps!r}")
     work = _Work(loss, wrt, steps)
     numeric = dict(zip(work.evaluated, evaluate_numeric(work.nodes(work.evaluated), at)))
-    if exact is None:
-        exact = max(np.size(a) for a in numeric.values()) <= EXACT_LIMIT
-    exacts = {}
-    if exact:
-        exacts = dict(zip(work.evaluated, exact_values(work.nodes(work.evaluated), at)))
+    exacts, note = _exact_values(work, at, exact, numeric)
     forward = [_forward_row(work, v, exacts, numeric) for v in work.steps]
     return Trace(loss.id, at_text(at), tuple(forward),
-                 tuple(_backward_rows(work, exacts, numeric)), work.names)
+                 tuple(_backward_rows(work, exacts, numeric)), work.names, note)
+
+
+def _exact_values(work, at, exact, numeric):
+    """The exact values by node id (empty when numbers are used) and the note saying why
+    numbers are used, where that is not because the tensors are large."""
+    note = ""
+    if exact is None:
+        why = why_numeric(at)
+        exact = why is None and max(np.size(a) for a in numeric.values()) <= EXACT_LIMIT
+        if why is not None:
+            note = numeric_note(why)
+    if not exact:
+        return {}, note
+    try:
+        return dict(zip(work.evaluated, exact_values(work.nodes(work.evaluated), at))), ""
+    except ExactBudgetError as err:
+        return {}, f"numeric values: {err} (the budget of exact values)"
+
 
 
 # ---- the working copy -----------------------------------------------------------------------

@@ -1,15 +1,33 @@
 """Exact values: the interpreter's rule table over NumPy arrays of SymPy numbers.
 
 Floats fed to it are taken as the decimals they print as (0.1 is 1/10), so the lecture's
-``dl/dw1 = sigmoid(-1) - 1`` comes out as that expression, not as -0.7311.
+``dl/dw1 = sigmoid(-1) - 1`` comes out as that expression, not as -0.7311; fractions and
+SymPy values are taken as they are.
+
+Exact values stay small only where the numbers fed are: ``why_numeric(at)`` says why a
+point is better computed in numbers (a random float's 17 digits make fractions that grow
+at every op), and callers use exact values by default only where it says nothing. Every
+exact value is also made within a budget, checked as each node's value is made: no element
+may have more than ``MAX_SIZE`` SymPy nodes (a number counts one more per 64 bits of its
+numerator and denominator), and the whole run may take ``MAX_SECONDS``; past either,
+``ExactBudgetError`` is raised, and explain, check and render fall back to numbers with a
+note. A budget, not a hang.
 
 >>> exact_number(0.1)
 1/10
+>>> why_numeric({"x": 2, "w": [0.5, -1.25]}) is None
+True
+>>> why_numeric({"w": 0.1234567})
+"'w' is fed 0.1234567 (7 significant digits)"
 """
+
+import time
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
+from ..errors import ExactBudgetError
 from ..graph.feeds import check_feeds
 from ..interpret import Interpreter, Rules
 from ..ops.elementwise import formula as scalar_formula
@@ -17,8 +35,21 @@ from ..ops.notation import emap
 from ..ops.scalar import arg
 
 
+#: The most significant digits a fed decimal may have for exact values by default.
+EXACT_DIGITS = 6
+#: The most SymPy nodes one element of an exact value may have (see the module docstring).
+MAX_SIZE = 2000
+#: The most seconds one exact evaluation may take (checked after each node).
+MAX_SECONDS = 10.0
+
+
 def exact_number(value):
-    """A number as SymPy holds it exactly: a float as the decimal it prints as."""
+    """A number as SymPy holds it exactly: a float as the decimal it prints as, a fraction
+    or a SymPy value as it is."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
     if isinstance(value, (bool, np.bool_, int, np.integer)):
         return sp.Integer(int(value))
     value = float(value)
@@ -34,18 +65,137 @@ def exact_array(array):
     array = np.asarray(array)
     if array.dtype.kind in "iub":
         return array
+    if array.dtype.kind == "O" and all(_integral(v) for v in array.flat):
+        return array.astype(np.int64)  # integer SymPy values fed to an integer input
     return emap(exact_number, array) if array.ndim else np.asarray(
         exact_number(array.item()), dtype=object)
 
 
+def _integral(value):
+    return isinstance(value, (int, np.integer)) or (
+        isinstance(value, sp.Basic) and value.is_Integer)
+
+
+def plain_feeds(at):
+    """``at`` with its fractions and SymPy values as floats (integers stay integers), for
+    the numeric side; other values are returned as they are."""
+    plain = {}
+    for key, value in (at or {}).items():
+        if isinstance(value, (str, bytes)):
+            plain[key] = value
+            continue
+        a = np.asarray(value, dtype=object) if _holds_objects(value) else None
+        if a is None:
+            plain[key] = value
+        else:
+            integral = all(_integral(v) for v in a.flat)
+            plain[key] = a.astype(np.int64 if integral else float)
+    return plain
+
+
+def _holds_objects(value):
+    if isinstance(value, (list, tuple)):
+        return any(_holds_objects(v) for v in value)
+    if isinstance(value, np.ndarray):  # an object array of floats stays refused as a feed
+        return value.dtype.kind == "O" and any(map(_holds_objects, value.flat))
+    return isinstance(value, (sp.Basic, Fraction))
+
+
+def why_numeric(at):
+    """None when every value of ``at`` is an integer, a decimal of at most ``EXACT_DIGITS``
+    significant digits, a fraction or a SymPy value; else why not, as a short phrase."""
+    for key, value in (at or {}).items():
+        name = getattr(key, "name", key)
+        if isinstance(value, (sp.Basic, Fraction)):
+            continue
+        a = np.asarray(value) if not _holds_objects(value) else np.asarray(value, object)
+        if a.dtype.kind in "iub":
+            continue
+        for v in a.flat:
+            digits = _digits(v)
+            if digits > EXACT_DIGITS:
+                return f"{name!r} is fed {_shown(v)} ({digits} significant digits)"
+    return None
+
+
+def numeric_note(why):
+    """The one line saying that values are numbers because of the feed ``why`` names."""
+    return (f"numeric values: {why}; exact ones need integers, decimals of at most "
+            f"{EXACT_DIGITS} digits, fractions or SymPy values (--exact forces them)")
+
+
+def _shown(value):
+    return repr(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
+
+
+def _digits(value):
+    """The significant digits of the decimal a number prints as (inf for nan and inf)."""
+    if isinstance(value, (sp.Basic, Fraction, int, np.integer, bool, np.bool_)):
+        return 0
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+    if not np.isfinite(value):
+        return float("inf")
+    mantissa = repr(value).split("e")[0].lstrip("-").replace(".", "")
+    return len(mantissa.strip("0")) or 1
+
+
+def expression_size(expr, cap=MAX_SIZE):
+    """The nodes of ``expr``'s tree, a number one more per 64 bits of its numerator and
+    denominator, counted up to ``cap + 1`` at most (so a huge tree costs no more).
+
+    >>> expression_size(sp.sympify("exp(-1) - 1"))
+    4
+    """
+    if not isinstance(expr, sp.Basic):
+        return 1
+    count = 0
+    for node in sp.preorder_traversal(expr):
+        count += 1
+        if node.is_Rational:
+            count += (abs(node.p).bit_length() + node.q.bit_length()) // 64
+        if count > cap:
+            break
+    return count
+
+
 class Exact(Rules):
     """Exact values: an op's ``exact`` rule, else its scalar formula element by element,
-    else its ``reference`` over object arrays (NumPy's structural functions take them)."""
+    else its ``reference`` over object arrays (NumPy's structural functions take them);
+    each value made within the budget (``max_size``, ``seconds``: ExactBudgetError)."""
+
+    def __init__(self, max_size=MAX_SIZE, seconds=MAX_SECONDS):
+        self.max_size, self.seconds = max_size, seconds
+        self.deadline = time.monotonic() + seconds
 
     def const(self, record):
         return exact_array(record.value)
 
     def rule(self, opdef):
+        run = self._rule(opdef)
+
+        def within_budget(record, shapes, args):
+            value = run(record, shapes, args)
+            self._check(record, value)
+            return value
+        return within_budget
+
+    def _check(self, record, value):
+        if time.monotonic() > self.deadline:
+            raise ExactBudgetError(f"exact values took over {self.seconds:g} s (reached "
+                                   f"{record.name!r}, {record.op})")
+        array = np.asarray(value)
+        if array.dtype.kind != "O":
+            return
+        for element in array.flat:
+            if expression_size(element, self.max_size) > self.max_size:
+                raise ExactBudgetError(
+                    f"the exact value of {record.name!r} ({record.op}) grew past "
+                    f"{self.max_size} SymPy nodes")
+
+    def _rule(self, opdef):
         if opdef.exact is not None:
             return lambda record, shapes, args: opdef.exact(record.attrs, *args)
         if opdef.scalar is not None:
@@ -60,11 +210,16 @@ def _elementwise(opdef, attrs, args):
     return emap(lambda *xs: f.xreplace(dict(zip(symbols, map(sp.sympify, xs)))), *args)
 
 
-def exact_values(nodes, at):
-    """The exact values of ``nodes`` (SymPy numbers, or ``sp.Array`` for tensors)."""
+def exact_values(nodes, at, max_size=MAX_SIZE, seconds=MAX_SECONDS):
+    """The exact values of ``nodes`` (SymPy numbers, or ``sp.Array`` for tensors); raises
+    ExactBudgetError past the budget (see the module docstring)."""
     graph = nodes[0].graph
-    given = {v: exact_array(a) for v, a in check_feeds(graph, at or {}).items()}
-    values = Interpreter(graph, Exact()).run([n.id for n in nodes], given)
+    at = at or {}
+    checked = check_feeds(graph, plain_feeds(at))  # shapes and names, on the numbers
+    raw = {graph.node(getattr(k, "name", k)).id: v for k, v in at.items()}
+    given = {v: exact_array(raw[v] if _holds_objects(raw[v]) else a)
+             for v, a in checked.items()}
+    values = Interpreter(graph, Exact(max_size, seconds)).run([n.id for n in nodes], given)
     return [_as_sympy(value) for value in values]
 
 
