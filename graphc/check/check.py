@@ -27,6 +27,7 @@ from ..interpret import reference
 from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
 from ..symbolic.exact import numeric_note
 from .claims import parse_claim, parse_expression, parse_key
+from .tensors import MAX_ELEMENTS, component, shape_of
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
     their budget fall back to numbers, the report's note saying so.
     """
     work = loss.graph.copy()
-    names = {n.name: symbol(n.record) for n in work}
+    names = {n.name: _stand_in(n.record, at is not None) for n in work}
     parsed = [_parse(item, names) for item in _items(claims)]
     targets = _targets(work, [key for key, _, _ in parsed])
     order = {v: i for i, v in enumerate(walk.order(work))}
@@ -96,13 +97,35 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
         why = why_numeric(at)
         exact, note = why is None, "" if why is None else numeric_note(why)
     try:
-        derived, claimed = _values(work, parsed, targets, at, exact is not False)
+        derived, claimed = _values(work, names, parsed, targets, at, exact is not False)
     except ExactBudgetError as err:
         exact, note = False, f"numeric values: {err} (the budget of exact values)"
-        derived, claimed = _values(work, parsed, targets, at, False)
+        derived, claimed = _values(work, names, parsed, targets, at, False)
     proving = at is None or exact
     return CheckReport((_verdict(parsed[i], claimed[i], derived[i], at, tol, proving)
                         for i in steps), note)
+
+
+def _stand_in(record, at_a_point):
+    """What a name means while a claim is read: its symbol, or at a point (where tensors are
+    arrays of numbers) the array of its components' symbols, so ``w[0]`` and ``x @ w`` work."""
+    shape = tuple(record.shape or ())
+    if not at_a_point or not shape or int(np.prod(shape)) > MAX_ELEMENTS:
+        return symbol(record)
+    return sp.Array(np.array([sp.Symbol(f"{record.name}[{', '.join(map(str, i))}]", real=True)
+                              for i in np.ndindex(*shape)], dtype=object).reshape(shape).tolist())
+
+
+def _meaning(names, nodes, values):
+    """Each stand-in symbol of ``nodes`` (see _stand_in) -> its value (or its component)."""
+    meaning = {}
+    for node, value in zip(nodes, values):
+        stand_in = names[node.name]
+        if isinstance(stand_in, sp.NDimArray):
+            meaning.update(zip(sp.flatten(stand_in), sp.flatten(value)))
+        else:
+            meaning[stand_in] = value
+    return meaning
 
 
 def _items(claims):
@@ -144,10 +167,10 @@ def _step(key, work, order):
     return (1, leaf, order[wrt.id] if leaf else -order[wrt.id])
 
 
-def _values(work, parsed, targets, at, exact):
+def _values(work, names, parsed, targets, at, exact):
     """What graphc derives for each claim, and what each claim says, both as SymPy (at a
     point: exact values, or floats where ``exact`` is false)."""
-    referenced = {str(s) for _, expr, _ in parsed for s in expr.free_symbols}
+    referenced = {str(s).split("[")[0] for _, expr, _ in parsed for s in expr.free_symbols}
     nodes = [work.node(name) for name in sorted(referenced)]
     if at is not None and not exact:
         values = [_as_floats(v) for v in reference(targets + nodes, plain_feeds(at), float64=True)]
@@ -155,9 +178,19 @@ def _values(work, parsed, targets, at, exact):
         values = exact_values(targets + nodes, at)
     else:
         values = [formula(n, keep=()) for n in targets + nodes]
-    meaning = {symbol(n.record): v for n, v in zip(nodes, values[len(targets):])}
+    meaning = _meaning(names, nodes, values[len(targets):])
     claimed = [expr.xreplace(meaning) for _, expr, _ in parsed]
-    return values[:len(targets)], claimed
+    derived = [_part(v, key.index) for (key, _, _), v in zip(parsed, values)]
+    return derived, claimed
+
+
+def _part(value, index):
+    """The claimed component of a derived value (the whole value when ``index`` is None)."""
+    if index is None:
+        return value
+    if not isinstance(value, sp.NDimArray):
+        raise ClaimError("a component such as w[0] needs a point: pass at= (or --at)")
+    return component(value, index)     # the index was checked against the shape on reading
 
 
 def _as_floats(value):
@@ -169,11 +202,14 @@ def _as_floats(value):
 
 def _verdict(parsed, claimed, derived, at, tol, proving=True):
     key, _, text = parsed
-    if isinstance(derived, sp.NDimArray) != isinstance(claimed, sp.NDimArray):
-        raise ClaimError(f"claim {key}: {text!r} is a scalar, but {key} has shape "
-                         f"{getattr(derived, 'shape', ())}; claim a scalar node instead")
+    if shape_of(derived) != shape_of(claimed):
+        has = f"has shape {shape_of(claimed)}" if shape_of(claimed) else "is a scalar"
+        raise ClaimError(f"claim {key}: {text!r} {has}, but {key} has shape "
+                         f"{shape_of(derived)}" + ("" if shape_of(claimed) else
+                                                    "; claim a scalar node instead"))
     holds, how = _compare(derived, claimed, at, tol, proving)
-    return ClaimResult(str(key), text, claimed, derived, holds, how)
+    shown = f"{key} ({key.reading})" if key.reading else str(key)
+    return ClaimResult(shown, text, claimed, derived, holds, how)
 
 
 def _compare(derived, claimed, at, tol, proving=True):

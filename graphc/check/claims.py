@@ -25,7 +25,7 @@ import io
 import re
 import tokenize
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import sympy as sp
@@ -33,6 +33,7 @@ import sympy as sp
 from ..ops import scalar
 from .guards import (MAX_DEPTH, MAX_EXPONENT, MAX_NODES, MAX_NUMBER_BITS, Reject, check_size,
                      check_text, claim_error, divide, multiply, number_bits, power, tree_size)
+from .tensors import array_of, component, elementwise, is_array, matmul, shape_of, transpose
 
 #: The functions a claim may call: the name a user types -> (SymPy function, arity).
 CLAIM_FUNCTIONS = {
@@ -61,8 +62,10 @@ _PRIMED = sorted((n for n, (_, arity) in CLAIM_FUNCTIONS.items() if arity == 1),
                  key=len, reverse=True)
 _PRIME_RE = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, _PRIMED)) + f")[{_PRIMES}]")
 _D_PREFIXES = ("d", "∂", "𝜕")   # d loss/d w1, ∂loss/∂w1 (plain and mathematical italic)
-_ALLOWED = ("a claim may use the graph's names, numbers, + - * / ** ^, pi, e and "
-            "the functions " + ", ".join(CLAIM_FUNCTIONS))
+_ALLOWED = ("a claim may use the graph's names, components (w[0], W[0, 1]), lists [a, b], "
+            "numbers, + - * / ** ^ @ .T, pi, e and the functions " + ", ".join(CLAIM_FUNCTIONS))
+# The lecture's w1 for w[0] of a vector w (1-based), where no node is named w1.
+_LECTURE_COMPONENT = re.compile(r"(.*?[^\d_])_?([1-9]\d*)")
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,16 @@ class Key:
     kind: str
     of: str
     wrt: str | None = None
+    #: The 0-based component of ``wrt`` (a gradient) or ``of`` (a value), if one is meant.
+    index: tuple | None = field(default=None, repr=False)
+    #: How a lecture name was read: "w1 read as w[0]", else "".
+    reading: str = field(default="", repr=False, compare=False)
 
     def __str__(self):
-        return f"d {self.of}/d {self.wrt}" if self.kind == "grad" else self.of
+        part = "" if self.index is None else "[" + ", ".join(map(str, self.index)) + "]"
+        if self.kind == "grad":
+            return f"d {self.of}/d {self.wrt}{part}"
+        return self.of + part
 
 
 class Claim(NamedTuple):
@@ -200,6 +210,7 @@ class _Walker:
     def __init__(self, source, edits, names):
         self.source, self.edits, self.names = source, edits, names
         self.sizes = {}         # tree sizes of the shared subexpressions seen so far
+        self.readings = []      # how lecture names were read: "w1 read as w[0]"
 
     def build(self, node, depth=0):
         if depth > MAX_DEPTH:
@@ -247,19 +258,46 @@ class _Walker:
         if name in CLAIM_FUNCTIONS or base in _PRIMED:
             shown = name if base is None else base + "'"
             raise Reject(f"{shown} is a function: call it, as in {shown}(z)")
+        read = lecture_component(name, self.names)
+        if read is not None:
+            self.readings.append(f"{name} read as {read[0]}[{read[1]}]")
+            return component(self.names[read[0]], (read[1],))
         hint = _did_you_mean(name, [*self.names, *CLAIM_FUNCTIONS, *CONSTANTS])
         raise Reject(f"unknown name {name!r}{hint}")
 
     def _binop(self, node, depth):
-        rule = _operator_rule(_BINARY, node.op)
+        rule = None if isinstance(node.op, ast.MatMult) else _operator_rule(_BINARY, node.op)
         left, right = self.build(node.left, depth), self.build(node.right, depth)
+        if rule is None:
+            return matmul(left, right)
         try:
-            return check_size(rule(left, right))
+            return elementwise(lambda a, b: check_size(rule(a, b)), left, right)
         except Reject as err:           # point at what is too large, or the zero
             raise Reject(err.reason, self.column(node.right)) from None
 
     def _unaryop(self, node, depth):
-        return _operator_rule(_UNARY, node.op)(self.build(node.operand, depth))
+        return elementwise(_operator_rule(_UNARY, node.op), self.build(node.operand, depth))
+
+    def _attribute(self, node, depth):
+        if node.attr != "T":
+            raise Reject(f"attribute access (.{node.attr}) not allowed; only .T, the transpose")
+        return transpose(self.build(node.value, depth))
+
+    def _subscript(self, node, depth):
+        """``w[0]``, ``W[0, 1]``: components, 0-based as in NumPy, by integers only."""
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        index = []
+        for part in parts:
+            negative = isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.USub)
+            number = part.operand if negative else part
+            if not (isinstance(number, ast.Constant) and type(number.value) is int):
+                raise Reject("an index must be an integer, as in w[0] or W[0, 1]",
+                             self.column(part))
+            index.append(-number.value if negative else number.value)
+        return component(self.build(node.value, depth), tuple(index))
+
+    def _list(self, node, depth):
+        return array_of([self.build(item, depth) for item in node.elts])
 
     def _call(self, node, depth):
         function, arity, shown = self._callee(node)
@@ -271,11 +309,17 @@ class _Walker:
         if len(node.args) != arity:
             plural = "s" if arity > 1 else ""
             raise Reject(f"{shown} takes {arity} argument{plural}, got {len(node.args)}")
-        result = function(*(self.build(a, depth) for a in node.args))
-        if tree_size(result, self.sizes) > MAX_NODES:
-            raise Reject(f"it grows past {MAX_NODES} terms (nested primes repeat their "
-                         "argument)")
-        return check_size(result)
+        return elementwise(self._applied(function), *(self.build(a, depth) for a in node.args))
+
+    def _applied(self, function):
+        """``function`` on scalars, with the size checks; elementwise maps it over arrays."""
+        def apply(*args):
+            result = function(*args)
+            if tree_size(result, self.sizes) > MAX_NODES:
+                raise Reject(f"it grows past {MAX_NODES} terms (nested primes repeat their "
+                             "argument)")
+            return check_size(result)
+        return apply
 
     def _callee(self, node):
         """(SymPy function, arity, name as typed) of a call; only allowlisted names."""
@@ -295,7 +339,25 @@ class _Walker:
         raise Reject(f"unknown function {name!r}{_did_you_mean(name, list(CLAIM_FUNCTIONS))}")
 
     _RULES = {ast.Constant: _constant, ast.Name: _name, ast.BinOp: _binop,
-              ast.UnaryOp: _unaryop, ast.Call: _call}
+              ast.UnaryOp: _unaryop, ast.Call: _call, ast.Attribute: _attribute,
+              ast.Subscript: _subscript, ast.List: _list}
+
+
+def lecture_component(name, names):
+    """(base, 0-based index) when ``name`` is the lecture's ``w1`` for ``w[0]`` of a vector
+    ``w`` in ``names`` (and no node is called ``name``), else None.
+
+    >>> lecture_component("w2", {"w": sp.Array([sp.Symbol("a"), sp.Symbol("b")])})
+    ('w', 1)
+    """
+    match = _LECTURE_COMPONENT.fullmatch(name)
+    if name in names or match is None:
+        return None
+    base, number = match[1], int(match[2])
+    value = names.get(base)
+    if is_array(value) and len(shape_of(value)) == 1 and number <= shape_of(value)[0]:
+        return base, number - 1
+    return None
 
 
 # ---- expressions ---------------------------------------------------------------------------
@@ -306,7 +368,7 @@ def _lookup(names):
     for name, value in names.items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = sp.Integer(value) if isinstance(value, int) else sp.Float(value)
-        if not isinstance(value, sp.Expr):     # the size guards read Expr's structure
+        if not isinstance(value, (sp.Expr, sp.NDimArray)):  # the guards read their structure
             raise TypeError(f"names[{name!r}] must be a SymPy expression, "
                             f"got {type(value).__name__}")
         table[unicodedata.normalize("NFKC", str(name))] = value
@@ -324,7 +386,11 @@ def _expression(text, names):
         raise _syntax_reject(err, text, edits) from None
     except (RecursionError, MemoryError, ValueError):
         raise Reject("it is too complex to read") from None
-    expr = _Walker(source, edits, names).build(tree.body)
+    try:
+        expr = _Walker(source, edits, names).build(tree.body)
+    except (TypeError, ValueError, AttributeError, IndexError, NotImplementedError) as err:
+        # SymPy refusing a combination the walker let through: still the claim's fault.
+        raise Reject(f"it cannot be computed ({type(err).__name__}: {err})") from None
     if expr.has(sp.zoo, sp.nan):
         raise Reject("its value is undefined (a division by zero or log(0))")
     for number in expr.atoms(sp.Rational):      # a backstop behind the per-node checks
@@ -367,9 +433,29 @@ def _differential(part, names):
     # "d_loss" reads as d(_loss) or d(loss): take the reading that names a node.
     readings = [rest] + ([rest[1:]] if rest.startswith("_") else [])
     for reading in readings:
-        if reading in names:
-            return reading
+        found = _named_part(reading, names)
+        if found is not None:
+            return found
     raise Reject(f"unknown name {rest!r} in {text!r}{_did_you_mean(rest, list(names))}")
+
+
+_INDEXED = re.compile(r"(\w+)\s*\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*,?\s*\]")
+
+
+def _named_part(text, names):
+    """(node name, 0-based index or None, reading) for ``w``, ``w[0]``, ``W[0, 1]`` or the
+    lecture's ``w1`` (for w[0] of a vector w); None when ``text`` names no node."""
+    if text in names:
+        return text, None, ""
+    indexed = _INDEXED.fullmatch(text)
+    if indexed and indexed[1] in names:
+        index = tuple(int(i) for i in indexed[2].split(","))
+        component(names[indexed[1]], index)       # refuses a bad index, names the shape
+        return indexed[1], index, ""
+    read = lecture_component(text, names)
+    if read is not None:
+        return read[0], (read[1],), f"{text} read as {read[0]}[{read[1]}]"
+    return None
 
 
 def _split_derivative_name(text, names):
@@ -391,9 +477,14 @@ def _key(text, names):
         numerator, _, denominator = text.partition("/")
         if "/" in denominator:
             raise Reject("the left side has more than one '/'; write d loss/d w1")
-        return Key("grad", _differential(numerator, names), _differential(denominator, names))
-    if text in names:           # a node name, even one that looks like dloss_dw1
-        return Key("value", text)
+        of, of_index, _ = _differential(numerator, names)
+        if of_index is not None:
+            raise Reject(f"differentiate a scalar node, not a component: d {of}/d ...")
+        wrt, index, reading = _differential(denominator, names)
+        return Key("grad", of, wrt, index, reading)
+    named = _named_part(text, names)
+    if named is not None:       # a node name, even one that looks like dloss_dw1
+        return Key("value", named[0], None, named[1], named[2])
     split = _split_derivative_name(text, names)
     if split:
         return Key("grad", *split)

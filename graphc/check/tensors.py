@@ -1,0 +1,101 @@
+"""Tensor values in claims: element-wise arithmetic, ``@``, ``.T``, components and lists.
+
+A claim's value is a SymPy expression (a scalar, or a tensor written as one symbol in
+formula mode) or a SymPy array (at a point, where each tensor node is the array of its
+components). Arithmetic between arrays is element-wise with NumPy's broadcasting, each
+element built by the same guarded rule as scalars; a bad shape is a Reject that names the
+shapes.
+
+>>> a = sp.Array([1, 2])
+>>> elementwise(lambda u, v: u * v, a, sp.Integer(3))
+[3, 6]
+>>> matmul(a, a), component(sp.Array([[1, 2], [3, 4]]), (1, 0))
+(5, 3)
+"""
+
+import numpy as np
+import sympy as sp
+
+from ..ops import notation
+from .guards import Reject
+
+#: The most elements an array in a claim may have: a symbolic @ grows as their product.
+MAX_ELEMENTS = 4096
+
+
+def is_array(value):
+    return isinstance(value, sp.NDimArray)
+
+
+def shape_of(value):
+    return tuple(value.shape) if is_array(value) else ()
+
+
+def _objects(value):
+    return np.array(value.tolist(), dtype=object) if is_array(value) else value
+
+
+def _back(result):
+    """A NumPy object array (or one element) as a claim value."""
+    result = np.asarray(result, dtype=object)
+    if result.ndim == 0:
+        return sp.sympify(result.item())
+    if result.size > MAX_ELEMENTS:
+        raise Reject(f"it has more than {MAX_ELEMENTS} elements")
+    return sp.Array(result.tolist())
+
+
+def elementwise(rule, *values):
+    """``rule`` applied element by element (broadcast as NumPy does) when any is an array."""
+    if not any(is_array(v) for v in values):
+        return rule(*values)
+    try:
+        arrays = np.broadcast_arrays(*(np.asarray(_objects(v), dtype=object) for v in values))
+    except ValueError:
+        shapes = " and ".join(str(shape_of(v)) for v in values)
+        raise Reject(f"shapes {shapes} do not broadcast together") from None
+    flat = [rule(*items) for items in zip(*(a.ravel() for a in arrays))]
+    out = np.empty(arrays[0].shape, dtype=object)
+    out.ravel()[:] = flat if flat else []
+    return _back(out)
+
+
+def matmul(a, b):
+    """``a @ b``: the matrix product of arrays, or the product's notation between symbols."""
+    if not is_array(a) and not is_array(b):
+        return notation.MatMul(a, b)
+    if not (is_array(a) and is_array(b)) or 0 in (a.rank(), b.rank()):
+        raise Reject(f"@ needs two tensors, got shapes {shape_of(a)} and {shape_of(b)}")
+    try:
+        return _back(np.matmul(_objects(a), _objects(b)))
+    except ValueError:
+        raise Reject(f"shapes {shape_of(a)} @ {shape_of(b)} do not match") from None
+
+
+def transpose(a):
+    """``a.T``: the array with its axes reversed, as NumPy does, or the notation."""
+    return _back(_objects(a).T) if is_array(a) else notation.Transpose(a)
+
+
+def component(value, index):
+    """``value[index]`` for a tuple of 0-based integers (negative ones count from the end)."""
+    if not is_array(value):
+        raise Reject("indexing (w[0]) needs a tensor's values at a point (at=, or --at); "
+                     "here it is one symbol")
+    shape = shape_of(value)
+    if len(index) > len(shape):
+        raise Reject(f"{len(index)} indices for a tensor of shape {shape}")
+    for i, n in zip(index, shape):
+        if not -n <= i < n:
+            raise Reject(f"index {i} is out of range for shape {shape}")
+    return _back(_objects(value)[tuple(index)])
+
+
+def array_of(items):
+    """A list literal ``[a, b]`` (nested for matrices) as an array; rows of equal shape."""
+    shapes = {shape_of(v) for v in items}
+    if len(shapes) > 1:
+        raise Reject(f"the rows of a list have different shapes: {sorted(shapes)}")
+    if not items:
+        raise Reject("an empty list is not allowed")
+    return _back(np.array([_objects(v) for v in items], dtype=object))
