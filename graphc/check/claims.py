@@ -33,7 +33,8 @@ import sympy as sp
 from ..ops import scalar
 from .guards import (MAX_DEPTH, MAX_EXPONENT, MAX_NODES, MAX_NUMBER_BITS, Reject, check_size,
                      check_text, claim_error, divide, multiply, number_bits, power, tree_size)
-from .tensors import array_of, component, elementwise, is_array, matmul, shape_of, transpose
+from .tensors import (array_of, component, elementwise, lecture_component, matmul, named_part,
+                      transpose)
 
 #: The functions a claim may call: the name a user types -> (SymPy function, arity).
 CLAIM_FUNCTIONS = {
@@ -64,8 +65,6 @@ _PRIME_RE = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, _PRIMED)) + f")[{_P
 _D_PREFIXES = ("d", "∂", "𝜕")   # d loss/d w1, ∂loss/∂w1 (plain and mathematical italic)
 _ALLOWED = ("a claim may use the graph's names, components (w[0], W[0, 1]), lists [a, b], "
             "numbers, + - * / ** ^ @ .T, pi, e and the functions " + ", ".join(CLAIM_FUNCTIONS))
-# The lecture's w1 for w[0] of a vector w (1-based), where no node is named w1.
-_LECTURE_COMPONENT = re.compile(r"(.*?[^\d_])_?([1-9]\d*)")
 
 
 @dataclass(frozen=True)
@@ -343,21 +342,6 @@ class _Walker:
               ast.Subscript: _subscript, ast.List: _list}
 
 
-def lecture_component(name, names):
-    """(base, 0-based index) when ``name`` is the lecture's ``w1`` for ``w[0]`` of a vector
-    ``w`` in ``names`` (and no node is called ``name``), else None.
-
-    >>> lecture_component("w2", {"w": sp.Array([sp.Symbol("a"), sp.Symbol("b")])})
-    ('w', 1)
-    """
-    match = _LECTURE_COMPONENT.fullmatch(name)
-    if name in names or match is None:
-        return None
-    base, number = match[1], int(match[2])
-    value = names.get(base)
-    if is_array(value) and len(shape_of(value)) == 1 and number <= shape_of(value)[0]:
-        return base, number - 1
-    return None
 
 
 # ---- expressions ---------------------------------------------------------------------------
@@ -433,29 +417,10 @@ def _differential(part, names):
     # "d_loss" reads as d(_loss) or d(loss): take the reading that names a node.
     readings = [rest] + ([rest[1:]] if rest.startswith("_") else [])
     for reading in readings:
-        found = _named_part(reading, names)
+        found = named_part(reading, names)
         if found is not None:
             return found
     raise Reject(f"unknown name {rest!r} in {text!r}{_did_you_mean(rest, list(names))}")
-
-
-_INDEXED = re.compile(r"(\w+)\s*\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*,?\s*\]")
-
-
-def _named_part(text, names):
-    """(node name, 0-based index or None, reading) for ``w``, ``w[0]``, ``W[0, 1]`` or the
-    lecture's ``w1`` (for w[0] of a vector w); None when ``text`` names no node."""
-    if text in names:
-        return text, None, ""
-    indexed = _INDEXED.fullmatch(text)
-    if indexed and indexed[1] in names:
-        index = tuple(int(i) for i in indexed[2].split(","))
-        component(names[indexed[1]], index)       # refuses a bad index, names the shape
-        return indexed[1], index, ""
-    read = lecture_component(text, names)
-    if read is not None:
-        return read[0], (read[1],), f"{text} read as {read[0]}[{read[1]}]"
-    return None
 
 
 def _split_derivative_name(text, names):
@@ -482,7 +447,7 @@ def _key(text, names):
             raise Reject(f"differentiate a scalar node, not a component: d {of}/d ...")
         wrt, index, reading = _differential(denominator, names)
         return Key("grad", of, wrt, index, reading)
-    named = _named_part(text, names)
+    named = named_part(text, names)
     if named is not None:       # a node name, even one that looks like dloss_dw1
         return Key("value", named[0], None, named[1], named[2])
     split = _split_derivative_name(text, names)

@@ -13,11 +13,17 @@ shapes.
 (5, 3)
 """
 
+import re
+
 import numpy as np
 import sympy as sp
 
 from ..ops import notation
 from .guards import Reject
+
+# The lecture's w1 for w[0] of a vector w (1-based), where no node is named w1.
+_LECTURE_COMPONENT = re.compile(r"(.*?[^\d_])_?([1-9]\d*)")
+_INDEXED = re.compile(r"(\w+)\s*\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*,?\s*\]")
 
 #: The most elements an array in a claim may have: a symbolic @ grows as their product.
 MAX_ELEMENTS = 4096
@@ -99,3 +105,36 @@ def array_of(items):
     if not items:
         raise Reject("an empty list is not allowed")
     return _back(np.array([_objects(v) for v in items], dtype=object))
+
+
+def lecture_component(name, names):
+    """(base, 0-based index) when ``name`` is the lecture's ``w1`` for ``w[0]`` of a vector
+    ``w`` in ``names`` (and no node is called ``name``), else None.
+
+    >>> lecture_component("w2", {"w": sp.Array([sp.Symbol("a"), sp.Symbol("b")])})
+    ('w', 1)
+    """
+    match = _LECTURE_COMPONENT.fullmatch(name)
+    if name in names or match is None:
+        return None
+    base, number = match[1], int(match[2])
+    value = names.get(base)
+    if is_array(value) and len(shape_of(value)) == 1 and number <= shape_of(value)[0]:
+        return base, number - 1
+    return None
+
+
+def named_part(text, names):
+    """(node name, 0-based index or None, reading) for ``w``, ``w[0]``, ``W[0, 1]`` or the
+    lecture's ``w1`` (for w[0] of a vector w); None when ``text`` names no node."""
+    if text in names:
+        return text, None, ""
+    indexed = _INDEXED.fullmatch(text)
+    if indexed and indexed[1] in names:
+        index = tuple(int(i) for i in indexed[2].split(","))
+        component(names[indexed[1]], index)       # refuses a bad index, names the shape
+        return indexed[1], index, ""
+    read = lecture_component(text, names)
+    if read is not None:
+        return read[0], (read[1],), f"{text} read as {read[0]}[{read[1]}]"
+    return None
