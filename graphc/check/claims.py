@@ -1,14 +1,12 @@
 """Parsing a student's backprop claims: ``d loss/d w1 = sigmoid(-1) - 1``.
 
 Text typed by a user is never evaluated. ``ast.parse`` only builds a tree, and a walker
-turns the allowed part of it into SymPy: numbers, + - * / ** (and ``^``), the graph's
-names, ``pi`` and ``e``, and the functions in ``CLAIM_FUNCTIONS``. Anything else, and any
-input too large to build cheaply, is a ``ClaimError`` that quotes the claim.
+turns the allowed part of it into SymPy: numbers, + - * / ** (``^``) @ .T, the graph's names
+and their components (``w[0]``), lists, ``pi``, ``e`` and ``CLAIM_FUNCTIONS``. Anything else,
+and any input too large to build cheaply, is a ``ClaimError`` that quotes the claim.
 
-This module holds the claim parser proper: the text rewrites before ``ast.parse``, the
-walker, formulas (``parse_expression``) and left sides (``parse_key``, ``parse_claim``).
-The limits and size guards it shares are in ``guards.py``; ``--at`` values are parsed by
-``values.py``.
+Here: the rewrites before ``ast.parse``, the walker, ``parse_expression``, ``parse_key``,
+``parse_claim``. Size guards: ``guards.py``; tensors: ``tensors.py``; --at: ``values.py``.
 
 >>> import sympy as sp
 >>> names = {n: sp.Symbol(n) for n in ["loss", "z", "yhat", "y"]}
@@ -168,10 +166,10 @@ _REFUSED = {
     ast.Lambda: "lambda", ast.IfExp: "conditional expressions (a if c else b)",
     ast.Compare: "comparisons", ast.BoolOp: "and/or", ast.NamedExpr: "assignment (:=)",
     ast.JoinedStr: "f-strings", ast.Starred: "starred arguments (*x)",
-    ast.List: "lists", ast.Tuple: "tuples (a comma outside a call)", ast.Set: "sets",
-    ast.Dict: "dicts", ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
+    ast.Tuple: "tuples (a comma outside a call)", ast.Set: "sets", ast.Dict: "dicts",
+    ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.Slice: "slices",
     ast.DictComp: "comprehensions", ast.GeneratorExp: "comprehensions",
-    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield", ast.Slice: "slices",
+    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
 }
 _OPERATOR_SIGNS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
                    ast.RShift: ">>", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^",
@@ -290,8 +288,7 @@ class _Walker:
             negative = isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.USub)
             number = part.operand if negative else part
             if not (isinstance(number, ast.Constant) and type(number.value) is int):
-                raise Reject("an index must be an integer, as in w[0] or W[0, 1]",
-                             self.column(part))
+                raise Reject("an index must be an integer, as in W[0, 1]", self.column(part))
             index.append(-number.value if negative else number.value)
         return component(self.build(node.value, depth), tuple(index))
 
@@ -373,7 +370,6 @@ def _expression(text, names):
     try:
         expr = _Walker(source, edits, names).build(tree.body)
     except (TypeError, ValueError, AttributeError, IndexError, NotImplementedError) as err:
-        # SymPy refusing a combination the walker let through: still the claim's fault.
         raise Reject(f"it cannot be computed ({type(err).__name__}: {err})") from None
     if expr.has(sp.zoo, sp.nan):
         raise Reject("its value is undefined (a division by zero or log(0))")
