@@ -62,3 +62,43 @@ def test_explain_traces_a_softmax_row_and_the_literal_cross_entropy():
     for out in (gc.softmax(f)[0], -gc.log(gc.softmax(f)[2])):
         text = str(gc.explain(out, at=AT))
         assert "Backward" in text and "upstream" in text
+
+
+def neuron_loss():
+    """The lecture's neuron: bce of sigmoid(w x) against y."""
+    g = gc.Graph()
+    x, w, y = g.input("x"), g.param("w"), g.input("y")
+    yhat = gc.sigmoid(w * x)
+    return (-(y * gc.log(yhat) + (1 - y) * gc.log(1 - yhat))).named("loss"), y
+
+
+def test_exact_results_are_simplified_where_sympy_does_better():
+    loss, y = neuron_loss()
+    at = {"x": 1, "w": -1, "y": 1}
+    (dy,) = gc.grad(loss, [y])  # log(1 - sigmoid(-1)) - log(sigmoid(-1)) is 1
+    assert gc.evaluate(dy, at=at, exact=True) == 1
+    g = gc.Graph()
+    a = g.input("a")
+    out = gc.log(2 * gc.exp(-a)) + a  # log(2 exp(-1)) + 1 is log(2)
+    assert gc.evaluate(out, at={"a": 1}, exact=True) == sp.log(2)
+
+
+def test_simplified_results_equal_the_numbers_and_keep_the_lectures_sigmoid():
+    loss, y = neuron_loss()
+    graph = loss.graph
+    wrt = [graph.node(n) for n in ("w", "x", "y")]
+    at = {"x": 1, "w": -1, "y": 1}
+    grads = gc.grad(loss, wrt)
+    for exact, number in zip(gc.evaluate(grads, at=at, exact=True), gc.evaluate(grads, at=at)):
+        close(exact, number)
+    (dw,) = gc.grad(loss, [graph.node("w")])
+    assert str(gc.evaluate(dw, at=at, exact=True)) == "-1 + sigmoid(-1)"
+    text = str(gc.explain(loss, at=at))
+    assert "-1/sigmoid(-1)" in text and "(1 - sigmoid(-1))*sigmoid(-1)" in text
+
+
+def test_tidy_leaves_random_float_digits_alone():
+    from graphc.symbolic.exact import tidy
+    big = sp.Rational(30367388388509588144225410324141571, 5 * 10**34)
+    expr = gc.ops.scalar.sigmoid(big) * sp.tanh(big)
+    assert tidy(expr) is expr
