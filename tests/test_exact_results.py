@@ -102,3 +102,21 @@ def test_tidy_leaves_random_float_digits_alone():
     big = sp.Rational(30367388388509588144225410324141571, 5 * 10**34)
     expr = gc.ops.scalar.sigmoid(big) * sp.tanh(big)
     assert tidy(expr) is expr
+
+
+def test_a_wrong_claim_between_numbers_is_proved_wrong():
+    g = gc.Graph()
+    x, w = g.input("x"), g.param("w")
+    z = (w * x).named("z")
+    yhat = gc.sigmoid(z).named("yhat")
+    report = gc.check(yhat, {"z": "8/5", "yhat": "sigmoid(8/5)", "d yhat/d z": "yhat"},
+                      at={"x": 2, "w": 0.9})
+    assert not report
+    hows = {r.key: r.how for r in report.results}
+    assert hows["z"] == "proved wrong: off by -1/5"
+    assert hows["yhat"] == hows["d yhat/d z"] == "proved wrong"
+    assert "checked numerically" not in str(report)
+    numeric = gc.check(z, {"z": "8/5"}, at={"x": 2, "w": 0.9123456})  # floats: a tolerance
+    assert "checked numerically" in numeric.results[0].how
+    assert gc.check(z, {"z": "9/5"}, at={"x": 2, "w": 0.9}).results[0].how == \
+        "proved symbolically"
