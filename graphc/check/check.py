@@ -217,8 +217,13 @@ def _compare(derived, claimed, at, tol, proving=True):
     if proving and all(_proved_zero(d - c) for d, c in pairs):
         return True, "proved symbolically"
     close = all(_numerically_zero(d - c, tol, at is None) for d, c in pairs)
-    return close, (f"numerically, to {tol:g}" if close else
-                   f"differs (checked numerically, to {tol:g})")
+    if close:  # a calculator's decimal holds to tol
+        return True, f"numerically, to {tol:g}"
+    off = [c - d for d, c in pairs if proving and _proved_nonzero(d - c)]
+    if off:  # numbers SymPy compares exactly (9/5 against 8/5): no tolerance needed
+        by = f": off by {off[0]}" if len(pairs) == 1 and off[0].is_Rational else ""
+        return False, "proved wrong" + by
+    return False, f"differs (checked numerically, to {tol:g})"
 
 
 def _flat(value):
@@ -228,6 +233,16 @@ def _flat(value):
 def _proved_zero(diff):
     try:
         return sp.simplify(sp.sympify(diff).rewrite(sp.exp)) == 0
+    except (TypeError, ValueError, NotImplementedError):
+        return False
+
+
+def _proved_nonzero(diff):
+    """diff is a number without floats that SymPy's assumptions know is not zero."""
+    try:
+        diff = sp.sympify(diff)
+        return (diff.is_number and not diff.has(sp.Float)
+                and diff.rewrite(sp.exp).is_zero is False)
     except (TypeError, ValueError, NotImplementedError):
         return False
 

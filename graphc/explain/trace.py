@@ -40,7 +40,7 @@ from ..errors import DifferentiationError, ExactBudgetError, GraphError
 from ..evaluate import evaluate as evaluate_numeric
 from ..graph import LEAVES, Node, walk
 from ..symbolic import exact_values, formula, symbol, why_numeric
-from ..symbolic.exact import numeric_note
+from ..symbolic.exact import numeric_note, tidy
 from . import formats
 from .formats import EXACT_LIMIT, at_text
 from .local import flow_formula, local_formulas
@@ -341,7 +341,7 @@ def _edge_rows(work, edge, local, exacts, numeric):
 def _local_values(work, local, exacts, numeric):
     """A local derivative's exact value (None without exact values) and its float."""
     scalars = [s for s in work.steps if work.shape(s) == ()]
-    exact = local.xreplace({work.symbol(s): exacts[s] for s in scalars}) if exacts else None
+    exact = tidy(local.xreplace({work.symbol(s): exacts[s] for s in scalars})) if exacts else None
     floats = local.xreplace({work.symbol(s): sp.Float(float(numeric[s])) for s in scalars})
     try:
         value = float(sp.N(floats))

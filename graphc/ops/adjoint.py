@@ -365,8 +365,11 @@ def _infer_index_put(attrs, args):
 
 
 def _reference_index_put(attrs, values, like):
-    out = np.zeros(np.shape(like), dtype=np.asarray(values).dtype)
-    out[python_index(attrs["index"])] = values
+    values = np.asarray(values)
+    out = np.zeros(np.shape(like), dtype=values.dtype)
+    # item(): an object array stores a 0-d array put at one element as that array, not as
+    # its value (exact values would then hold arrays inside sums)
+    out[python_index(attrs["index"])] = values.item() if values.ndim == 0 else values
     return out
 
 

@@ -21,6 +21,7 @@ True
 "'w' is fed 0.1234567 (7 significant digits)"
 """
 
+import functools
 import time
 from fractions import Fraction
 
@@ -32,7 +33,7 @@ from ..graph.feeds import check_feeds
 from ..interpret import Interpreter, Rules
 from ..ops.elementwise import formula as scalar_formula
 from ..ops.notation import emap
-from ..ops.scalar import arg
+from ..ops.scalar import arg, sigmoid
 
 
 #: The most significant digits a fed decimal may have for exact values by default.
@@ -41,6 +42,8 @@ EXACT_DIGITS = 6
 MAX_SIZE = 2000
 #: The most seconds one exact evaluation may take (checked after each node).
 MAX_SECONDS = 10.0
+#: The most SymPy nodes a result may have for ``tidy`` to try to shorten it.
+TIDY_SIZE = 300
 
 
 def exact_number(value):
@@ -226,5 +229,64 @@ def exact_values(nodes, at, max_size=MAX_SIZE, seconds=MAX_SECONDS):
 def _as_sympy(value):
     value = np.asarray(value)
     if value.ndim == 0:
-        return sp.sympify(value.item())
-    return sp.Array(value.tolist())
+        return tidy(sp.sympify(value.item()))
+    return sp.Array(emap(lambda v: tidy(sp.sympify(v)), value).tolist())
+
+
+@functools.lru_cache(maxsize=4096)
+def tidy(expr):
+    """``expr`` as the shortest (by ``count_ops``) of a few targeted rewrites: logs expanded,
+    fractions cancelled, and sigmoid written with exp where that leaves no exp behind. Only
+    numbers (no free symbols) of at most ``TIDY_SIZE`` nodes, their fractions small, are
+    tried; a rewrite is kept only when it is shorter and equal to 30 digits
+    (``expand_log(force=True)`` assumes positive factors). Never an unbounded ``simplify``.
+
+    >>> tidy(sp.log(2 * sp.exp(-1)) + 1)
+    log(2)
+    >>> tidy(sp.log(1 - sigmoid(-1)) - sp.log(sigmoid(-1)))
+    1
+    >>> tidy(sigmoid(-1) * (1 - sigmoid(-1)))      # E/(1 + E)**2 brings in exp: kept
+    (1 - sigmoid(-1))*sigmoid(-1)
+    """
+    if (not isinstance(expr, sp.Expr) or expr.is_Atom or expr.free_symbols
+            or expression_size(expr, TIDY_SIZE) > TIDY_SIZE
+            or not _small_fractions(expr, 10**4)):  # a random float's digits: no gain
+        return expr
+    best, cost = expr, sp.count_ops(expr)
+    for candidate in _rewrites(expr):
+        shorter = sp.count_ops(candidate)
+        if shorter < cost and _same(candidate, expr):
+            best, cost = candidate, shorter
+    return best
+
+
+def _rewrites(expr):
+    """The candidates ``tidy`` measures; the sigmoid ones only where no exp is left.
+    ``cancel`` only where every fraction is small: it reads exp(p/q) as exp(1/q)**p."""
+    cancel = sp.cancel if _small_fractions(expr, 100) else sp.factor_terms
+    yield sp.expand_log(expr, force=True)
+    yield sp.factor_terms(expr)
+    yield cancel(expr)
+    yield sp.expand_log(cancel(expr), force=True)
+    if expr.has(sigmoid):
+        exps = _exps(expr)
+        exp_form = sp.together(expr.rewrite(sp.exp), deep=True)
+        for candidate in (sp.expand_log(exp_form, force=True), cancel(exp_form)):
+            if _exps(candidate) <= exps:
+                yield candidate
+
+
+def _small_fractions(expr, most):
+    return all(r.q <= most and abs(r.p) <= 10**9 for r in expr.atoms(sp.Rational))
+
+
+def _exps(expr):
+    return expr.atoms(sp.exp) | ({sp.E} if expr.has(sp.E) else set())
+
+
+def _same(a, b):
+    """a and b agree to 30 digits (both finite)."""
+    x, y = sp.N(a, 30), sp.N(b, 30)
+    if not (x.is_number and y.is_number) or x.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return False
+    return bool(abs(x - y) <= sp.Float("1e-25") * (1 + abs(y)))
