@@ -5,17 +5,13 @@ import pytest
 import sympy as sp
 
 import graphc as gc
+import graphs
 from graphc.errors import GraphError
 
 
 def neuron():
-    g = gc.Graph("neuron")
-    x1, x2, y = g.input("x1"), g.input("x2"), g.input("y")
-    w1, w2 = g.param("w1"), g.param("w2")
-    z = (w1 * x1 + w2 * x2).named("z")
-    yhat = gc.sigmoid(z).named("yhat")
-    loss = gc.bce(yhat, y).named("loss")
-    return g, z, yhat, loss
+    n = graphs.scalar_neuron()  # z = w1 x1 + w2 x2, yhat = sigmoid(z), bce: the slide's
+    return n.g, n.z, n.yhat, n.loss
 
 
 def test_keep_takes_names_as_well_as_nodes():
