@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import graphc as gc
 from graphc.check.claims import Claim, Key, parse_claim, parse_expression, parse_key
-from graphc.check.guards import MAX_LENGTH
+from graphc.symbolic.guards import MAX_LENGTH
 from graphc.check.values import parse_assignments, parse_value
 from graphc.ops.scalar import maximum, relu, sigmoid, step
 

@@ -1,5 +1,6 @@
-"""Checking: a student's claims parsed by an allowlist (claims.py, with the size limits of
-guards.py) and proved or refuted (check.py); ``--at`` values parsed the same way (values.py);
+"""Checking: a student's claims parsed (claims.py, its formulas by the allowlist reader of
+graphc.symbolic.reader) and proved or refuted (check.py); ``--at`` values parsed the same
+way (values.py);
 gradients against finite differences (gradcheck.py)."""
 
 from .check import CheckReport, check

@@ -26,8 +26,8 @@ from ..graph import walk
 from ..interpret import reference
 from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
 from ..symbolic.exact import numeric_note
+from ..symbolic.tensors import MAX_ELEMENTS, component, shape_of
 from .claims import parse_claim, parse_expression, parse_key
-from .tensors import MAX_ELEMENTS, component, shape_of
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ lists and tuples are read from it. Anything else is a ClaimError that quotes the
 import ast
 import math
 
-from .guards import MAX_DEPTH, Reject, check_text, claim_error
+from ..symbolic.guards import MAX_DEPTH, Reject, check_text, claim_error
 
 
 def _number_or_list(node, depth=0):

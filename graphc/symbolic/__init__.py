@@ -1,5 +1,7 @@
 """The symbolic side of graphc: formulas of nodes, their LaTeX, and exact values; their rule
-tables (``Exact``, ``Formulas``) run on the one walk of ``graphc.interpret``."""
+tables (``Exact``, ``Formulas``) run on the one walk of ``graphc.interpret``; and the one
+reader of formulas a user types (``reader.py``, by an allowlist, with guards.py and
+tensors.py), which claims and exact feeds share."""
 
 from .exact import (Exact, exact_array, exact_number, exact_values, plain_feeds,
                     why_numeric)

@@ -67,7 +67,7 @@ def check_text(text, kind="claim"):
     >>> check_text("x = 1")
     >>> check_text("  ", "formula")
     Traceback (most recent call last):
-    graphc.check.guards.Reject: the formula is empty
+    graphc.symbolic.guards.Reject: the formula is empty
     """
     if not isinstance(text, str):
         raise TypeError(f"a {kind} must be a str, got {type(text).__name__}")
@@ -140,7 +140,7 @@ def power(base, exponent):
 
     >>> power(sp.Integer(10), sp.Integer(400))
     Traceback (most recent call last):
-    graphc.check.guards.Reject: a power in it is too large (over 1100 bits)
+    graphc.symbolic.guards.Reject: a power in it is too large (over 1100 bits)
     """
     if exponent.is_Number:
         if abs(exponent) > MAX_EXPONENT:
