@@ -21,13 +21,20 @@ import sympy as sp
 
 from .. import text
 from ..autodiff import grad
-from ..errors import ClaimError, ExactBudgetError
+from ..errors import ClaimError, DomainError, ExactBudgetError
 from ..graph import walk
 from ..interpret import reference
 from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
-from ..symbolic.exact import numeric_note
+from ..shapes import FLOATS
+from ..symbolic.exact import given_values, numeric_note
 from ..symbolic.tensors import MAX_ELEMENTS, component, shape_of
 from .claims import parse_claim, parse_expression, parse_key
+
+
+#: The most elements an input or parameter may have for claims without a point to be
+#: compared component by component; and the seconds those components' formulas may take.
+COMPONENTS = 64
+COMPONENT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -84,26 +91,60 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
     is a list of lines (``["d loss/d w1 = sigmoid(-1) - 1"]``). The graph is not changed.
     ``exact`` (with ``at``): compare exact values (default: when every fed value is exact,
     ``graphc.symbolic.exact.why_numeric``), else numbers to ``tol``; exact values past
-    their budget fall back to numbers, the report's note saying so.
+    their budget fall back to numbers, the report's note saying so. Without ``at``, claims
+    on a graph of small tensors are compared component by component (each component a
+    formula in the leaves' components), else as formulas in matrix notation.
     """
     work = loss.graph.copy()
-    names = {n.name: _stand_in(n.record, at is not None) for n in work}
-    parsed = [_parse(item, names) for item in _items(claims)]
-    targets = _targets(work, [key for key, _, _ in parsed])
-    order = {v: i for i, v in enumerate(walk.order(work))}
-    steps = sorted(range(len(parsed)), key=lambda i: _step(parsed[i][0], work, order))
+    items = _items(claims)
+    if at is None and _componentwise(work):
+        try:
+            return _check(work, items, None, tol, True, components=True)
+        except (ExactBudgetError, DomainError, TypeError, ValueError):
+            pass        # an op without a formula over symbols: matrix notation instead
     note = ""
     if at is not None and exact is None:
         why = why_numeric(at)
         exact, note = why is None, "" if why is None else numeric_note(why)
     try:
-        derived, claimed = _values(work, names, parsed, targets, at, exact is not False)
+        return _check(work, items, at, tol, exact is not False, note=note)
     except ExactBudgetError as err:
-        exact, note = False, f"numeric values: {err} (the budget of exact values)"
-        derived, claimed = _values(work, names, parsed, targets, at, False)
+        note = f"numeric values: {err} (the budget of exact values)"
+        return _check(work, items, at, tol, False, note=note)
+
+
+def _check(work, items, at, tol, exact, components=False, note=""):
+    """The report of one way of comparing: at the point ``at`` (``exact`` values or
+    numbers), or without one, by ``components`` or by formulas."""
+    names = {n.name: _stand_in(n.record, at is not None or components) for n in work}
+    parsed = [_parse(item, names) for item in items]
+    targets = _targets(work, [key for key, _, _ in parsed])
+    order = {v: i for i, v in enumerate(walk.order(work))}
+    steps = sorted(range(len(parsed)), key=lambda i: _step(parsed[i][0], work, order))
+    given = _components(work, names) if components else None
+    derived, claimed = _values(work, names, parsed, targets, at, exact, given)
     proving = at is None or exact
     return CheckReport((_verdict(parsed[i], claimed[i], derived[i], at, tol, proving)
                         for i in steps), note)
+
+
+def _componentwise(work):
+    """Whether claims without a point are compared component by component: some input or
+    parameter is a tensor, and every one is a float of a static shape of at most
+    ``COMPONENTS`` elements (integer labels need values: those keep matrix notation)."""
+    fed = [n.record for n in work if n.role in ("input", "param")]
+    shapes = [tuple(r.shape or ()) for r in fed]
+    return (any(shapes) and all(r.dtype in FLOATS for r in fed)
+            and all(isinstance(d, int) for s in shapes for d in s)
+            and all(int(np.prod(s)) <= COMPONENTS for s in shapes))
+
+
+def _components(work, names):
+    """Each input's and parameter's stand-in (its components' symbols) by id."""
+    return {n.id: np.asarray(np.array(names[n.name].tolist(), dtype=object)
+                             if isinstance(names[n.name], sp.NDimArray) else names[n.name],
+                             dtype=object)
+            for n in work if n.role in ("input", "param")}
 
 
 def _stand_in(record, at_a_point):
@@ -167,15 +208,18 @@ def _step(key, work, order):
     return (1, leaf, order[wrt.id] if leaf else -order[wrt.id])
 
 
-def _values(work, names, parsed, targets, at, exact):
+def _values(work, names, parsed, targets, at, exact, given=None):
     """What graphc derives for each claim, and what each claim says, both as SymPy (at a
-    point: exact values, or floats where ``exact`` is false)."""
+    point: exact values, or floats where ``exact`` is false; else formulas, by components
+    when the leaves' components are ``given``)."""
     referenced = {str(s).split("[")[0] for _, expr, _ in parsed for s in expr.free_symbols}
     nodes = [work.node(name) for name in sorted(referenced)]
     if at is not None and not exact:
         values = [_as_floats(v) for v in reference(targets + nodes, plain_feeds(at), float64=True)]
     elif at is not None:
         values = exact_values(targets + nodes, at)
+    elif given is not None:
+        values = given_values(targets + nodes, given, seconds=COMPONENT_SECONDS)
     else:
         values = [formula(n, keep=()) for n in targets + nodes]
     meaning = _meaning(names, nodes, values[len(targets):])

@@ -222,7 +222,14 @@ def exact_values(nodes, at, max_size=MAX_SIZE, seconds=MAX_SECONDS):
     raw = {graph.node(getattr(k, "name", k)).id: v for k, v in at.items()}
     given = {v: exact_array(raw[v] if _holds_objects(raw[v]) else a)
              for v, a in checked.items()}
-    values = Interpreter(graph, Exact(max_size, seconds)).run([n.id for n in nodes], given)
+    return given_values(nodes, given, max_size, seconds)
+
+
+def given_values(nodes, given, max_size=MAX_SIZE, seconds=MAX_SECONDS):
+    """``exact_values`` with the leaves' values ``given`` by node id as they are (object
+    arrays of SymPy values, symbols too: each element a formula in them), unchecked."""
+    values = Interpreter(nodes[0].graph, Exact(max_size, seconds)).run(
+        [n.id for n in nodes], given)
     return [_as_sympy(value) for value in values]
 
 
