@@ -26,7 +26,7 @@ from ..graph import walk
 from ..interpret import reference
 from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
 from ..shapes import FLOATS
-from ..symbolic.exact import given_values, numeric_note
+from ..symbolic.exact import expression_size, given_values, numeric_note
 from ..symbolic.tensors import MAX_ELEMENTS, component, shape_of
 from .claims import parse_claim, parse_expression, parse_key
 
@@ -35,6 +35,8 @@ from .claims import parse_claim, parse_expression, parse_key
 #: compared component by component; and the seconds those components' formulas may take.
 COMPONENTS = 64
 COMPONENT_SECONDS = 5.0
+#: The most SymPy nodes a claim's difference may have for ``simplify`` to be tried on it.
+PROVE_SIZE = 400
 
 
 @dataclass(frozen=True)
@@ -275,8 +277,16 @@ def _flat(value):
 
 
 def _proved_zero(diff):
+    """SymPy shows ``diff`` is 0: by cheap rewrites first, ``simplify`` only on a small tree
+    (a difference of large formulas is left to the numeric comparison)."""
     try:
-        return sp.simplify(sp.sympify(diff).rewrite(sp.exp)) == 0
+        diff = sp.sympify(diff)
+        if diff == 0:
+            return True
+        diff = diff.rewrite(sp.exp)
+        if sp.expand(diff) == 0 or sp.cancel(sp.together(diff)) == 0:
+            return True
+        return expression_size(diff, PROVE_SIZE) <= PROVE_SIZE and sp.simplify(diff) == 0
     except (TypeError, ValueError, NotImplementedError):
         return False
 
