@@ -28,12 +28,13 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..errors import ExactBudgetError
+from ..errors import ClaimError, ExactBudgetError, FeedError
 from ..graph.feeds import check_feeds
 from ..interpret import Interpreter, Rules
 from ..ops.elementwise import formula as scalar_formula
 from ..ops.notation import emap
 from ..ops.scalar import arg, sigmoid
+from .reader import parse_number
 
 
 #: The most significant digits a fed decimal may have for exact values by default.
@@ -48,9 +49,12 @@ TIDY_SIZE = 300
 
 def exact_number(value):
     """A number as SymPy holds it exactly: a float as the decimal it prints as, a fraction
-    or a SymPy value as it is."""
+    or a SymPy value as it is, a text by the claims' reader (``"sqrt(2)/2"``: what it
+    stands for; ClaimError quoting it when it is no number)."""
     if isinstance(value, sp.Basic):
         return value
+    if isinstance(value, str):
+        return parse_number(value)
     if isinstance(value, Fraction):
         return sp.Rational(value.numerator, value.denominator)
     if isinstance(value, (bool, np.bool_, int, np.integer)):
@@ -80,20 +84,29 @@ def _integral(value):
 
 
 def plain_feeds(at):
-    """``at`` with its fractions and SymPy values as floats (integers stay integers), for
-    the numeric side; other values are returned as they are."""
+    """``at`` with its fractions, SymPy values and exact texts (``"sqrt(2)/2"``) as floats
+    (integers stay integers), for the numeric side; other values are returned as they are."""
     plain = {}
     for key, value in (at or {}).items():
-        if isinstance(value, (str, bytes)):
+        if not _holds_objects(value):
             plain[key] = value
             continue
-        a = np.asarray(value, dtype=object) if _holds_objects(value) else None
-        if a is None:
-            plain[key] = value
-        else:
-            integral = all(_integral(v) for v in a.flat)
-            plain[key] = a.astype(np.int64 if integral else float)
+        a = _exact_objects(key, value)
+        integral = all(_integral(v) for v in a.flat)
+        plain[key] = a.astype(np.int64 if integral else float)
     return plain
+
+
+def _exact_objects(key, value):
+    """A feed holding exact values as an object array of them, its texts read (a FeedError
+    naming the feed when one is no number)."""
+    a = np.asarray(value, dtype=object)
+    try:
+        return emap(lambda v: exact_number(v) if isinstance(v, str) else v, a) if a.ndim \
+            else np.asarray(exact_number(a.item()) if isinstance(a.item(), str) else a.item(),
+                            dtype=object)
+    except ClaimError as err:
+        raise FeedError(f"feed {getattr(key, 'name', key)!r}: {err}") from None
 
 
 def _holds_objects(value):
@@ -101,7 +114,7 @@ def _holds_objects(value):
         return any(_holds_objects(v) for v in value)
     if isinstance(value, np.ndarray):  # an object array of floats stays refused as a feed
         return value.dtype.kind == "O" and any(map(_holds_objects, value.flat))
-    return isinstance(value, (sp.Basic, Fraction))
+    return isinstance(value, (sp.Basic, Fraction, str))
 
 
 def why_numeric(at):
@@ -109,7 +122,7 @@ def why_numeric(at):
     significant digits, a fraction or a SymPy value; else why not, as a short phrase."""
     for key, value in (at or {}).items():
         name = getattr(key, "name", key)
-        if isinstance(value, (sp.Basic, Fraction)):
+        if isinstance(value, (sp.Basic, Fraction, str)):
             continue
         a = np.asarray(value) if not _holds_objects(value) else np.asarray(value, object)
         if a.dtype.kind in "iub":
@@ -133,7 +146,7 @@ def _shown(value):
 
 def _digits(value):
     """The significant digits of the decimal a number prints as (inf for nan and inf)."""
-    if isinstance(value, (sp.Basic, Fraction, int, np.integer, bool, np.bool_)):
+    if isinstance(value, (sp.Basic, Fraction, str, int, np.integer, bool, np.bool_)):
         return 0
     try:
         value = float(value)
@@ -220,7 +233,7 @@ def exact_values(nodes, at, max_size=MAX_SIZE, seconds=MAX_SECONDS):
     at = at or {}
     checked = check_feeds(graph, plain_feeds(at))  # shapes and names, on the numbers
     raw = {graph.node(getattr(k, "name", k)).id: v for k, v in at.items()}
-    given = {v: exact_array(raw[v] if _holds_objects(raw[v]) else a)
+    given = {v: exact_array(_exact_objects(v, raw[v]) if _holds_objects(raw[v]) else a)
              for v, a in checked.items()}
     return given_values(nodes, given, max_size, seconds)
 

@@ -362,3 +362,26 @@ def parse_expression(text, names):
         return expression(text, lookup(names))
     except Reject as err:
         raise claim_error("claim", text, err) from None
+
+
+def number(text):
+    """The exact real number ``text`` means, with no names (``sqrt(2)/2``, ``log(3)``,
+    ``pi/4``); Reject for anything else."""
+    value = expression(text, {})
+    if isinstance(value, sp.NDimArray) or not value.is_number:
+        raise Reject("it is not one number")
+    if value.is_extended_real is not True or not value.is_finite:
+        raise Reject(f"{value} is not a finite real number")
+    return value
+
+
+def parse_number(text):
+    """``number(text)``, or a ClaimError quoting the value.
+
+    >>> parse_number("sqrt(2)/2"), parse_number("log(3) + 1/2")
+    (sqrt(2)/2, 1/2 + log(3))
+    """
+    try:
+        return number(text)
+    except Reject as err:
+        raise claim_error("value", text, err) from None
