@@ -99,7 +99,6 @@ BAD_NEURON_FEEDS = [
     {"x": [1, -1, 0], "w": [1, 2], "y": 1},               # wrong shape
     {"x": [[1], [1, 2]], "w": [1, 2], "y": 1},            # ragged
     {"x": np.array([1, None], dtype=object), "w": [1, 2], "y": 1},
-    {"x": ["a", "b"], "w": [1, 2], "y": 1},
 ]
 BAD_MLP_FEEDS = [
     {"X": np.ones((5, 4)), "labels": [0, 1, 2]},          # N = 5 against N = 3
@@ -124,6 +123,17 @@ def test_bad_feeds_give_the_interpreters_messages_word_for_word(case):
     assert compiled == feed_error(lambda **at: gc.evaluate(outputs, at=at), feeds)
     assert compiled.startswith(("missing feed for 'y' ()", "'yy' is not an input",
                                 "feed for 'x'", "feed for 'labels'"))
+
+
+def test_text_feeds_are_numbers_to_evaluate_and_refused_by_compiled_code():
+    """gc.evaluate reads a text as the exact number it stands for (``"sqrt(2)/2"``) and
+    names a text that is none; generated code takes numbers only, and says so."""
+    g, outputs = graphs.neuron()
+    feeds = {"x": ["a", "b"], "w": [1, 2], "y": 1}
+    compiled = feed_error(gc.compile(outputs), feeds)
+    assert compiled.startswith("feed for 'x' has dtype <U1, not numbers")
+    assert feed_error(lambda **at: gc.evaluate(outputs, at=at), feeds).startswith(
+        "feed 'x': value 'a': unknown name 'a'")
 
 
 def test_feed_messages_name_the_input_and_both_shapes():
@@ -285,7 +295,8 @@ def test_a_saved_module_runs_without_graphc_sympy_or_networkx(tmp_path):
     values = [float(v) for v in lines[0].split()]
     np.testing.assert_allclose(values, [-np.log(SIG), SIG - 1, 1 - SIG], rtol=0, atol=1e-12)
     assert lines[1] == f"{f.inputs} {f.outputs}"
-    expected = [feed_error(f, feeds).replace("\n", " ") for feeds in BAD_NEURON_FEEDS]
+    expected = [feed_error(f, feeds).replace("\n", " ")
+                for feeds in BAD_NEURON_FEEDS + [{"x": ["a", "b"], "w": [1, 2], "y": 1}]]
     assert lines[2:] == expected
 
 
