@@ -14,7 +14,7 @@ the first wrong one is the step where a derivation went wrong.
 """
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy as sp
@@ -27,12 +27,15 @@ from ..interpret import reference
 from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
 from ..symbolic.exact import numeric_note
 from .claims import parse_claim, parse_expression, parse_key
+from .slips import diagnose
 from .tensors import MAX_ELEMENTS, component, shape_of
 
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """One claim: what it is about, its text and value, what graphc derived, the verdict."""
+    """One claim: what it is about, its text and value, what graphc derived, the verdict;
+    ``slip``: for a wrong gradient at a point, the slip of hand backprop that explains it
+    ("your d loss/d w1 equals ..."; ``graphc.check.slips``), else ""."""
 
     key: str
     text: str
@@ -40,6 +43,7 @@ class ClaimResult:
     derived: object
     holds: bool
     how: str
+    slip: str = ""
 
 
 class CheckReport:
@@ -68,6 +72,8 @@ class CheckReport:
         lines.append("all claims hold" if wrong is None else
                      f"first wrong step: {wrong.key} (claimed {wrong.text}, derived "
                      f"{_show(wrong.derived)})")
+        if wrong is not None and wrong.slip:
+            lines.append(f"  why: {wrong.slip}")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -102,8 +108,22 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
         exact, note = False, f"numeric values: {err} (the budget of exact values)"
         derived, claimed = _values(work, names, parsed, targets, at, False)
     proving = at is None or exact
-    return CheckReport((_verdict(parsed[i], claimed[i], derived[i], at, tol, proving)
+    return CheckReport((_named_slip(_verdict(parsed[i], claimed[i], derived[i], at, tol,
+                                             proving), parsed[i][0], claimed[i], work, at)
                         for i in steps), note)
+
+
+def _named_slip(result, key, claimed, work, at):
+    """``result`` with the slip that explains it, for a wrong gradient claim at a point."""
+    if result.holds or key.kind != "grad" or at is None:
+        return result
+    try:
+        numbers = np.array([float(sp.N(c)) for c in _flat(claimed)])
+    except (TypeError, ValueError):
+        return result       # a claim left with symbols in it names no slip
+    slip = diagnose(work, work.node(key.of).id, work.node(key.wrt).id,
+                    numbers.reshape(shape_of(claimed)), plain_feeds(at), key.index, str(key))
+    return replace(result, slip=slip)
 
 
 def _stand_in(record, at_a_point):
@@ -202,13 +222,17 @@ def _as_floats(value):
 
 def _verdict(parsed, claimed, derived, at, tol, proving=True):
     key, _, text = parsed
+    shown = f"{key} ({key.reading})" if key.reading else str(key)
+    if (len(shape_of(derived)) == 2 and shape_of(claimed) != shape_of(derived)
+            and shape_of(claimed) == shape_of(derived)[::-1]):   # named, not refused
+        return ClaimResult(shown, text, claimed, derived, False,
+                           f"shape {shape_of(claimed)}, the transpose of {shape_of(derived)}")
     if shape_of(derived) != shape_of(claimed):
         has = f"has shape {shape_of(claimed)}" if shape_of(claimed) else "is a scalar"
         raise ClaimError(f"claim {key}: {text!r} {has}, but {key} has shape "
                          f"{shape_of(derived)}" + ("" if shape_of(claimed) else
                                                     "; claim a scalar node instead"))
     holds, how = _compare(derived, claimed, at, tol, proving)
-    shown = f"{key} ({key.reading})" if key.reading else str(key)
     return ClaimResult(shown, text, claimed, derived, holds, how)
 
 
