@@ -10,7 +10,8 @@ claim may use node names, such as ``yhat``, for their values there), else as for
 graph's leaves. SymPy first tries to prove the difference is zero; where it cannot, the
 two are compared numerically to a tolerance, and the report says which it did. Claims are
 ordered as the slides go, forward values first, then gradients from the loss backwards, so
-the first wrong one is the step where a derivation went wrong.
+the first wrong one is the step where a derivation went wrong; a wrong gradient claim at a
+point also names the slip of hand backprop that explains it (``graphc.check.slips``).
 """
 
 import random
