@@ -175,9 +175,14 @@ def gradient_of(graph, v):
     return None
 
 
-def differentiate(graph, y, wrt, unused="zero"):
+def differentiate(graph, y, wrt, unused="zero", vjps=None):
     """Add to ``graph`` the gradients of its scalar node ``y`` (an id) with respect to the
     nodes ``wrt`` (ids) and return the ``Gradients`` record; ``unused`` as in ``grad``.
+
+    ``vjps`` (node id -> a function ``(builder, node, ct, needs) -> grads``, as an op's
+    vjp) replaces those nodes' own vjps for this pass alone: how ``gc.check`` plants a
+    slip of hand backprop (a local derivative left out) to see whether it explains a
+    wrong claim (``graphc.check.slips``).
 
     >>> work = g.copy()                                           # doctest: +SKIP
     >>> grads = differentiate(work, loss.id, [w.id])                   # doctest: +SKIP
@@ -185,7 +190,7 @@ def differentiate(graph, y, wrt, unused="zero"):
     _check(graph, y, wrt, unused)
     start = graph.next_id
     try:
-        return _Pass(graph, y, wrt, unused).run()
+        return _Pass(graph, y, wrt, unused, vjps or {}).run()
     except BaseException:
         for v in reversed(range(start, graph.next_id)):  # nothing half-built stays behind
             if v in graph.nx:
@@ -213,8 +218,9 @@ def _check(graph, y, wrt, unused):
 class _Pass:
     """One backward pass: its builder and what it learns, kept here, never on the graph."""
 
-    def __init__(self, graph, y, wrt, unused):
+    def __init__(self, graph, y, wrt, unused, vjps):
         self.graph, self.y, self.wrt, self.unused = graph, y, list(wrt), unused
+        self.vjps = vjps  # node id -> the vjp used in place of its op's (see differentiate)
         self.b = Builder(graph)
         self.relevant = walk.on_paths(graph, self.wrt, y)
         self.named = {}   # gradient node id -> the node it was named the total of
@@ -257,11 +263,12 @@ class _Pass:
             return
         if node.op == "step":
             b.steps.append(node)
-        if opdef.vjp is None:
+        vjp = self.vjps.get(node.id, opdef.vjp)
+        if vjp is None:
             raise DifferentiationError(f"op {node.op!r} has no gradient: cannot "
                                        f"differentiate through node {node.name!r}")
         start = self.graph.next_id
-        grads = opdef.vjp(b, node, ct, needs)
+        grads = vjp(b, node, ct, needs)
         kept = []
         for slot, (operand, need, g) in enumerate(zip(operands, needs, grads)):
             if need and g is not None:

@@ -10,11 +10,12 @@ claim may use node names, such as ``yhat``, for their values there), else as for
 graph's leaves. SymPy first tries to prove the difference is zero; where it cannot, the
 two are compared numerically to a tolerance, and the report says which it did. Claims are
 ordered as the slides go, forward values first, then gradients from the loss backwards, so
-the first wrong one is the step where a derivation went wrong.
+the first wrong one is the step where a derivation went wrong; a wrong gradient claim at a
+point also names the slip of hand backprop that explains it (``graphc.check.slips``).
 """
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy as sp
@@ -24,11 +25,12 @@ from ..autodiff import grad
 from ..errors import ClaimError, DomainError, ExactBudgetError
 from ..graph import walk
 from ..interpret import reference
-from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
 from ..shapes import FLOATS
+from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
 from ..symbolic.exact import expression_size, given_values, numeric_note
 from ..symbolic.tensors import MAX_ELEMENTS, component, shape_of
 from .claims import parse_claim, parse_expression, parse_key
+from .slips import diagnose
 
 
 #: The most elements an input or parameter may have for claims without a point to be
@@ -41,7 +43,9 @@ PROVE_SIZE = 400
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """One claim: what it is about, its text and value, what graphc derived, the verdict."""
+    """One claim: what it is about, its text and value, what graphc derived, the verdict;
+    ``slip``: for a wrong gradient at a point, the slip of hand backprop that explains it
+    ("your d loss/d w1 equals ..."; ``graphc.check.slips``), else ""."""
 
     key: str
     text: str
@@ -49,6 +53,7 @@ class ClaimResult:
     derived: object
     holds: bool
     how: str
+    slip: str = ""
 
 
 class CheckReport:
@@ -77,6 +82,8 @@ class CheckReport:
         lines.append("all claims hold" if wrong is None else
                      f"first wrong step: {wrong.key} (claimed {wrong.text}, derived "
                      f"{_show(wrong.derived)})")
+        if wrong is not None and wrong.slip:
+            lines.append(f"  why: {wrong.slip}")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -126,7 +133,8 @@ def _check(work, items, at, tol, exact, components=False, note=""):
     given = _components(work, names) if components else None
     derived, claimed = _values(work, names, parsed, targets, at, exact, given)
     proving = at is None or exact
-    return CheckReport((_verdict(parsed[i], claimed[i], derived[i], at, tol, proving)
+    return CheckReport((_named_slip(_verdict(parsed[i], claimed[i], derived[i], at, tol,
+                                             proving), parsed[i][0], claimed[i], work, at, names)
                         for i in steps), note)
 
 
@@ -147,6 +155,46 @@ def _components(work, names):
                              if isinstance(names[n.name], sp.NDimArray) else names[n.name],
                              dtype=object)
             for n in work if n.role in ("input", "param")}
+
+
+def _named_slip(result, key, claimed, work, at, names):
+    """``result`` with the slip that explains it, for a wrong gradient claim; without a
+    point, at a fixed sample point of the leaves (``_sample``)."""
+    if result.holds or key.kind != "grad":
+        return result
+    if at is None:
+        at, meaning = _sample(work, names)
+        claimed = claimed if at is None else sp.sympify(claimed).xreplace(meaning) \
+            if not isinstance(claimed, sp.NDimArray) else claimed.xreplace(meaning)
+        if at is None:
+            return result
+    try:
+        numbers = np.array([float(sp.N(c)) for c in _flat(claimed)])
+    except (TypeError, ValueError):
+        return result       # a claim left with symbols in it names no slip
+    slip = diagnose(work, work.node(key.of).id, work.node(key.wrt).id,
+                    numbers.reshape(shape_of(claimed)), plain_feeds(at), key.index, str(key))
+    return replace(result, slip=slip)
+
+
+def _sample(work, names):
+    """A point of the inputs and parameters (fixed pseudo-random decimals) and what each
+    stand-in symbol means there; (None, None) where one is an integer or of a shape not
+    known."""
+    rng, at, meaning = random.Random(1), {}, {}
+    for n in work:
+        if n.role not in ("input", "param"):
+            continue
+        shape = tuple(n.shape or ())
+        if n.dtype not in FLOATS or not all(isinstance(d, int) for d in shape):
+            return None, None
+        values = np.array([sp.Rational(rng.randint(-150, 150), 100)
+                           for _ in range(int(np.prod(shape)))], dtype=object).reshape(shape)
+        at[n.name] = values
+        stand_in = names[n.name]
+        symbols = sp.flatten(stand_in) if isinstance(stand_in, sp.NDimArray) else [stand_in]
+        meaning.update(zip(symbols, values.ravel() if shape else [values.item()]))
+    return at, meaning
 
 
 def _stand_in(record, at_a_point):
@@ -248,13 +296,17 @@ def _as_floats(value):
 
 def _verdict(parsed, claimed, derived, at, tol, proving=True):
     key, _, text = parsed
+    shown = f"{key} ({key.reading})" if key.reading else str(key)
+    if (len(shape_of(derived)) == 2 and shape_of(claimed) != shape_of(derived)
+            and shape_of(claimed) == shape_of(derived)[::-1]):   # named, not refused
+        return ClaimResult(shown, text, claimed, derived, False,
+                           f"shape {shape_of(claimed)}, the transpose of {shape_of(derived)}")
     if shape_of(derived) != shape_of(claimed):
         has = f"has shape {shape_of(claimed)}" if shape_of(claimed) else "is a scalar"
         raise ClaimError(f"claim {key}: {text!r} {has}, but {key} has shape "
                          f"{shape_of(derived)}" + ("" if shape_of(claimed) else
                                                     "; claim a scalar node instead"))
     holds, how = _compare(derived, claimed, at, tol, proving)
-    shown = f"{key} ({key.reading})" if key.reading else str(key)
     return ClaimResult(shown, text, claimed, derived, holds, how)
 
 
