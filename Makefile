@@ -40,6 +40,7 @@ fuzz: setup
 # benchmarks/README.md); a few minutes, never part of `make test`. BENCH_ARGS=--quick
 bench: setup
 	$(BIN)/python benchmarks/bench_workloads.py --json out/bench.json $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_formulas.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis out

@@ -14,11 +14,12 @@ def graphc_command():
     return [str(script)] if script.exists() else [sys.executable, "-m", "graphc"]
 
 
-def run(args, cwd=ROOT, env=None):
-    """Run a command line; returns the CompletedProcess with text output."""
+def run(args, cwd=ROOT, env=None, timeout=300):
+    """Run a command line; returns the CompletedProcess with text output. ``timeout`` (s)
+    guards against a hang: it is never a timing assertion."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(args, cwd=cwd, env=environment, capture_output=True, text=True,
-                          timeout=300, stdin=subprocess.DEVNULL)
+                          timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def graphc(*args, **kwargs):

@@ -18,6 +18,9 @@ def test_formula_benchmark_runs_and_prints_matrix_notation():
     result = run([sys.executable, "benchmarks/bench_formulas.py"])
     assert result.returncode == 0, result.stderr
     assert "dloss/dW1 at width 1024: X.T @ (" in result.stdout
+    rows = {line.split()[0]: line.split()[-1] for line in result.stdout.splitlines()
+            if line.startswith("  ") and " ms " in line}
+    assert rows["neuron"] == "exact" and rows["lstm_cell"] == rows["rnn_sequence"] == "numbers"
 
 
 def test_workload_benchmark_checks_each_workload_and_writes_every_row_kind(tmp_path):

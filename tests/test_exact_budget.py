@@ -2,6 +2,9 @@
 value with a numeric fallback, --exact/--numeric, and every example explains in lines
 under 200 columns. The bounded work is asserted, never a time."""
 
+import csv
+import io
+import json
 from fractions import Fraction
 
 import numpy as np
@@ -113,3 +116,47 @@ def test_the_command_line_switches_exact_values_on_and_off():
     check = graphc("check", "examples/neuron.py", "--numeric",
                    "--claim", "d loss/d z = yhat - y")
     assert check.returncode == 0 and "numerically" in check.stdout
+
+
+def csv_rows(trace):
+    return list(csv.DictReader(io.StringIO(trace.to_csv())))
+
+
+def test_the_numeric_note_is_in_every_format_for_a_random_float_feed():
+    loss, at = example("lstm_cell")
+    trace = gc.explain(loss, at=at)
+    note = trace.note
+    assert "exact=True" in note and "--exact" in note and len(note) < 200
+    assert note in str(trace) and f"*{note}*" in trace.to_markdown()
+    latex = trace.to_latex().splitlines()
+    shown = [line for line in latex if "numeric values" in line]
+    assert shown == [r"\noindent\textit{" + note.replace("--", "-{}-") + "}"]
+    assert latex.index(shown[0]) < latex.index(r"\begin{tabular}{lllll}")
+    rows = csv_rows(trace)
+    assert rows[0]["section"] == "note" and rows[0]["formula"] == note
+    assert [r["section"] for r in rows[1:]] == (["forward"] * len(trace.forward)
+                                                + ["backward"] * len(trace.backward))
+    assert np.allclose(json.loads(rows[-1]["value"]), trace.backward[-1].value, rtol=1e-15)
+
+
+def test_exact_feeds_have_no_note_in_any_format():
+    loss, at = example("neuron")
+    trace = gc.explain(loss, at=at)
+    for shown in (str(trace), trace.to_markdown(), trace.to_latex(), trace.to_csv()):
+        assert "numeric values" not in shown
+    assert "note" not in {r["section"] for r in csv_rows(trace)}
+
+
+def test_the_latex_of_a_trace_is_in_the_lecture_notation():
+    g = gc.Graph()
+    x, w = g.input("x", shape=(3,)), g.param("w", shape=(3,))
+    loss = gc.sum(gc.relu(w * x).named("h") * x).named("loss")
+    latex = gc.explain(loss, at={"x": [1, 2, 3], "w": [1, -1, 2]}).to_latex()
+    assert r"\operatorname{ReLU}\left(w \odot x\right)" in latex
+    assert r"\odot x \odot \operatorname{step}{\left(w \odot x \right)}" in latex
+    assert r"\frac{\partial \mathrm{loss}}{\partial w}" in latex
+    neuron_latex = gc.explain(*example("neuron")).to_latex()
+    assert r"$w^{\top} x$" in neuron_latex and r"\hat{y}" in neuron_latex
+    for text in (latex, neuron_latex):
+        assert text.count("{") == text.count("}")
+        assert text.count(r"\begin{") == text.count(r"\end{")

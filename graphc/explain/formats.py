@@ -14,6 +14,7 @@ import sympy as sp
 from .. import text
 from ..graph import Node
 from ..shapes import fmt
+from ..symbolic.latex import to_latex
 
 #: Exact values are computed by default when no value in the trace has more elements.
 EXACT_LIMIT = 16
@@ -58,11 +59,18 @@ def markdown(trace):
 
 def comma_separated(trace):
     """One CSV row per line of the trace: section, node, step, edge, label, formula,
-    exact, value (a forward row's step is its op); every exact value, every digit."""
+    exact, value (a forward row's step is its op); every exact value, every digit.
+
+    Where values are numbers for a reason (``trace.note``), the first row after the header
+    is ``note,,,,,<the note>,,``: section "note", the text in the formula column, so the
+    value column stays numbers for a reader that filters on the section (no comment lines,
+    which ``csv`` and pandas do not skip by default)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("section", "node", "step", "edge", "label", "formula", "exact",
                      "value"))
+    if trace.note:
+        writer.writerow(("note", "", "", "", "", trace.note, "", ""))
     for r in trace.forward:
         writer.writerow(("forward", r.node, r.op, "", r.node, _expr_text(r.formula),
                          _expr_text(r.exact), text.exact(r.value)))
@@ -178,49 +186,58 @@ def _md_table(header, rows, code):
 # ---- LaTeX ------------------------------------------------------------------------------------
 
 def latex(trace):
-    """A LaTeX ``tabular`` of the forward pass and an ``align*`` of the backward pass."""
-    lines = [f"% {_title(trace)}", r"\begin{tabular}{lllll}", r"\hline",
-             r"node & op & formula & exact & value \\", r"\hline"]
+    """A LaTeX ``tabular`` of the forward pass and an ``align*`` of the backward pass, in
+    the lecture's notation (``graphc.symbolic.latex``); a note on why values are numbers
+    is an italic paragraph above them."""
+    tex = _Tex(trace.ranks)
+    lines = [f"% {_title(trace)}"]
+    lines += [r"\noindent\textit{" + _tex_text(trace.note) + "}", ""] if trace.note else []
+    lines += [r"\begin{tabular}{lllll}", r"\hline", r"node & op & formula & exact & value \\",
+              r"\hline"]
     for r in trace.forward:
-        cells = (_math(_name_latex(r.node)), _tex_text(r.op), _math(_sympy_latex(r.formula)),
-                 _math(_sympy_latex(_shown(r.exact))), _math(_value_latex(r.value)))
+        cells = (_math(tex.name(r.node)), _tex_text(r.op), _math(tex.expr(r.formula)),
+                 _math(tex.expr(_shown(r.exact))), _math(_value_latex(r.value)))
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\hline", r"\end{tabular}", "", r"\begin{align*}"]
-    lines += [_backward_latex(r) + r" \\" for r in trace.backward]
+    lines += [_backward_latex(tex, r) + r" \\" for r in trace.backward]
     if trace.backward:
         lines[-1] = lines[-1][:-3]
     lines.append(r"\end{align*}")
     return "\n".join(lines)
 
 
-def _backward_latex(row):
+class _Tex:
+    """Names and expressions of a trace as LaTeX, told the rank of each step's symbol."""
+
+    def __init__(self, ranks):
+        self.ranks = ranks
+
+    def name(self, name):
+        return to_latex(sp.Symbol(name))
+
+    def expr(self, expr):
+        return "" if expr is None else to_latex(expr, self.ranks)
+
+    def partial(self, of, wrt):
+        return rf"\frac{{\partial {self.name(of)}}}{{\partial {self.name(wrt)}}}"
+
+
+def _backward_latex(tex, row):
     """One line of the align*: the derivative, = its formula, = its exact value."""
-    parts = [_partial(row.of, row.wrt) + " &"]
+    parts = [tex.partial(row.of, row.wrt) + " &"]
     if row.step == "product":
-        parts.append("= " + _partial(row.of, row.node) + " " + _partial(row.node, row.wrt))
+        parts.append("= " + tex.partial(row.of, row.node) + " " + tex.partial(row.node, row.wrt))
     elif row.formula is not None:
-        parts.append("= " + _sympy_latex(row.formula))
+        parts.append("= " + tex.expr(row.formula))
     exact = _shown(row.exact)
     if exact is not None:
-        parts.append("= " + _sympy_latex(exact))
+        parts.append("= " + tex.expr(exact))
     if exact is None or not getattr(exact, "is_Rational", False):
         parts.append(r"\approx " + _value_latex(row.value))
     note = row.edge + (", vector-Jacobian product" if row.step == "vjp" else "")
     if note:
         parts.append(r"&& \text{" + _tex_text(note) + "}")
     return " ".join(parts)
-
-
-def _partial(of, wrt):
-    return rf"\frac{{\partial {_name_latex(of)}}}{{\partial {_name_latex(wrt)}}}"
-
-
-def _name_latex(name):
-    return sp.latex(sp.Symbol(name))
-
-
-def _sympy_latex(expr):
-    return "" if expr is None else sp.latex(expr)
 
 
 def _value_latex(value):
@@ -235,9 +252,11 @@ def _math(text):
 
 
 _TEX = {"\\": r"\textbackslash{}", "_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#",
-        "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}", "->": r"$\to$"}
+        "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}", "->": r"$\to$",
+        "--": "-{}-", "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
 def _tex_text(text):
-    """Plain text for LaTeX: its special characters escaped, ``->`` an arrow."""
-    return re.sub(r"->|[\\_&%#$\{\}^~]", lambda m: _TEX[m.group(0)], text)
+    """Plain text for LaTeX: its special characters escaped, ``->`` an arrow, ``--`` two
+    hyphens (not a dash), ``<`` and ``>`` themselves (not the ¡ and ¿ of the OT1 font)."""
+    return re.sub(r"->|--|[\\_&%#$\{\}^~<>]", lambda m: _TEX[m.group(0)], text)

@@ -43,7 +43,7 @@ from ..symbolic import exact_values, formula, symbol, why_numeric
 from ..symbolic.exact import numeric_note, tidy
 from . import formats
 from .formats import EXACT_LIMIT, at_text
-from .local import flow_formula, local_formulas
+from .local import flow_formula, local_formulas, upstream_symbol
 
 
 class Names:
@@ -140,6 +140,7 @@ class Trace:
     backward: tuple
     names: Names = field(repr=False)
     note: str = ""  # why the values are numbers, where exact ones were not used
+    ranks: dict = field(default_factory=dict, repr=False)  # symbol name -> its axes (LaTeX)
 
     @property
     def loss(self):
@@ -192,7 +193,15 @@ def explain(loss, at=None, wrt=None, exact=None, steps="named"):
     exacts, note = _exact_values(work, at, exact, numeric)
     forward = [_forward_row(work, v, exacts, numeric) for v in work.steps]
     return Trace(loss.id, at_text(at), tuple(forward),
-                 tuple(_backward_rows(work, exacts, numeric)), work.names, note)
+                 tuple(_backward_rows(work, exacts, numeric)), work.names, note, _ranks(work))
+
+
+def _ranks(work):
+    """The rank of each symbol a trace's formulas hold: the steps and their upstream
+    gradients (for ``A \\odot B`` against ``A B`` in LaTeX)."""
+    ranks = {work.names[v]: len(work.shape(v)) for v in work.steps}
+    ranks.update({upstream_symbol(work, v).name: len(work.shape(v)) for v in work.edges})
+    return ranks
 
 
 def _exact_values(work, at, exact, numeric):

@@ -137,7 +137,8 @@ def why_numeric(at):
 def numeric_note(why):
     """The one line saying that values are numbers because of the feed ``why`` names."""
     return (f"numeric values: {why}; exact ones need integers, decimals of at most "
-            f"{EXACT_DIGITS} digits, fractions or SymPy values (--exact forces them)")
+            f"{EXACT_DIGITS} digits, fractions or SymPy values (exact=True, or --exact, "
+            f"forces them)")
 
 
 def _shown(value):
