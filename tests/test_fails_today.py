@@ -10,7 +10,9 @@ it. Where a test elsewhere already shows a bullet convincingly, it is named here
 - bullet 3: tests/test_claims_tensors.py::test_arithmetic_on_tensor_names_is_element_wise,
   ::test_the_lectures_p_minus_y_through_softmax, ::test_bad_tensor_claims_are_claim_errors;
   below, p - Y exactly from the command line, and bad claims in one line there.
-- bullet 4: TODO (formula-mode check with sums, concat and indexing; another helper).
+- bullet 4: tests/test_check_components.py::
+  test_a_sum_over_an_indexed_tensor_is_proved_equal_to_its_formula and
+  ::test_bce_written_as_cross_entropy_over_two_classes_is_proved_equal_to_bce.
 - bullet 5: tests/test_exact_results.py::test_softmax_jacobian_row_is_exact,
   ::test_cross_entropy_written_literally_is_exact,
   ::test_log_softmax_from_an_indexed_output_is_exact;
