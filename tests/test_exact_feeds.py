@@ -55,6 +55,7 @@ def test_explain_shows_exact_values_for_text_feeds():
     loss, _ = _neuron()
     trace = gc.explain(loss, at=AT)
     assert trace.note == ""
+    assert str(trace).startswith("Backprop trace of loss at x=[1, -1], w=[sqrt(2)/2, pi/4], y=1")
     assert "sigmoid(-pi/4 + sqrt(2)/2)" in str(trace)
 
 

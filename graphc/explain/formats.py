@@ -160,14 +160,22 @@ def _expr_text(expr):
     return "" if expr is None else str(expr)
 
 
+def _exact_feed(value):
+    """Whether a feed holds texts or SymPy values (shown as they are, ``sqrt(2)/2``)."""
+    if isinstance(value, (list, tuple)):
+        return any(map(_exact_feed, value))
+    return isinstance(value, (str, sp.Basic))
+
+
 def at_text(at):
     """``x1=1, w1=2``: the point a trace is taken at, arrays over 16 elements (or over 60
     columns) by shape."""
     parts = []
     for key, value in (at or {}).items():
         name = key.name if isinstance(key, Node) else str(key)
-        a = np.asarray(value)
-        shown = text.value(a) if a.size <= EXACT_LIMIT else ""
+        a = np.asarray(value, dtype=object if _exact_feed(value) else None)
+        shown = "" if a.size > EXACT_LIMIT else text.value(a) if a.dtype != object else \
+            np.array2string(a, separator=", ", formatter={"all": str})
         shown = shown if 0 < len(shown) <= 60 else f"<array {fmt(a.shape)}>"
         parts.append(f"{name}={shown}")
     return ", ".join(parts)
