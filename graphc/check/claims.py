@@ -128,6 +128,17 @@ def parse_key(text, names):
         raise claim_error("claim", text, err) from None
 
 
+def _equals_signs(text):
+    """Where the claim's ``=`` signs are: those outside brackets (``sum(x, axis=0)``'s is
+    an argument of the formula)."""
+    depth, signs = 0, []
+    for i, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if char == "=" and depth <= 0:
+            signs.append(i)
+    return signs
+
+
 def parse_claim(text, names):
     """A claim line ``left = formula`` as Claim(key, expr, rhs), a tuple of three.
 
@@ -138,12 +149,12 @@ def parse_claim(text, names):
     """
     try:
         check_text(text, "claim")
-        count = text.count("=")
-        if count != 1:
-            found = "no '='" if count == 0 else f"{count} '=' signs"
+        signs = _equals_signs(text)
+        if len(signs) != 1:
+            found = "no '='" if not signs else f"{len(signs)} '=' signs"
             raise Reject(f"a claim needs exactly one '=', as in d loss/d w1 = yhat - y; "
                          f"found {found}")
-        left, right = text.split("=")
+        left, right = text[:signs[0]], text[signs[0] + 1:]
         key = _key(left, names)
         try:
             expr = expression(right, lookup(names))

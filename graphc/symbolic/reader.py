@@ -2,8 +2,9 @@
 
 Text typed by a user is never evaluated. ``ast.parse`` only builds a tree, and a walker
 turns the allowed part of it into SymPy: numbers, + - * / ** (``^``) @ .T, the names given
-and their components (``w[0]``), lists, ``pi``, ``e`` and ``CLAIM_FUNCTIONS``. Anything else,
-and any input too large to build cheaply, is refused, quoting the text.
+and their components (``w[0]``), lists, ``pi``, ``e``, ``CLAIM_FUNCTIONS`` (element by
+element) and the whole-tensor ``TENSOR_FUNCTIONS`` of ``functions.py`` (sum, softmax, ...).
+Anything else, and any input too large to build cheaply, is refused, quoting the text.
 
 Here: the rewrites before ``ast.parse``, the walker, ``parse_expression``. Size guards:
 ``guards.py``; tensors: ``tensors.py``. Claims about a graph (``d loss/d w1 = ...``) are
@@ -26,6 +27,7 @@ import sympy as sp
 from ..ops import scalar
 from .guards import (MAX_DEPTH, MAX_EXPONENT, MAX_NODES, MAX_NUMBER_BITS, Reject, check_size,
                      check_text, claim_error, divide, multiply, number_bits, power, tree_size)
+from .functions import TENSOR_FUNCTIONS, call, check_arity
 from .tensors import array_of, component, elementwise, lecture_component, matmul, transpose
 
 #: The functions a claim may call: the name a user types -> (SymPy function, arity).
@@ -54,8 +56,10 @@ _PRIMES = "'’′"
 _PRIMED = sorted((n for n, (_, arity) in CLAIM_FUNCTIONS.items() if arity == 1),
                  key=len, reverse=True)
 _PRIME_RE = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, _PRIMED)) + f")[{_PRIMES}]")
+_FUNCTIONS = [*CLAIM_FUNCTIONS, *TENSOR_FUNCTIONS]
 _ALLOWED = ("a claim may use the graph's names, components (w[0], W[0, 1]), lists [a, b], "
-            "numbers, + - * / ** ^ @ .T, pi, e and the functions " + ", ".join(CLAIM_FUNCTIONS))
+            "numbers, + - * / ** ^ @ .T, pi, e, the functions " + ", ".join(CLAIM_FUNCTIONS)
+            + " (element by element) and " + ", ".join(TENSOR_FUNCTIONS) + " (of tensors)")
 
 
 def did_you_mean(name, candidates):
@@ -218,14 +222,14 @@ class _Walker:
         if name in CONSTANTS:
             return CONSTANTS[name]
         base = name[len(_PRIME_PREFIX):] if name.startswith(_PRIME_PREFIX) else None
-        if name in CLAIM_FUNCTIONS or base in _PRIMED:
+        if name in _FUNCTIONS or base in _PRIMED:
             shown = name if base is None else base + "'"
             raise Reject(f"{shown} is a function: call it, as in {shown}(z)")
         read = lecture_component(name, self.names)
         if read is not None:
             self.readings.append(f"{name} read as {read[0]}[{read[1]}]")
             return component(self.names[read[0]], (read[1],))
-        hint = did_you_mean(name, [*self.names, *CLAIM_FUNCTIONS, *CONSTANTS])
+        hint = did_you_mean(name, [*self.names, *_FUNCTIONS, *CONSTANTS])
         raise Reject(f"unknown name {name!r}{hint}")
 
     def _binop(self, node, depth):
@@ -263,15 +267,25 @@ class _Walker:
 
     def _call(self, node, depth):
         function, arity, shown = self._callee(node)
-        if node.keywords:
-            raise Reject("keyword arguments (x=1) are not allowed")
+        args = list(node.args)
+        if shown in TENSOR_FUNCTIONS and [k.arg for k in node.keywords] == ["axis"]:
+            args.append(node.keywords[0].value)         # sum(x, axis=0), as graphc prints it
+        elif node.keywords:
+            raise Reject("keyword arguments (x=1) are not allowed"
+                         + ("; only axis=, as in sum(x, axis=0)" if shown in TENSOR_FUNCTIONS
+                            else ""))
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise Reject("starred arguments (*x) are not allowed", self.column(arg))
-        if len(node.args) != arity:
+        if shown in TENSOR_FUNCTIONS:
+            check_arity(shown, len(args))
+            texts = [ast.get_source_segment(self.source, a) for a in args]
+            value = call(shown, [self.build(a, depth) for a in args], texts)
+            return elementwise(self._applied(lambda v: v), value)    # the same size checks
+        if len(args) != arity:
             plural = "s" if arity > 1 else ""
-            raise Reject(f"{shown} takes {arity} argument{plural}, got {len(node.args)}")
-        return elementwise(self._applied(function), *(self.build(a, depth) for a in node.args))
+            raise Reject(f"{shown} takes {arity} argument{plural}, got {len(args)}")
+        return elementwise(self._applied(function), *(self.build(a, depth) for a in args))
 
     def _applied(self, function):
         """``function`` on scalars, with the size checks; elementwise maps it over arrays."""
@@ -287,7 +301,7 @@ class _Walker:
         """(SymPy function, arity, name as typed) of a call; only allowlisted names."""
         if not isinstance(node.func, ast.Name):
             what = "a number" if isinstance(node.func, ast.Constant) else "this"
-            raise Reject(f"only the functions {', '.join(CLAIM_FUNCTIONS)} can be called, "
+            raise Reject(f"only the functions {', '.join(_FUNCTIONS)} can be called, "
                          f"not {_REFUSED.get(type(node.func), what)}; a product needs *")
         name = node.func.id
         base = name[len(_PRIME_PREFIX):]
@@ -295,10 +309,12 @@ class _Walker:
             return _derivative(CLAIM_FUNCTIONS[base][0]), 1, base + "'"
         if name in CLAIM_FUNCTIONS:
             return (*CLAIM_FUNCTIONS[name], name)
+        if name in TENSOR_FUNCTIONS:
+            return None, None, name                 # whole tensors: functions.py
         if name in self.names:
             raise Reject(f"{name!r} is a node, not a function; write {name}*(...) for a "
                          "product")
-        raise Reject(f"unknown function {name!r}{did_you_mean(name, list(CLAIM_FUNCTIONS))}")
+        raise Reject(f"unknown function {name!r}{did_you_mean(name, _FUNCTIONS)}")
 
     _RULES = {ast.Constant: _constant, ast.Name: _name, ast.BinOp: _binop,
               ast.UnaryOp: _unaryop, ast.Call: _call, ast.Attribute: _attribute,

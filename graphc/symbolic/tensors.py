@@ -37,11 +37,12 @@ def shape_of(value):
     return tuple(value.shape) if is_array(value) else ()
 
 
-def _objects(value):
+def objects(value):
+    """A claim value as NumPy: an object array of its components, or the one element."""
     return np.array(value.tolist(), dtype=object) if is_array(value) else value
 
 
-def _back(result):
+def value_of(result):
     """A NumPy object array (or one element) as a claim value."""
     result = np.asarray(result, dtype=object)
     if result.ndim == 0:
@@ -56,14 +57,14 @@ def elementwise(rule, *values):
     if not any(is_array(v) for v in values):
         return rule(*values)
     try:
-        arrays = np.broadcast_arrays(*(np.asarray(_objects(v), dtype=object) for v in values))
+        arrays = np.broadcast_arrays(*(np.asarray(objects(v), dtype=object) for v in values))
     except ValueError:
         shapes = " and ".join(str(shape_of(v)) for v in values)
         raise Reject(f"shapes {shapes} do not broadcast together") from None
     flat = [rule(*items) for items in zip(*(a.ravel() for a in arrays))]
     out = np.empty(arrays[0].shape, dtype=object)
     out.ravel()[:] = flat if flat else []
-    return _back(out)
+    return value_of(out)
 
 
 def matmul(a, b):
@@ -73,14 +74,14 @@ def matmul(a, b):
     if not (is_array(a) and is_array(b)) or 0 in (a.rank(), b.rank()):
         raise Reject(f"@ needs two tensors, got shapes {shape_of(a)} and {shape_of(b)}")
     try:
-        return _back(np.matmul(_objects(a), _objects(b)))
+        return value_of(np.matmul(objects(a), objects(b)))
     except ValueError:
         raise Reject(f"shapes {shape_of(a)} @ {shape_of(b)} do not match") from None
 
 
 def transpose(a):
     """``a.T``: the array with its axes reversed, as NumPy does, or the notation."""
-    return _back(_objects(a).T) if is_array(a) else notation.Transpose(a)
+    return value_of(objects(a).T) if is_array(a) else notation.Transpose(a)
 
 
 def component(value, index):
@@ -94,7 +95,7 @@ def component(value, index):
     for i, n in zip(index, shape):
         if not -n <= i < n:
             raise Reject(f"index {i} is out of range for shape {shape}")
-    return _back(_objects(value)[tuple(index)])
+    return value_of(objects(value)[tuple(index)])
 
 
 def array_of(items):
@@ -104,7 +105,7 @@ def array_of(items):
         raise Reject(f"the rows of a list have different shapes: {sorted(shapes)}")
     if not items:
         raise Reject("an empty list is not allowed")
-    return _back(np.array([_objects(v) for v in items], dtype=object))
+    return value_of(np.array([objects(v) for v in items], dtype=object))
 
 
 def lecture_component(name, names):
