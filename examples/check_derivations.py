@@ -171,12 +171,13 @@ SLIPS = [
     (scalar_neuron, LECTURES[0][2], "d loss/d z = (yhat - y)/(yhat*(1 - yhat))",
      "the sigmoid's local derivative is missing"),
     (scalar_neuron, LECTURES[0][2], "d loss/d z = (yhat - y)/(1 - yhat)",
-     "sigmoid' written as sigma"),
-    (vector_neuron, LECTURES[1][2], "d loss/d w1 = 1 - sigma(-1)", "wrong sign"),
-    (vector_neuron, LECTURES[1][2], "d loss/d w = x", "alone"),
-    (fan_out, LECTURES[5][2], "d f/d g = 2*g", "fan-out"),
-    (mlp, MLP_AT, "d loss/d Z2 = P - Y", "1/N"),
-    (mlp, MLP_AT, "d loss/d W2 = ((P - Y)/N).T @ H", "transpose"),
+     "sigmoid'(z) written as sigmoid(z)"),
+    (vector_neuron, LECTURES[1][2], "d loss/d w1 = 1 - sigma(-1)", "has the wrong sign"),
+    (vector_neuron, LECTURES[1][2], "d loss/d w = x",
+     "the upstream gradient d loss/d z is missing"),
+    (fan_out, LECTURES[5][2], "d f/d g = 2*g", "the fan-out sum over them is missing"),
+    (mlp, MLP_AT, "d loss/d Z2 = P - Y", "the 1/N (N = 4) that loss divides by is forgotten"),
+    (mlp, MLP_AT, "d loss/d W2 = ((P - Y)/N).T @ H", "is the true one transposed"),
 ]
 
 

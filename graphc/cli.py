@@ -160,8 +160,7 @@ def cmd_explain(args):
 
 def cmd_check(args):
     namespace, loss = loaded(args.file)
-    claims = [f"{k} = {v}" for k, v in (namespace.get("claims") or {}).items()]
-    claims += args.claim or []
+    claims = file_claims(namespace, args.file) + (args.claim or [])
     if not claims:
         raise UsageError(f"{args.file}: no claims to check: give --claim \"d loss/d w = ...\" "
                          f"or define 'claims' in the file")
@@ -169,6 +168,18 @@ def cmd_check(args):
     report = check(loss, claims, at=values or None, exact=args.exact)
     print(report)
     return 0 if report else 1
+
+
+def file_claims(namespace, path):
+    """FILE's ``claims`` as claim lines: a dict (left side: right side) or a list of lines,
+    as ``gc.check`` takes them; UsageError for anything else."""
+    claims = namespace.get("claims") or {}
+    if hasattr(claims, "items"):
+        return [f"{k} = {v}" for k, v in claims.items()]
+    if isinstance(claims, (list, tuple)) and all(isinstance(c, str) for c in claims):
+        return list(claims)
+    raise UsageError(f"{path}: 'claims' in FILE must be a dict of claims or a list of claim "
+                     f"lines, got {type(claims).__name__}")
 
 
 def cmd_render(args):

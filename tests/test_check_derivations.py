@@ -57,3 +57,16 @@ def test_graphc_check_reads_the_files_claims_and_names_a_slip():
                    "--claim", "d loss/d w1 = 1 - sigma(-1)")
     assert wrong.returncode == 1
     assert "why: your d loss/d w[0]" in wrong.stdout and "wrong sign" in wrong.stdout
+
+
+def test_a_files_claims_may_be_a_list_of_lines_and_nothing_else(tmp_path):
+    source = tmp_path / "neuron.py"
+    source.write_text("import graphc as gc\ng = gc.Graph('n')\nx, w = g.input('x'), "
+                      "g.param('w')\nloss = (x * w).named('loss')\nat = {'x': 2, 'w': 1}\n"
+                      "claims = ['d loss/d w = x', 'loss = 2']\n")
+    assert graphc("check", source).returncode == 0
+    source.write_text(source.read_text().replace("claims = [", "claims = 3 or ["))
+    bad = graphc("check", source)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "'claims' in FILE must be a dict of claims or a list of claim lines, got int" \
+        in bad.stderr

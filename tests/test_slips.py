@@ -154,3 +154,14 @@ def test_a_slip_is_named_without_a_point_too():
     assert [r.holds for r in report.results] == [True, False]
     assert "wrong sign" in report.first_wrong.slip
     assert "why: your d loss/d w2 has the wrong sign" in str(report)
+
+
+def test_a_division_by_n_forgotten_is_named_as_a_mean_taken_as_a_sum():
+    g = gc.Graph("mean by hand")
+    x, w = g.input("x", shape=(4,)), g.param("w")
+    n = g.const("N", 4.0)
+    loss = (gc.sum((x * w) ** 2) / n).named("loss")
+    report = gc.check(loss, ["d loss/d w = sum(2*x*x*w)"], at={"x": [1, 2, 3, 4], "w": 1})
+    assert report.first_wrong.slip == (
+        "your d loss/d w equals the true one times 4: the 1/N (N = 4) that loss divides by "
+        "is forgotten, a mean taken as a sum")

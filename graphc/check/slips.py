@@ -166,6 +166,12 @@ class _Diagnosis:
 
     def _local_message(self, node, k):
         operand = node.operands[k]
+        divisor = node.operands[1] if node.op == "div" and k == 0 else None
+        if divisor is not None and divisor.op == "const" and divisor.shape == ():
+            n = divisor.record.value.item()
+            shown = f"{divisor.name} = {n:g}" if divisor.record.named else f"{n:g}"
+            return (f"equals the true one times {n:g}: the 1/N ({shown}) that "
+                    f"{node.name} divides by is forgotten, a mean taken as a sum")
         factor = f"d {node.name}/d {operand.name}"
         local = self._local_formula(node, k)
         factor += f" = {local}" if local is not None else ""
