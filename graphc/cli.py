@@ -246,8 +246,9 @@ def _file_command(sub, name, help, description):
     return cmd
 
 
-AT_HELP = ("values of inputs and parameters, as name=value pairs (a vector: x=1,-1), up to "
-           "the next option; they override the file's 'at'. FILE may come before or after")
+AT_HELP = ("values of inputs and parameters, as name=value pairs (a vector: x=1,-1; exact: "
+           "w='sqrt(2)/2'), up to the next option; they override the file's 'at'. FILE may "
+           "come before or after")
 
 
 def is_file_item(item):
