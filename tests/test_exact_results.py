@@ -2,6 +2,7 @@
 simplified where SymPy can do better, and claims between numbers proved, not sampled."""
 
 import numpy as np
+import pytest
 import sympy as sp
 
 import graphc as gc
@@ -120,3 +121,31 @@ def test_a_wrong_claim_between_numbers_is_proved_wrong():
     assert "checked numerically" in numeric.results[0].how
     assert gc.check(z, {"z": "9/5"}, at={"x": 2, "w": 0.9}).results[0].how == \
         "proved symbolically"
+
+
+BATCH_GRADIENT = """
+import graphc as gc
+g = gc.Graph("s")
+X = g.input("X", shape=(3, 2)); labels = g.input("labels", shape=(3,), dtype="int64")
+W, b = g.param("W", shape=(2, 3)), g.param("b", shape=(3,))
+loss = gc.cross_entropy(X @ W + b, labels)
+(db,) = gc.grad(loss, [b])
+at = {"X": [[1, 0.5], [0.2, 1], [1, 1]], "labels": [0, 1, 2],
+      "W": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], "b": [0.1, 0, 0]}
+print(gc.evaluate(db, at, exact=True)[0])
+"""
+
+
+def test_tidying_a_batch_gradient_over_decimals_stays_cheap():
+    """cancel once read exp(1/10)*exp(3/100) as a polynomial in exp(1/100) and ran for
+    minutes on this gradient; the subprocess's timeout is a hang guard, not a timing."""
+    import sys
+
+    from cmdline import run
+    result = run([sys.executable, "-c", BATCH_GRADIENT], timeout=120)
+    assert result.returncode == 0, result.stderr
+    value = sp.sympify(result.stdout.strip())
+    p = np.exp([0.6, 0.7, 0.9]) / np.exp([0.6, 0.7, 0.9]).sum()
+    q = np.exp([0.4, 0.45, 0.6]) / np.exp([0.4, 0.45, 0.6]).sum()
+    r = np.exp([0.52, 0.54, 0.66]) / np.exp([0.52, 0.54, 0.66]).sum()
+    assert float(value) == pytest.approx((p[0] + q[0] + r[0] - 1) / 3, rel=1e-12)

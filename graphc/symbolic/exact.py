@@ -22,6 +22,7 @@ True
 """
 
 import functools
+import math
 import time
 from fractions import Fraction
 
@@ -283,8 +284,8 @@ def tidy(expr):
 
 def _rewrites(expr):
     """The candidates ``tidy`` measures; the sigmoid ones only where no exp is left.
-    ``cancel`` only where every fraction is small: it reads exp(p/q) as exp(1/q)**p."""
-    cancel = sp.cancel if _small_fractions(expr, 100) else sp.factor_terms
+    ``cancel`` only where that stays cheap (``_cancellable``)."""
+    cancel = sp.cancel if _cancellable(expr) else sp.factor_terms
     yield sp.expand_log(expr, force=True)
     yield sp.factor_terms(expr)
     yield cancel(expr)
@@ -295,6 +296,19 @@ def _rewrites(expr):
         for candidate in (sp.expand_log(exp_form, force=True), cancel(exp_form)):
             if _exps(candidate) <= exps:
                 yield candidate
+
+
+def _cancellable(expr, most=24):
+    """Whether ``cancel`` stays cheap: it reads exp(p/q) as exp(1/q)**p, a polynomial of
+    degree |p| in exp(1/q) over a common q, so every fraction must be small, and so must
+    the degrees the exps' arguments make (exp(1/10)*exp(3/100) is degree 13 in exp(1/100))."""
+    if not _small_fractions(expr, 100):
+        return False
+    exps = [e for e in expr.atoms(sp.exp) if e.args[0].is_Rational]
+    if len(exps) > 8:
+        return False
+    q = functools.reduce(math.lcm, (e.args[0].q for e in exps), 1)
+    return all(abs(e.args[0].p) * (q // e.args[0].q) <= most for e in exps)
 
 
 def _small_fractions(expr, most):
