@@ -109,3 +109,16 @@ def test_the_command_line_checks_the_lectures_w1():
     result = graphc("check", "examples/neuron.py", "--claim", "d loss/d w1 = sigma(-1) - 1")
     assert result.returncode == 0, result.stderr
     assert "w1 read as w[0]" in result.stdout and "all claims hold" in result.stdout
+
+
+def test_named_dimensions_take_their_sizes_from_the_point():
+    """examples/softmax_blobs.py has X of shape ("N", 2): at a point N is the batch fed."""
+    from graphs import load
+    blobs = load("softmax_blobs")
+    at = {"X": [[1, 0], [0, 1], [1, 1]], "labels": [0, 1, 2], "W": [[1, 0, 0], [0, 1, 0]],
+          "b": [0, 0, 0]}
+    report = gc.check(blobs.loss, ["d loss/d f = (p - onehot(labels, 3))/3",
+                                   "d loss/d b = mean(p - onehot(labels, 3), axis=0)",
+                                   "d loss/d W[0, 1] = 0"], at=at)
+    assert [r.holds for r in report.results] == [True, False, True]
+    assert report.first_wrong.key == "d loss/d W[0, 1]"

@@ -125,7 +125,8 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
 def _check(work, items, at, tol, exact, components=False, note=""):
     """The report of one way of comparing: at the point ``at`` (``exact`` values or
     numbers), or without one, by ``components`` or by formulas."""
-    names = {n.name: _stand_in(n.record, at is not None or components) for n in work}
+    dims = _dims(work, at)
+    names = {n.name: _stand_in(n.record, at is not None or components, dims) for n in work}
     parsed = [_parse(item, names) for item in items]
     targets = _targets(work, [key for key, _, _ in parsed])
     order = {v: i for i, v in enumerate(walk.order(work))}
@@ -197,11 +198,25 @@ def _sample(work, names):
     return at, meaning
 
 
-def _stand_in(record, at_a_point):
+def _dims(work, at):
+    """The sizes the point gives the graph's named dimensions (``N`` of ``shape=("N", 2)``)."""
+    dims = {}
+    for key, value in (at or {}).items():
+        name = getattr(key, "name", key)
+        if name in work:
+            shape, fed = tuple(work.node(name).shape or ()), np.shape(value)
+            if len(shape) == len(fed):
+                dims.update((d, n) for d, n in zip(shape, fed) if isinstance(d, str))
+    return dims
+
+
+def _stand_in(record, at_a_point, dims=None):
     """What a name means while a claim is read: its symbol, or at a point (where tensors are
-    arrays of numbers) the array of its components' symbols, so ``w[0]`` and ``x @ w`` work."""
-    shape = tuple(record.shape or ())
-    if not at_a_point or not shape or int(np.prod(shape)) > MAX_ELEMENTS:
+    arrays of numbers) the array of its components' symbols, so ``w[0]`` and ``x @ w`` work;
+    named dimensions take their sizes from ``dims``."""
+    shape = tuple((dims or {}).get(d, d) for d in record.shape or ())
+    if (not at_a_point or not shape or not all(isinstance(d, int) for d in shape)
+            or int(np.prod(shape)) > MAX_ELEMENTS):
         return symbol(record)
     return sp.Array(np.array([sp.Symbol(f"{record.name}[{', '.join(map(str, i))}]", real=True)
                               for i in np.ndindex(*shape)], dtype=object).reshape(shape).tolist())
