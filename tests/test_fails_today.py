@@ -38,7 +38,7 @@ import sympy as sp
 
 import graphc as gc
 
-from cmdline import graphc
+from cmdline import graphc, graphc_in_process
 
 #: A hang guard for the slowest explains, not a timing assertion.
 HANG = 120
@@ -74,7 +74,7 @@ def test_bullet_3_p_minus_y_is_proved_from_the_command_line(tmp_path):
 def test_bullet_3_a_bad_tensor_claim_is_exit_2_and_one_line(claim):
     """One line of error; where the claim's column is known, the claim and a caret under
     that column follow it (as tests/test_claims.py asks), and nothing else."""
-    result = graphc("check", "examples/neuron.py", "--claim", claim)
+    result = graphc_in_process("check", "examples/neuron.py", "--claim", claim)
     assert result.returncode == 2, result.stdout
     lines = result.stderr.rstrip().splitlines()
     assert lines[0].startswith("graphc: error: claim") and "Traceback" not in result.stderr
