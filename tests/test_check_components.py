@@ -1,6 +1,8 @@
 """Claims without a point on tensor graphs, compared component by component (issue 12):
 sums, concatenation and indexing no longer hide a true claim behind matrix notation."""
 
+import pytest
+
 import graphc as gc
 
 
@@ -55,3 +57,12 @@ def test_integer_labels_keep_matrix_notation():
     report = gc.check(loss, ["loss = loss"])
     assert report
     assert str(report.results[0].derived) == "cross_entropy(f, y)"   # a formula in notation
+
+
+def test_a_bad_claim_is_refused_not_rechecked_in_matrix_notation():
+    g = gc.Graph("mat")
+    W, x = g.param("W", shape=(2, 3)), g.input("x", shape=(3,))
+    loss = gc.sum(W @ x).named("loss")
+    with pytest.raises(gc.ClaimError, match=r"has shape \(3,\), but d loss/d W has shape"):
+        gc.check(loss, ["d loss/d W = outer([1, 1], x)", "d loss/d W = x"])
+    assert gc.check(loss, ["d loss/d W = outer([1, 1], x)"])

@@ -109,6 +109,8 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
     if at is None and _componentwise(work):
         try:
             return _check(work, items, None, tol, True, components=True)
+        except ClaimError:
+            raise       # the claim itself is bad, however it is compared
         except (ExactBudgetError, DomainError, TypeError, ValueError):
             pass        # an op without a formula over symbols: matrix notation instead
     note = ""
@@ -354,7 +356,7 @@ def _proved_zero(diff):
         if sp.expand(diff) == 0 or sp.cancel(sp.together(diff)) == 0:
             return True
         return expression_size(diff, PROVE_SIZE) <= PROVE_SIZE and sp.simplify(diff) == 0
-    except (TypeError, ValueError, NotImplementedError):
+    except (TypeError, ValueError, NotImplementedError, OverflowError, RecursionError):
         return False
 
 
@@ -364,7 +366,7 @@ def _proved_nonzero(diff):
         diff = sp.sympify(diff)
         return (diff.is_number and not diff.has(sp.Float)
                 and diff.rewrite(sp.exp).is_zero is False)
-    except (TypeError, ValueError, NotImplementedError):
+    except (TypeError, ValueError, NotImplementedError, OverflowError, RecursionError):
         return False
 
 
@@ -377,5 +379,5 @@ def _numerically_zero(diff, tol, random_points):
               for _ in range(5 if random_points and symbols else 1)]
     try:
         return all(abs(complex(sp.N(diff.xreplace(p), 30))) <= tol for p in points)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         return False
