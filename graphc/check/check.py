@@ -24,10 +24,11 @@ from .. import text
 from ..autodiff import grad
 from ..errors import ClaimError, DomainError, ExactBudgetError
 from ..graph import walk
+from ..graph.feeds import bind_shape
 from ..interpret import reference
 from ..shapes import FLOATS
 from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
-from ..symbolic.exact import expression_size, given_values, numeric_note
+from ..symbolic.exact import cancellable, expression_size, given_values, numeric_note
 from ..symbolic.tensors import MAX_ELEMENTS, component, shape_of
 from .claims import parse_claim, parse_expression, parse_key
 from .slips import diagnose
@@ -201,15 +202,15 @@ def _sample(work, names):
 
 
 def _dims(work, at):
-    """The sizes the point gives the graph's named dimensions (``N`` of ``shape=("N", 2)``)."""
+    """The sizes the point gives the graph's named dimensions (``N`` of ``shape=("N", 2)``),
+    bound as the feed check binds them."""
     dims = {}
     for key, value in (at or {}).items():
         name = getattr(key, "name", key)
         if name in work:
-            shape, fed = tuple(work.node(name).shape or ()), np.shape(value)
-            if len(shape) == len(fed):
-                dims.update((d, n) for d, n in zip(shape, fed) if isinstance(d, str))
-    return dims
+            bind_shape(name, tuple(work.node(name).shape or ()),
+                       np.asarray(value, dtype=object), dims)
+    return {d: size for d, (size, _, _) in dims.items()}
 
 
 def _stand_in(record, at_a_point, dims=None):
@@ -353,7 +354,7 @@ def _proved_zero(diff):
         if diff == 0:
             return True
         diff = diff.rewrite(sp.exp)
-        if sp.expand(diff) == 0 or sp.cancel(sp.together(diff)) == 0:
+        if sp.expand(diff) == 0 or (cancellable(diff) and sp.cancel(sp.together(diff)) == 0):
             return True
         return expression_size(diff, PROVE_SIZE) <= PROVE_SIZE and sp.simplify(diff) == 0
     except (TypeError, ValueError, NotImplementedError, OverflowError, RecursionError):

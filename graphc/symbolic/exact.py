@@ -284,8 +284,8 @@ def tidy(expr):
 
 def _rewrites(expr):
     """The candidates ``tidy`` measures; the sigmoid ones only where no exp is left.
-    ``cancel`` only where that stays cheap (``_cancellable``)."""
-    cancel = sp.cancel if _cancellable(expr) else sp.factor_terms
+    ``cancel`` only where that stays cheap (``cancellable``)."""
+    cancel = sp.cancel if cancellable(expr) else sp.factor_terms
     yield sp.expand_log(expr, force=True)
     yield sp.factor_terms(expr)
     yield cancel(expr)
@@ -298,7 +298,7 @@ def _rewrites(expr):
                 yield candidate
 
 
-def _cancellable(expr, most=24):
+def cancellable(expr, most=24):
     """Whether ``cancel`` stays cheap: it reads exp(p/q) as exp(1/q)**p, a polynomial of
     degree |p| in exp(1/q) over a common q, so every fraction must be small, and so must
     the degrees the exps' arguments make (exp(1/10)*exp(3/100) is degree 13 in exp(1/100))."""
