@@ -162,3 +162,14 @@ def test_a_module_evaluating_ops_itself_is_named(tmp_path):
                      "def f(opdef, r, x):\n    return opdef.reference(r.attrs, x)\n"})
     assert evaluator_violations(tmp_path) == [
         "graphc/explain/trace.py:2: calls an op's reference; evaluate through graphc.interpret"]
+
+
+def test_only_display_imports_by_name():
+    """``graphc.display`` loads the application layer by name (pandas' plotting-backend way);
+    no other module of graphc's core may hide an import that way."""
+    found = [f"{p.as_posix()}:{n}" for p in sorted((ROOT / "graphc").rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if ("import_module(" in line or "__import__(" in line)
+             and p.relative_to(ROOT).as_posix() != "graphc/display.py"]
+    assert found == []
+    assert 'PRESENT = "graphc.present"' in (ROOT / "graphc/display.py").read_text()
