@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz bench setup dot clean
+.PHONY: demo test fuzz bench setup dot browser clean
 
-setup: $(STAMP) dot
+setup: $(STAMP) dot browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,18 @@ dot:
 	  elif command -v brew >/dev/null 2>&1; then brew install graphviz; \
 	  elif command -v dnf >/dev/null 2>&1; then $$SUDO dnf install -y graphviz; \
 	  else echo "Please install Graphviz (https://graphviz.org/download/)"; exit 1; fi; }
+
+# The report test drives a real browser: Debian's chromium and chromium-driver, installed
+# only when missing (elsewhere, install Chromium and its chromedriver by hand).
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  echo "Installing Chromium and chromedriver (for the browser test)..."; \
+	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  elif command -v brew >/dev/null 2>&1; then brew install --cask chromium chromedriver; \
+	  elif command -v dnf >/dev/null 2>&1; then $$SUDO dnf install -y chromium chromedriver; \
+	  else echo "Please install Chromium and chromedriver"; exit 1; fi; }
 
 demo: setup
 	$(BIN)/python examples/neuron.py out
