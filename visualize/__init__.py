@@ -10,9 +10,10 @@ PosixPath('neuron.svg')
 
 Views: "forward" (the graph), "backward" (with the gradient nodes autodiff added),
 "gradflow" (what flows back along each edge); ``draw_error`` draws a ShapeError;
-``steps`` writes backprop frame by frame (a multi-page PDF or numbered SVGs) for slides. A diagram
-is a ``graphviz.Digraph`` (it displays itself in Jupyter); ``export`` writes SVG, PNG, PDF or
-DOT. Drawing never changes the user's graph. graphc never imports this package.
+``steps`` writes backprop frame by frame (a multi-page PDF, numbered SVGs, or an animated
+GIF or PNG) for slides. A diagram is a ``graphviz.Digraph`` (it displays itself in
+Jupyter); ``export`` writes SVG, PNG, PDF, DOT or TikZ (``.tex``, ``to_tikz``). Drawing
+never changes the user's graph. graphc never imports this package.
 """
 
 from .views import VIEWS, draw
@@ -20,6 +21,7 @@ from .export import RenderError, export, render
 from .shape_error import draw_error
 from .gradflow import EdgeFlow, Flow, edge_styles, flow
 from .steps import frames, steps
+from .tikz import to_tikz
 
 __all__ = ["draw", "draw_error", "export", "render", "RenderError", "VIEWS",
-           "flow", "edge_styles", "Flow", "EdgeFlow", "steps", "frames"]
+           "flow", "edge_styles", "Flow", "EdgeFlow", "steps", "frames", "to_tikz"]

@@ -1,4 +1,4 @@
-"""Writing diagrams: SVG, PNG, PDF or DOT by the file's suffix, atomically.
+"""Writing diagrams: SVG, PNG, PDF, DOT or TikZ by the file's suffix, atomically.
 
 ``dot`` runs through the graphviz package's own command builder and runner, with an
 argument list (never a shell) and a timeout. The picture is rendered in memory first and
@@ -17,8 +17,10 @@ from graphviz.backend import dot_command, execute
 from graphc import files
 from graphc.errors import GraphcError
 
-#: The formats ``export`` writes, by suffix; "dot" is the DOT source itself.
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+#: The formats ``export`` writes, by suffix; "dot" is the DOT source itself, "tex" a
+#: standalone TikZ picture written from dot's layout (visualize.tikz).
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot",
+           ".tex": "tex"}
 TIMEOUT = 60  # seconds dot may take for one picture
 
 INSTALL = ("install Graphviz: apt-get install graphviz / brew install graphviz / "
@@ -30,7 +32,8 @@ class RenderError(GraphcError, ValueError):
 
 
 def export(diagram, path, timeout=TIMEOUT):
-    """Write ``diagram`` to ``path`` as SVG, PNG, PDF or DOT (by its suffix); return the path.
+    """Write ``diagram`` to ``path`` as SVG, PNG, PDF, DOT or TikZ (``.tex``, by its
+    suffix); return the path.
 
     The folder is created. Without Graphviz's ``dot`` program the DOT source is written
     beside it (``out.dot``) and RenderError says so and how to install Graphviz.
@@ -47,14 +50,22 @@ def export(diagram, path, timeout=TIMEOUT):
     if fmt == "dot":
         return write_atomic(path, source.encode("utf-8"))
     try:
-        data = render(diagram, fmt, timeout)
+        data = _file_bytes(diagram, fmt, timeout)
     except graphviz.ExecutableNotFound:
         dot_path = write_atomic(path.with_suffix(".dot"), source.encode("utf-8"))
+        rerun = "export again" if fmt == "tex" else f"run: dot -T{fmt} {dot_path} -o {path}"
         raise RenderError(
             f"cannot write {str(path)!r}: Graphviz's dot program was not found. The "
-            f"diagram's DOT source is in {str(dot_path)!r}; {INSTALL}; then run: "
-            f"dot -T{fmt} {dot_path} -o {path}") from None
+            f"diagram's DOT source is in {str(dot_path)!r}; {INSTALL}; then {rerun}") from None
     return write_atomic(path, data)
+
+
+def _file_bytes(diagram, fmt, timeout):
+    """The file's bytes: dot's output, or for "tex" the TikZ written from dot's layout."""
+    if fmt != "tex":
+        return render(diagram, fmt, timeout)
+    from . import tikz  # tikz runs dot through render above: imported here, not at the top
+    return tikz.from_layout(render(diagram, "json", timeout)).encode("utf-8")
 
 
 def render(diagram, fmt="svg", timeout=TIMEOUT):
