@@ -5,6 +5,7 @@
     graphc explain FILE [--at name=value ...] [--format text|markdown|latex|csv]
     graphc check FILE [--at name=value ...] [--claim "d loss/d w1 = sigmoid(-1) - 1" ...]
     graphc render FILE --view forward|backward|gradflow [--at name=value ...] -o OUT.svg
+    graphc steps FILE [--at name=value ...] -o frames.pdf|frames.gif|frames.png|FOLDER
 
 FILE is a Python file that builds one ``gc.Graph``. It is loaded as a module (not as
 ``__main__``, so its own ``if __name__ == "__main__":`` block does not run). Each node is
@@ -193,6 +194,20 @@ def cmd_render(args):
     return 0
 
 
+def cmd_steps(args):
+    import visualize
+    namespace, loss = loaded(args.file)
+    values = point(namespace, args.at) or None
+    written = visualize.steps(loss, at=values, path=args.output, exact=args.exact)
+    if isinstance(written, list):  # a folder of numbered SVGs
+        where = f"{len(written)} SVG frames in {args.output}"
+    else:
+        where = str(written)
+    print(f"graphc: wrote {where} (backprop of {loss.graph.name!r}, step by step)",
+          file=sys.stderr)
+    return 0
+
+
 def parser():
     top = argparse.ArgumentParser(
         prog="graphc",
@@ -223,7 +238,7 @@ def parser():
     grad_cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
     grad_cmd.add_argument("--latex", action="store_true", help="print LaTeX")
     grad_cmd.set_defaults(run=cmd_grad)
-    for cmd in (_add_explain(sub), _add_check(sub), _add_render(sub)):
+    for cmd in (_add_explain(sub), _add_check(sub), _add_render(sub), _add_steps(sub)):
         # FILE is optional to argparse only so that it may follow --at: show it as required
         cmd.usage = cmd.format_usage().removeprefix("usage: ").replace("[FILE]", "FILE")
     return top
@@ -287,13 +302,29 @@ def _add_render(sub):
         sub, "render", help="draw the graph, its gradient graph, or how gradients flow",
         description="Draw FILE's graph with Graphviz: the forward graph, the backward "
                     "(gradient) graph, or the gradient flow on the forward graph. The format "
-                    "follows OUT's suffix: .svg, .png, .pdf or .dot. Without the dot "
+                    "follows OUT's suffix: .svg, .png, .pdf, .dot or .tex (TikZ). Without the dot "
                     "program, the .dot file is written and the message says how to install "
                     "Graphviz (exit status 2).")
     cmd.add_argument("--view", choices=("forward", "backward", "gradflow"), default="forward")
     cmd.add_argument("-o", "--output", metavar="OUT.svg", required=True,
-                     help="the diagram to write: .svg, .png, .pdf or .dot")
+                     help="the diagram to write: .svg, .png, .pdf, .dot or .tex (a "
+                          "standalone TikZ picture for LaTeX)")
     cmd.set_defaults(run=cmd_render)
+    return cmd
+
+
+def _add_steps(sub):
+    cmd = _file_command(
+        sub, "steps", help="backprop frame by frame, for slides: a PDF, an animation or SVGs",
+        description="Draw one frame per backward step of FILE's loss (the node being "
+                    "processed highlighted, its chain-rule products on its edges, the edges "
+                    "done so far solid), at FILE's 'at' or the --at values. OUT's suffix "
+                    "chooses: .pdf one page a step, .gif or .png (APNG) an animation "
+                    "(needs Pillow: pip install graphc[frames]), no suffix a folder of "
+                    "numbered SVGs.")
+    cmd.add_argument("-o", "--output", metavar="OUT", required=True,
+                     help="frames.pdf, frames.gif, frames.png (or .apng), or a folder")
+    cmd.set_defaults(run=cmd_steps)
     return cmd
 
 

@@ -1,6 +1,8 @@
-"""visualize.steps: backprop frame by frame, as a multi-page PDF or numbered SVGs, rendered
-by the real dot program and read back (pypdf for pages, XML for SVG)."""
+"""visualize.steps and graphc steps: backprop frame by frame, as a multi-page PDF, numbered
+SVGs or an animation (GIF, APNG), rendered by the real dot program and read back (pypdf for
+pages, XML for SVG, Pillow for animations)."""
 
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -8,6 +10,7 @@ from pypdf import PdfReader
 
 import graphc as gc
 import visualize
+from cmdline import graphc, graphc_in_process
 from visualize.steps import frames
 
 AT = {"x": [1, -1], "w": [1, 2], "y": 1}
@@ -69,3 +72,111 @@ def test_without_dot_the_frames_dot_sources_are_written(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "neuron").iterdir()) == [
         "step_01.dot", "step_02.dot", "step_03.dot"]
     assert not (tmp_path / "neuron.pdf").exists()
+
+
+@pytest.fixture(scope="module")
+def gif(tmp_path_factory):
+    """The neuron's frames as an animated GIF, written once for the tests that read it."""
+    g, loss = neuron()
+    return visualize.steps(loss, at=AT, path=tmp_path_factory.mktemp("gif") / "neuron.gif")
+
+
+def animation_frames(path):
+    """Every frame of an animation as an RGB image, and how long each is shown (ms) and
+    how often the animation loops (0: forever)."""
+    from PIL import Image, ImageSequence
+    with Image.open(path) as im:
+        shots = [(f.convert("RGB"), f.info["duration"]) for f in ImageSequence.Iterator(im)]
+        return [s for s, _ in shots], {"durations": [d for _, d in shots],
+                                       "loop": im.info["loop"]}
+
+
+def test_an_animated_gif_has_one_frame_per_step_all_the_same_size(gif):
+    shots, info = animation_frames(gif)
+    assert gif.suffix == ".gif" and len(shots) == 3
+    assert len({shot.size for shot in shots}) == 1
+    assert info == {"loop": 0, "durations": [2000, 2000, 5000]}  # the last one stays
+    for shot in shots:  # not blank: dark text on the white page
+        darkest, lightest = shot.convert("L").getextrema()
+        assert darkest < 64 and lightest == 255
+    assert len({shot.tobytes() for shot in shots}) == 3  # each step looks different
+    assert not [p for p in gif.parent.iterdir() if p.name != "neuron.gif"]
+
+
+def test_an_animated_png_and_the_same_bytes_each_time(tmp_path, gif):
+    g, loss = neuron()
+    png = visualize.steps(loss, at=AT, path=tmp_path / "neuron.png")
+    shots, _ = animation_frames(png)
+    assert len(shots) == 3 and len({shot.size for shot in shots}) == 1
+    from PIL import Image
+    with Image.open(png) as im:
+        assert im.format == "PNG" and im.is_animated
+    again = visualize.steps(loss, at=AT, path=tmp_path / "again.gif")
+    assert again.read_bytes() == gif.read_bytes()
+
+
+def test_an_unknown_suffix_lists_the_choices(tmp_path):
+    g, loss = neuron()
+    with pytest.raises(visualize.RenderError, match=r"'\.bmp'; use one of \.apng, \.gif, "
+                                                    r"\.pdf, \.png, or a folder"):
+        visualize.steps(loss, at=AT, path=tmp_path / "neuron.bmp")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_folder_gets_svgs_whatever_its_name(tmp_path):
+    g, loss = neuron()
+    folder = tmp_path / "week.3"
+    folder.mkdir()
+    paths = visualize.steps(loss, path=folder)  # no point: the frames show formulas
+    assert [p.name for p in paths] == ["step_1.svg", "step_2.svg", "step_3.svg"]
+
+
+def test_without_pillow_the_message_says_what_to_install(tmp_path, monkeypatch):
+    g, loss = neuron()
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now fails
+    with pytest.raises(visualize.RenderError, match=r"pip install graphc\[frames\]"):
+        visualize.steps(loss, at=AT, path=tmp_path / "neuron.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_dot_an_animation_leaves_the_dot_sources(tmp_path, monkeypatch):
+    g, loss = neuron()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(visualize.RenderError, match="install Graphviz"):
+        visualize.steps(loss, at=AT, path=tmp_path / "neuron.gif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron"]
+
+
+# ---- graphc steps ---------------------------------------------------------------------------
+
+def test_graphc_steps_writes_a_gif(tmp_path):
+    out = tmp_path / "frames.gif"
+    result = graphc("steps", "examples/neuron.py", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out} (backprop of 'sigmoid neuron', step by step)" in result.stderr
+    assert len(animation_frames(out)[0]) == 3
+
+
+def test_graphc_steps_pdf_with_at_before_file(tmp_path):
+    out = tmp_path / "frames.pdf"
+    result = graphc_in_process("steps", "--at", "w=0,0", "examples/neuron.py", "-o", out)
+    assert result.returncode == 0, result.stderr
+    pages = PdfReader(str(out)).pages
+    assert len(pages) == 3 and "-0.5" in pages[2].extract_text()  # sigmoid(0) - 1
+
+
+def test_graphc_steps_to_a_folder(tmp_path):
+    out = tmp_path / "frames"
+    result = graphc_in_process("steps", "examples/neuron.py", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote 3 SVG frames in {out}" in result.stderr
+    assert "-3.718 x 0.1966 = -0.7311" in " ".join(texts(out / "step_2.svg"))
+
+
+def test_graphc_steps_bad_suffix_and_missing_output(tmp_path):
+    result = graphc_in_process("steps", "examples/neuron.py", "-o", tmp_path / "f.jpg")
+    assert result.returncode == 2 and "unknown suffix '.jpg'" in result.stderr
+    assert ".gif" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    result = graphc_in_process("steps", "examples/neuron.py")
+    assert result.returncode == 2 and "-o/--output" in result.stderr

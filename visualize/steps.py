@@ -5,9 +5,13 @@ loss backwards), its chain-rule products (upstream x local = what flows back) wr
 its edges, the edges done so far drawn solid with what flowed along them, and the edges
 still to come dotted. A node shows its gradient once every edge out of it is done.
 
->>> visualize.steps(loss, at={"x": [1, -1], "w": [1, 2], "y": 1}, path="neuron.pdf")
+The frames go to a multi-page PDF, a folder of numbered SVGs, or an animation (GIF, or
+APNG for ``.png``/``.apng``) made with Pillow (the optional extra ``graphc[frames]``) from
+dot's PNGs, padded to one size, looping forever.
+
+>>> visualize.steps(loss, at={"x": [1, -1], "w": [1, 2], "y": 1}, path="neuron.gif")
 ... # doctest: +SKIP
-PosixPath('neuron.pdf')
+PosixPath('neuron.gif')
 """
 
 import io
@@ -24,6 +28,9 @@ CURRENT = {"color": "#c2410c", "penwidth": "3", "style": "filled,bold",
            "fillcolor": "#ffedd5"}
 TODO_EDGE = {"color": "#9ca3af", "style": "dotted"}
 
+FRAME_MS = 2000  # how long an animation shows a frame: time to read its chain-rule product
+LAST_MS = 5000   # the last frame, the whole backward pass, stays longer before the loop
+
 
 def frames(loss, at=None, exact=None):
     """The frames of backprop through ``loss``, as ``graphviz.Digraph`` objects."""
@@ -33,16 +40,22 @@ def frames(loss, at=None, exact=None):
 
 
 def steps(loss, at=None, path="backprop_steps.pdf", exact=None):
-    """Write the frames of backprop through ``loss``: a multi-page PDF when ``path`` ends
-    in ``.pdf``, else numbered SVGs (``step_01.svg``, ...) in the folder ``path``. Returns
-    the PDF's path, or the list of SVG paths. The user's graph is not changed."""
-    shots = frames(loss, at, exact)
+    """Write the frames of backprop through ``loss``, by ``path``'s suffix: ``.pdf`` a
+    multi-page PDF, ``.gif`` an animated GIF, ``.png`` or ``.apng`` an animated PNG, and
+    no suffix (or an existing folder) numbered SVGs (``step_1.svg``, ...) in that folder.
+    Returns the file's path, or the list of SVG paths. The user's graph is not changed;
+    a file is written whole or not at all.
+
+    >>> visualize.steps(loss, at=AT, path="frames.gif")      # doctest: +SKIP
+    PosixPath('frames.gif')
+    """
     path = Path(path)
-    if path.suffix.lower() == ".pdf":
-        return _pdf(shots, path)
-    width = len(str(len(shots)))
-    return [export(shot, path / f"step_{i:0{width}d}.svg") for i, shot in
-            enumerate(shots, start=1)]
+    suffix = "" if path.is_dir() else path.suffix.lower()
+    if suffix not in WRITERS:
+        raise RenderError(f"cannot write backprop frames to {str(path)!r}: unknown suffix "
+                          f"{path.suffix!r}; use one of {', '.join(sorted(WRITERS)[1:])}, "
+                          f"or a folder (no suffix) for numbered SVGs")
+    return WRITERS[suffix](frames(loss, at, exact), path)
 
 
 def _frame(f, order, i):
@@ -71,20 +84,67 @@ def _all_done(f, v, done):
     return v in done or all(e.v in done for e in f.edges if e.u == v)
 
 
+def _svgs(shots, folder):
+    """The frames as numbered SVGs in ``folder``."""
+    width = len(str(len(shots)))
+    return [export(shot, folder / f"step_{i:0{width}d}.svg") for i, shot in
+            enumerate(shots, start=1)]
+
+
 def _pdf(shots, path):
     """The frames as the pages of one PDF (pypdf joins dot's one-page PDFs)."""
     from pypdf import PdfReader, PdfWriter  # only for PDFs: the SVG frames need no pypdf
     writer = PdfWriter()
-    for i, shot in enumerate(shots, start=1):
-        try:
-            data = render(shot, "pdf")
-        except graphviz.ExecutableNotFound:
-            raise _missing_dot(shots, path) from None
+    for data in _rendered_frames(shots, path, "pdf"):
         for page in PdfReader(io.BytesIO(data)).pages:
             writer.add_page(page)
     buffer = io.BytesIO()
     writer.write(buffer)
     return write_atomic(path, buffer.getvalue())
+
+
+def _animation(shots, path):
+    """The frames as an animated GIF, or PNG (APNG) for ``.png``/``.apng``: dot's PNGs on
+    white, centred on the largest frame's size (so nothing jumps or is cut), each shown
+    FRAME_MS and the last LAST_MS, looping forever."""
+    image = _pillow(path)
+    pictures = [image.open(io.BytesIO(data)).convert("RGBA")
+                for data in _rendered_frames(shots, path, "png")]
+    size = (max(p.width for p in pictures), max(p.height for p in pictures))
+    padded = []
+    for picture in pictures:
+        canvas = image.new("RGB", size, "white")
+        canvas.paste(picture, ((size[0] - picture.width) // 2, 0), picture)  # title on top
+        padded.append(canvas)
+    buffer = io.BytesIO()
+    padded[0].save(buffer, format="GIF" if path.suffix.lower() == ".gif" else "PNG",
+                   save_all=True, append_images=padded[1:], loop=0,
+                   duration=[FRAME_MS] * (len(padded) - 1) + [LAST_MS])
+    return write_atomic(path, buffer.getvalue())
+
+
+def _pillow(path):
+    """Pillow's Image module, or a RenderError that says how to install it."""
+    try:
+        from PIL import Image  # an optional extra: only animations need it
+    except ImportError:
+        raise RenderError(f"cannot write {str(path)!r}: animated frames need Pillow: "
+                          f"pip install graphc[frames]") from None
+    return Image
+
+
+def _rendered_frames(shots, path, fmt):
+    """Each frame rendered by dot as ``fmt``; without dot, the DOT sources are written
+    beside ``path`` and RenderError says how to install Graphviz."""
+    try:
+        return [render(shot, fmt) for shot in shots]
+    except graphviz.ExecutableNotFound:
+        raise _missing_dot(shots, path) from None
+
+
+#: How ``steps`` writes the frames, by the path's suffix; "" is a folder.
+WRITERS = {".pdf": _pdf, ".gif": _animation, ".png": _animation, ".apng": _animation,
+           "": _svgs}
 
 
 def _missing_dot(shots, path):
