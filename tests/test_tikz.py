@@ -125,6 +125,15 @@ def test_tex_specials_in_a_name_are_escaped(drawn):
         assert body.count("{") == body.count("}"), line
 
 
+def test_greek_names_and_double_hyphens_survive_pdflatex():
+    """pdflatex knows no Greek text characters: a node named θ is written as math."""
+    assert tex_escape("θ") == r"\ensuremath{\theta}"
+    assert tex_escape("Σ_k ς λ") == (r"\ensuremath{\Sigma}\_k \ensuremath{\varsigma} "
+                                     r"\ensuremath{\lambda}")
+    assert tex_escape("Α Ρ ŷ") == "A P ŷ"  # capitals TeX lacks; T1 fonts have ŷ
+    assert tex_escape("x--y---z") == "x-{}-y-{}-{}-z"  # not an en or em dash
+
+
 def test_same_diagram_same_text(drawn):
     _, diagram, tex = drawn
     assert to_tikz(diagram) == tex

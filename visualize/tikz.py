@@ -23,6 +23,7 @@ place dot put it. The same diagram gives the same text.
 
 import json
 import re
+import unicodedata
 
 import graphviz
 
@@ -65,6 +66,11 @@ TEX_SPECIALS = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "&": r"\&", "%": r"\%",
     "$": r"\$", "#": r"\#", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }
+
+#: The Greek capitals TeX has a command for; the others look like Latin capitals.
+GREEK_CAPITALS = {"gamma", "delta", "theta", "lambda", "xi", "pi", "sigma", "upsilon",
+                  "phi", "psi", "omega"}
+GREEK_LATIN = {"eta": "H", "chi": "X", "rho": "P"}  # the rest: the first letter (Alpha: A)
 
 #: The colour names dot may use when a diagram sets none; graphc's own are all hex.
 NAMED_COLORS = {"black": "000000", "white": "FFFFFF", "red": "FF0000", "blue": "0000FF",
@@ -119,12 +125,31 @@ def from_layout(data):
 
 
 def tex_escape(text):
-    r"""``text`` as LaTeX text: the TeX specials written as commands.
+    r"""``text`` as LaTeX text that pdflatex takes: the TeX specials written as commands,
+    Greek letters (a node named ``θ``) as math, and ``--`` kept two hyphens, not a dash.
 
-    >>> tex_escape("d_loss 50% {a}")
-    'd\\_loss 50\\% \\{a\\}'
+    >>> tex_escape("d_loss 50% {a} θ")
+    'd\\_loss 50\\% \\{a\\} \\ensuremath{\\theta}'
     """
-    return "".join(TEX_SPECIALS.get(ch, ch) for ch in str(text))
+    escaped = "".join(TEX_SPECIALS.get(ch) or _greek(ch) or ch for ch in str(text))
+    return escaped.replace("--", "-{}-").replace("--", "-{}-")
+
+
+def _greek(ch):
+    """A Greek letter as TeX math (``\\ensuremath{\\alpha}``), or None for any other
+    character; a capital TeX has no command for (Alpha) is its Latin twin."""
+    name = unicodedata.name(ch, "")
+    match = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER (FINAL )?([A-Z]+)", name)
+    if match is None:
+        return None
+    small, final, letter = match[1] == "SMALL", match[2], match[3].lower()
+    letter = {"lamda": "lambda"}.get(letter, letter)
+    if small:
+        command = "varsigma" if final else letter
+        return "o" if letter == "omicron" else rf"\ensuremath{{\{command}}}"
+    if letter in GREEK_CAPITALS:
+        return rf"\ensuremath{{\{letter.capitalize()}}}"
+    return GREEK_LATIN.get(letter, letter[0].upper())
 
 
 class Colors:
