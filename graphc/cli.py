@@ -5,6 +5,7 @@
     graphc explain FILE [--at name=value ...] [--format text|markdown|latex|csv]
     graphc check FILE [--at name=value ...] [--claim "d loss/d w1 = sigmoid(-1) - 1" ...]
     graphc render FILE --view forward|backward|gradflow [--at name=value ...] -o OUT.svg
+                  [--rankdir LR|TB|BT|RL] [--slide] [--dpi N] [--grads all|params]
 
 FILE is a Python file that builds one ``gc.Graph``. It is loaded as a module (not as
 ``__main__``, so its own ``if __name__ == "__main__":`` block does not run). Each node is
@@ -187,7 +188,14 @@ def cmd_render(args):
     namespace, loss = loaded(args.file)
     values = point(namespace, args.at) or None
     target = loss.graph if args.view == "forward" else loss
-    drawn = visualize.draw(target, view=args.view, at=values, exact=args.exact)
+    try:
+        drawn = visualize.draw(target, view=args.view, at=values, exact=args.exact,
+                               rankdir=args.rankdir, slide=args.slide, dpi=args.dpi,
+                               grads=args.grads)
+    except GraphcError:
+        raise
+    except ValueError as err:  # an option out of range, such as --dpi 0
+        raise UsageError(f"--{str(err).split()[0]}: {err}") from None
     path = visualize.export(drawn, args.output)
     print(f"graphc: wrote {path} ({args.view} view of {loss.graph.name!r})", file=sys.stderr)
     return 0
@@ -293,8 +301,21 @@ def _add_render(sub):
     cmd.add_argument("--view", choices=("forward", "backward", "gradflow"), default="forward")
     cmd.add_argument("-o", "--output", metavar="OUT.svg", required=True,
                      help="the diagram to write: .svg, .png, .pdf or .dot")
+    _add_slide_options(cmd)
     cmd.set_defaults(run=cmd_render)
     return cmd
+
+
+def _add_slide_options(cmd):
+    """The options of a diagram for slides: direction, 16:9 size, PNG resolution, grads."""
+    cmd.add_argument("--rankdir", choices=("LR", "TB", "BT", "RL"), default="LR",
+                     help="the direction the diagram runs in (default LR: left to right)")
+    cmd.add_argument("--slide", action="store_true", help="fit the diagram into a 16:9 slide")
+    cmd.add_argument("--dpi", type=float, default=200, metavar="N",
+                     help="the resolution of a PNG in dots per inch (default 200); SVG and "
+                          "PDF stay in points")
+    cmd.add_argument("--grads", choices=("all", "params"), default="all",
+                     help="params: hide the gradients of data inputs such as x and y")
 
 
 def _add_check(sub):

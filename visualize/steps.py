@@ -16,27 +16,34 @@ from pathlib import Path
 import graphviz
 
 from .canvas import add_nodes, diagram, edges, node_id
-from .gradflow import flow
+from .gradflow import flow, hidden
 from .export import INSTALL, RenderError, export, render, write_atomic
-from .style import label
+from .style import check_dpi, check_grads, label, layout
 
 CURRENT = {"color": "#c2410c", "penwidth": "3", "style": "filled,bold",
            "fillcolor": "#ffedd5"}
 TODO_EDGE = {"color": "#9ca3af", "style": "dotted"}
 
 
-def frames(loss, at=None, exact=None):
-    """The frames of backprop through ``loss``, as ``graphviz.Digraph`` objects."""
+def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, grads="all"):
+    """The frames of backprop through ``loss``, as ``graphviz.Digraph`` objects; the
+    options as ``visualize.draw`` takes them."""
+    options = {"rankdir": rankdir, "slide": slide, "dpi": check_dpi(dpi)}
+    layout(rankdir, slide)
+    check_grads(grads)
     f = flow(loss, at, exact)
     order = [v for v in reversed(sorted(f.nodes)) if any(e.v == v for e in f.edges)]
-    return [_frame(f, order, i) for i in range(len(order))]
+    return [_frame(f, order, i, grads, options) for i in range(len(order))]
 
 
-def steps(loss, at=None, path="backprop_steps.pdf", exact=None):
+def steps(loss, at=None, path="backprop_steps.pdf", exact=None, *, rankdir="LR",
+          slide=False, dpi=None, grads="all"):
     """Write the frames of backprop through ``loss``: a multi-page PDF when ``path`` ends
     in ``.pdf``, else numbered SVGs (``step_01.svg``, ...) in the folder ``path``. Returns
-    the PDF's path, or the list of SVG paths. The user's graph is not changed."""
-    shots = frames(loss, at, exact)
+    the PDF's path, or the list of SVG paths. The user's graph is not changed. For slides
+    (as ``visualize.draw``): ``rankdir``, ``slide=True`` (16:9), ``dpi`` (PNG frames),
+    ``grads="params"`` (no gradients of data inputs)."""
+    shots = frames(loss, at, exact, rankdir=rankdir, slide=slide, dpi=dpi, grads=grads)
     path = Path(path)
     if path.suffix.lower() == ".pdf":
         return _pdf(shots, path)
@@ -45,19 +52,20 @@ def steps(loss, at=None, path="backprop_steps.pdf", exact=None):
             enumerate(shots, start=1)]
 
 
-def _frame(f, order, i):
+def _frame(f, order, i, grads, options):
     """The diagram of step ``i``: ``order[i]`` is being processed."""
     current, done = order[i], set(order[:i + 1])
     dot = diagram([f"{f.graph.name}: backprop, step {i + 1} of {len(order)}",
                    f"at {f.graph.record(current).name}: upstream x local = what "
-                   f"flows back to each operand"])
+                   f"flows back to each operand"], **options)
     finished = {v for v in f.nodes if _all_done(f, v, done)}
-    extra = {v: lines for v, lines in f.gradients.items() if v in finished}
+    extra = {v: lines for v, lines in f.gradients.items() if v in finished
+             and not (grads == "params" and f.graph.record(v).role == "input")}
     add_nodes(dot, f.graph, f.nodes, f.values, extra=extra, overrides={current: CURRENT})
     by_key = {(e.u, e.v, e.slot): e for e in f.edges}
     for u, v, k in edges(f.graph, f.nodes):
         e = by_key.get((u, v, k))
-        if e is None or v not in done:
+        if e is None or v not in done or hidden(f, e, grads):
             dot.edge(node_id(u), node_id(v), **TODO_EDGE)
             continue
         bold = {"style": "bold", "fontcolor": "#c2410c"} if v == current else {}
