@@ -311,7 +311,7 @@ def _add_slide_options(cmd):
     cmd.add_argument("--rankdir", choices=("LR", "TB", "BT", "RL"), default="LR",
                      help="the direction the diagram runs in (default LR: left to right)")
     cmd.add_argument("--slide", action="store_true", help="fit the diagram into a 16:9 slide")
-    cmd.add_argument("--dpi", type=float, default=200, metavar="N",
+    cmd.add_argument("--dpi", type=float, default=None, metavar="N",
                      help="the resolution of a PNG in dots per inch (default 200); SVG and "
                           "PDF stay in points")
     cmd.add_argument("--grads", choices=("all", "params"), default="all",

@@ -10,7 +10,9 @@ PosixPath('neuron.svg')
 
 Views: "forward" (the graph), "backward" (with the gradient nodes autodiff added),
 "gradflow" (what flows back along each edge); ``draw_error`` draws a ShapeError;
-``steps`` writes backprop frame by frame (a multi-page PDF or numbered SVGs) for slides. A diagram
+``steps`` writes backprop frame by frame (a multi-page PDF or numbered SVGs) for slides. For
+slides, both take ``rankdir``, ``slide=True`` (16:9), ``dpi`` (a PNG's) and ``grads="params"``;
+a large gradient flow is drawn one box per scope (``collapse=None``). A diagram
 is a ``graphviz.Digraph`` (it displays itself in Jupyter); ``export`` writes SVG, PNG, PDF or
 DOT. Drawing never changes the user's graph. graphc never imports this package.
 """
