@@ -5,7 +5,9 @@
     graphc explain FILE [--at name=value ...] [--format text|markdown|latex|csv]
     graphc check FILE [--at name=value ...] [--claim "d loss/d w1 = sigmoid(-1) - 1" ...]
     graphc render FILE --view forward|backward|gradflow [--at name=value ...] -o OUT.svg
+                  [--rankdir LR|TB|BT|RL] [--slide] [--dpi N] [--grads all|params]
     graphc steps FILE [--at name=value ...] -o frames.pdf|frames.gif|frames.png|FOLDER
+                 [--rankdir LR|TB|BT|RL] [--slide] [--dpi N] [--grads all|params]
 
 FILE is a Python file that builds one ``gc.Graph``. It is loaded as a module (not as
 ``__main__``, so its own ``if __name__ == "__main__":`` block does not run). Each node is
@@ -188,17 +190,29 @@ def cmd_render(args):
     namespace, loss = loaded(args.file)
     values = point(namespace, args.at) or None
     target = loss.graph if args.view == "forward" else loss
-    drawn = visualize.draw(target, view=args.view, at=values, exact=args.exact)
+    drawn = _slide_call(visualize.draw, target, args, view=args.view, at=values)
     path = visualize.export(drawn, args.output)
     print(f"graphc: wrote {path} ({args.view} view of {loss.graph.name!r})", file=sys.stderr)
     return 0
+
+
+def _slide_call(draw, target, args, **kwargs):
+    """``draw(target, ...)`` with the slide options of ``args``; an option out of range
+    (``--dpi 0``) is bad usage, said in one line."""
+    try:
+        return draw(target, exact=args.exact, rankdir=args.rankdir, slide=args.slide,
+                    dpi=args.dpi, grads=args.grads, **kwargs)
+    except GraphcError:
+        raise
+    except ValueError as err:
+        raise UsageError(f"--{str(err).split()[0]}: {err}") from None
 
 
 def cmd_steps(args):
     import visualize
     namespace, loss = loaded(args.file)
     values = point(namespace, args.at) or None
-    written = visualize.steps(loss, at=values, path=args.output, exact=args.exact)
+    written = _slide_call(visualize.steps, loss, args, at=values, path=args.output)
     if isinstance(written, list):  # a folder of numbered SVGs
         where = f"{len(written)} SVG frames in {args.output}"
     else:
@@ -309,6 +323,7 @@ def _add_render(sub):
     cmd.add_argument("-o", "--output", metavar="OUT.svg", required=True,
                      help="the diagram to write: .svg, .png, .pdf, .dot or .tex (a "
                           "standalone TikZ picture for LaTeX)")
+    _add_slide_options(cmd)
     cmd.set_defaults(run=cmd_render)
     return cmd
 
@@ -324,8 +339,21 @@ def _add_steps(sub):
                     "numbered SVGs.")
     cmd.add_argument("-o", "--output", metavar="OUT", required=True,
                      help="frames.pdf, frames.gif, frames.png (or .apng), or a folder")
+    _add_slide_options(cmd)
     cmd.set_defaults(run=cmd_steps)
     return cmd
+
+
+def _add_slide_options(cmd):
+    """The options of a diagram for slides: direction, 16:9 size, PNG resolution, grads."""
+    cmd.add_argument("--rankdir", choices=("LR", "TB", "BT", "RL"), default="LR",
+                     help="the direction the diagram runs in (default LR: left to right)")
+    cmd.add_argument("--slide", action="store_true", help="fit the diagram into a 16:9 slide")
+    cmd.add_argument("--dpi", type=float, default=None, metavar="N",
+                     help="the resolution of a PNG in dots per inch (default 200); SVG and "
+                          "PDF stay in points")
+    cmd.add_argument("--grads", choices=("all", "params"), default="all",
+                     help="params: hide the gradients of data inputs such as x and y")
 
 
 def _add_check(sub):

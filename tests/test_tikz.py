@@ -67,7 +67,8 @@ def test_every_node_is_a_named_node_with_its_label(drawn):
     g, diagram, tex = drawn
     nodes = parsed_nodes(tex)
     names = {f"n{n.id}": n.name for n in g if f"\tn{n.id} [" in diagram.source}
-    assert set(nodes) == set(names) and len(names) == 8
+    assert set(nodes) == set(names) | {"legend"} and len(names) == 8  # and the key
+    assert nodes["legend"]["text"].startswith("gradient size (its norm) drawn:")
     for dot_id, name in names.items():
         assert nodes[dot_id]["text"].split(r"\\")[0] == tex_escape(name), name
     assert r"\\= [1, 2]\\" in nodes[f"n{g['w'].id}"]["text"]  # the value, under the name
@@ -175,7 +176,8 @@ def test_graphc_render_writes_tex(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"wrote {out}" in result.stderr
     labels = [m["text"].split(r"\\")[0] for m in parsed_nodes(out.read_text()).values()]
-    assert sorted(labels) == ["loss", "w", "x", "y", "yhat", "z"]
+    assert sorted(labels) == ["gradient size (its norm) drawn:", "loss", "w", "x", "y", "yhat",
+                              "z"]
 
 
 def test_graphc_render_tex_without_dot_is_one_line(tmp_path, monkeypatch):

@@ -11,9 +11,11 @@ PosixPath('neuron.svg')
 Views: "forward" (the graph), "backward" (with the gradient nodes autodiff added),
 "gradflow" (what flows back along each edge); ``draw_error`` draws a ShapeError;
 ``steps`` writes backprop frame by frame (a multi-page PDF, numbered SVGs, or an animated
-GIF or PNG) for slides. A diagram is a ``graphviz.Digraph`` (it displays itself in
-Jupyter); ``export`` writes SVG, PNG, PDF, DOT or TikZ (``.tex``, ``to_tikz``). Drawing
-never changes the user's graph. graphc never imports this package.
+GIF or PNG) for slides. For slides, both take ``rankdir``, ``slide=True`` (16:9), ``dpi``
+(a PNG's) and ``grads="params"``; a large gradient flow is drawn one box per scope
+(``collapse=None``). A diagram is a ``graphviz.Digraph`` (it displays itself in Jupyter);
+``export`` writes SVG, PNG, PDF, DOT or TikZ (``.tex``, ``to_tikz``). Drawing never changes
+the user's graph. graphc never imports this package.
 """
 
 from .views import VIEWS, draw

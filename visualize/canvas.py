@@ -5,11 +5,17 @@ everything is emitted in graph order (ids, then operand slots), so the same grap
 the same DOT text byte for byte.
 """
 
+import textwrap
+
 import graphviz
 
 from graphc.graph import walk
 
-from .style import CLUSTER, FONT, GRAD_COLOR, label, node_attrs, node_lines
+from .style import (CLUSTER, FONT, GRAD_COLOR, PNG_DPI, check_dpi, label, layout, node_attrs,
+                    node_lines, short)
+
+
+SCOPE_WIDTH = 24  # characters of a line of the ops a collapsed scope holds
 
 
 def node_id(v):
@@ -17,14 +23,28 @@ def node_id(v):
     return f"n{v}"
 
 
-def diagram(title):
-    """An empty left-to-right ``graphviz.Digraph`` titled with the lines ``title``."""
-    return graphviz.Digraph(
+def diagram(title, rankdir="LR", slide=False, dpi=None):
+    """An empty ``graphviz.Digraph`` titled with the lines ``title``, running ``rankdir``
+    (left to right by default), fitted to a 16:9 slide with ``slide=True``.
+
+    ``dpi`` (default ``PNG_DPI``) is the resolution of the diagram as a PNG. It is kept on
+    the Python object (``diagram.dpi``), not in the DOT text, because Graphviz scales SVG
+    by dpi / 72 as well: ``render`` hands it to dot for PNG only, so SVG (and a notebook's
+    picture) stays in points.
+    """
+    dot = graphviz.Digraph(
         name="graphc",
-        graph_attr={"rankdir": "LR", "label": label(title), "labelloc": "t",
+        graph_attr={**layout(rankdir, slide), "label": label(title), "labelloc": "t",
                     "fontname": FONT, "fontsize": "12", "nodesep": "0.3"},
         node_attr={"fontname": FONT, "fontsize": "11"},
         edge_attr={"fontname": FONT, "fontsize": "9"})
+    dot.dpi = check_dpi(dpi)
+    return dot
+
+
+def png_dpi(diagram):
+    """The resolution ``diagram`` is rendered at as a PNG (``PNG_DPI`` unless it says)."""
+    return getattr(diagram, "dpi", None) or PNG_DPI
 
 
 def edges(graph, ids):
@@ -65,6 +85,25 @@ def add_edges(dot, graph, ids):
         elif graph.record(u).role == "const":
             attrs = {"color": "#6b7280"}
         dot.edge(node_id(u), node_id(v), **attrs)
+
+
+def scope_lines(graph, scope, members):
+    """The label lines of a collapsed scope: its name, how many nodes and parameters it
+    holds, and which ops."""
+    records = [graph.record(v) for v in members]
+    op_names = list(dict.fromkeys(r.op for r in records if r.role == "op"))
+    params = sum(1 for r in records if r.role == "param")
+    lines = [scope, f"{len(members)} node{'s' * (len(members) != 1)}"]
+    if params:
+        lines.append(f"{params} param{'s' * (params != 1)}")
+    if op_names:  # a few ops a line, so that a box stays narrow
+        lines += textwrap.wrap(short(", ".join(op_names), 3 * SCOPE_WIDTH), SCOPE_WIDTH)
+    return lines
+
+
+def top_scope(graph, v):
+    """The top-level scope of node ``v`` (``""`` outside every scope)."""
+    return graph.record(v).scope.split("/")[0]
 
 
 def place(dot, graph, placed):

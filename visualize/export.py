@@ -17,6 +17,8 @@ from graphviz.backend import dot_command, execute
 from graphc import files
 from graphc.errors import GraphcError
 
+from .canvas import png_dpi
+
 #: The formats ``export`` writes, by suffix; "dot" is the DOT source itself, "tex" a
 #: standalone TikZ picture written from dot's layout (visualize.tikz).
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot",
@@ -79,6 +81,8 @@ def render(diagram, fmt="svg", timeout=TIMEOUT):
     """
     source = _source(diagram)
     cmd = dot_command.command(getattr(diagram, "engine", "dot"), fmt)
+    if fmt == "png":  # only PNG: Graphviz would scale SVG and PDF by dpi / 72 too
+        cmd += [f"-Gdpi={png_dpi(diagram)}"]
     try:
         proc = execute.run_check(cmd, input=source.encode("utf-8"), capture_output=True,
                                  quiet=True, timeout=timeout)

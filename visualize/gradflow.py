@@ -15,6 +15,7 @@ toward the input.
 
 from dataclasses import dataclass
 
+import graphviz
 import numpy as np
 
 from graphc.autodiff import differentiate
@@ -26,13 +27,19 @@ from graphc.shapes import FLOATS, fmt
 from graphc.symbolic import formula
 from graphc.text import norm, number
 
-from .canvas import add_nodes, diagram, edges, node_id
-from .style import DIGITS, GRAD_COLOR, NO_FLOW, label, magnitude, scale, short, value_text
+from .canvas import add_nodes, diagram, edges, node_id, scope_lines, top_scope
+from .style import (CLUSTER, DIGITS, FLOW, GRAD_COLOR, HIDDEN_FLOW, NO_FLOW, SCOPE_BOX, label,
+                    magnitude, scale, short, value_text)
 
 #: Exact values (``sigmoid(-1) - 1``) are traced for graphs up to this many forward nodes;
 #: beyond, SymPy's nested exact expressions grow too fast (a 14-layer sigmoid chain takes
 #: seconds), so larger graphs are traced in floats only.
 EXACT_NODES = 24
+
+#: With ``collapse=None`` a gradient flow of more forward nodes than this is drawn with one
+#: box per top-level scope: the unrolled RNN example (62 nodes) fits a slide that way,
+#: while a two-layer MLP (about 20) stays whole.
+COLLAPSE_NODES = 40
 
 
 @dataclass(frozen=True)
@@ -234,33 +241,153 @@ def _from_formulas(loss):
 
 # ---- the diagram ------------------------------------------------------------------------------
 
-def draw_gradflow(loss, at=None, exact=None):
-    """The forward graph of ``loss`` with the backward flow drawn on its edges.
+def draw_gradflow(loss, at=None, exact=None, collapse=None, grads="all", **options):
+    """The forward graph of ``loss`` with the backward flow drawn on its edges, each arrow
+    pointing the way the gradient flows (from the loss back: DOT's ``dir=back``, so an
+    edge keeps its endpoints ``u -> v``), the value that flowed forward written above what
+    flows back, and a key with the range of the gradient sizes drawn. ``collapse``,
+    ``grads`` and ``options`` (rankdir, slide, dpi) as ``visualize.draw`` takes them.
 
     >>> draw_gradflow(loss, at={"x": [1, -1], "w": [1, 2], "y": 1})   # doctest: +SKIP
     """
     f = flow(loss, at, exact)
-    graph = f.graph
-    dot = diagram(_title(f, loss))
-    add_nodes(dot, graph, f.nodes, f.values, extra=f.gradients)
-    by_key = {(e.u, e.v, e.slot): e for e in f.edges}
-    for u, v, k in edges(graph, f.nodes):
-        e = by_key.get((u, v, k))
-        if e is None:
-            dot.edge(node_id(u), node_id(v), **NO_FLOW)
-        else:
-            dot.edge(node_id(u), node_id(v), label=label(e.lines), color=e.color,
-                     penwidth=e.penwidth, fontcolor="#1f2937", **{"class": "flow"})
+    blocks = _blocks(f, collapse)
+    shown = [e for e in f.edges if not hidden(f, e, grads)]
+    gradients = {v: lines for v, lines in f.gradients.items()
+                 if not (grads == "params" and f.graph.record(v).role == "input")}
+    dot = diagram(_title(f, loss, _collapse_note(f, blocks, collapse)), **options)
+    if blocks:
+        sizes = _draw_blocks(dot, f, blocks, shown, gradients)
+    else:
+        sizes = _draw_nodes(dot, f, shown, gradients)
+    if f.trace is not None:
+        legend(dot, sizes)
     return dot
 
 
-def _title(f, loss):
+def hidden(f, e, grads):
+    """With ``grads="params"``, the gradient along ``e`` is not shown: it flows into a
+    data input (an x or a y), which training does not change."""
+    return grads == "params" and f.graph.record(e.u).role == "input"
+
+
+def _draw_nodes(dot, f, shown, gradients):
+    """Every node and edge of the flow; returns the gradient sizes drawn."""
+    graph = f.graph
+    add_nodes(dot, graph, f.nodes, f.values, extra=gradients)
+    by_key = {(e.u, e.v, e.slot): e for e in f.edges}
+    drawn = {(e.u, e.v, e.slot) for e in shown}
+    bounds = scale(e.size for e in shown)
+    for u, v, k in edges(graph, f.nodes):
+        e, above = by_key.get((u, v, k)), _value_line(f, u)
+        if e is None or (u, v, k) not in drawn:
+            style = NO_FLOW if e is None else HIDDEN_FLOW
+            dot.edge(node_id(u), node_id(v), label=label(above), **style)
+            continue
+        color, width = (e.color, e.penwidth) if e.size is None else magnitude(e.size, *bounds)
+        dot.edge(node_id(u), node_id(v), label=label(above + list(e.lines)), color=color,
+                 penwidth=width, fontcolor="#1f2937", **FLOW)
+    return [e.size for e in shown if e.size is not None]
+
+
+def _value_line(f, u):
+    """The value that flowed forward out of ``u`` (none without ``at``)."""
+    if u not in f.values:
+        return []
+    return [f"{f.graph.record(u).name} = {value_text(f.values[u])}"]
+
+
+# ---- collapsed: one box per block --------------------------------------------------------------
+
+def _blocks(f, collapse):
+    """Top-level scope -> its nodes, in graph order, to draw as one box each (empty to
+    draw every node): with ``collapse=None``, only past ``COLLAPSE_NODES`` nodes."""
+    if collapse is False or (collapse is None and len(f.nodes) <= COLLAPSE_NODES):
+        return {}
+    blocks = {}
+    for v in f.nodes:
+        scope = top_scope(f.graph, v)
+        if scope:
+            blocks.setdefault(scope, []).append(v)
+    return blocks
+
+
+def _collapse_note(f, blocks, collapse):
+    """The title lines saying what was collapsed and why."""
+    if not blocks:
+        return ["collapse=True: no scopes to collapse, every node drawn"] if collapse else []
+    why = (f"{len(f.nodes)} nodes, more than {COLLAPSE_NODES}" if collapse is None
+           else "collapse=True")
+    return [f"collapsed: {len(blocks)} blocks, one box per scope ({why}; collapse=False "
+            f"draws every node)", "an edge of a box: the total gradient through it (the norm "
+            "of what each node receives through it, summed)"]
+
+
+def _draw_blocks(dot, f, blocks, shown, gradients):
+    """One box per block (DOT ids ``s0``, ``s1``, ... in graph order, as the collapsed
+    forward view), the nodes outside every block as themselves, and one edge per pair of
+    them that edges join; returns the gradient sizes drawn."""
+    graph = f.graph
+    where = {v: node_id(v) for v in f.nodes}
+    for i, (scope, members) in enumerate(blocks.items()):
+        where.update({v: f"s{i}" for v in members})
+        dot.node(f"s{i}", label=label(scope_lines(graph, scope, members)), **SCOPE_BOX)
+    outside = [v for v in f.nodes if where[v] == node_id(v)]
+    add_nodes(dot, graph, outside, f.values, extra=gradients)
+    by_key = {(e.u, e.v, e.slot): e for e in shown}
+    bundles = {}
+    for u, v, k in edges(graph, f.nodes):
+        if where[u] != where[v]:
+            bundles.setdefault((where[u], where[v]), []).append(by_key.get((u, v, k)))
+    totals = {pair: total(flows) for pair, flows in bundles.items()}
+    bounds = scale(totals.values())
+    for (a, b), flows in bundles.items():
+        many = [f"{len(flows)} edges"] if len(flows) > 1 else []
+        if not any(e is not None for e in flows):
+            dot.edge(a, b, label=label(many), **NO_FLOW)
+        elif totals[a, b] is None:  # formulas: no sizes without at
+            dot.edge(a, b, label=label(many), color=GRAD_COLOR, **FLOW)
+        else:
+            color, width = magnitude(totals[a, b], *bounds)
+            dot.edge(a, b, label=label(many + [number(totals[a, b], DIGITS)]), color=color,
+                     penwidth=width, fontcolor="#1f2937", **FLOW)
+    return [t for t in totals.values() if t is not None]
+
+
+def total(flows):
+    """The total gradient through a bundle of edges (EdgeFlow or None each): the norm of
+    the summed gradient of each node the bundle leaves (what that node receives through
+    it, as backprop sums a fan-out), summed over those nodes; None without values."""
+    by_source = {}
+    for e in flows:
+        if e is not None and e.value is not None:
+            by_source.setdefault(e.u, []).append(np.asarray(e.value, dtype=float))
+    if not by_source:
+        return None
+    return sum(norm(sum(values)) for values in by_source.values())
+
+
+def legend(dot, sizes):
+    """A small key: the smallest and the largest gradient size drawn (their true range,
+    not the padded range the colours are spread over)."""
+    if not sizes:
+        return
+    key = graphviz.Digraph(name="cluster_legend",
+                           graph_attr={**CLUSTER, "label": "key", "class": "legend"})
+    key.node("legend", shape="plaintext", **{"class": "legend"}, label=label([
+        "gradient size (its norm) drawn:",
+        f"smallest {number(min(sizes), DIGITS)}, largest {number(max(sizes), DIGITS)}",
+        "pale and thin: small; dark and wide: large (log scale)"]))
+    dot.subgraph(key)
+
+
+def _title(f, loss, notes=()):
     head = f"{f.graph.name}: gradient flow of {loss.name}"
     if f.trace is None:
-        return [head, "each edge: what flows back along it (a formula; add at= for values)"]
-    sizes = [e.size for e in f.edges]
-    lo, hi = scale(sizes)
-    return [short(f"{head} at {f.trace.at}", 120),
-            "each edge: upstream x local = what flows back (vjp along a tensor edge)",
-            f"colour and width: size of the gradient, log scale, {10 ** lo:.1e} to "
-            f"{10 ** hi:.1e}"]
+        lines = [head, "each edge: what flows back along it (a formula; add at= for values)"]
+    else:
+        lines = [short(f"{head} at {f.trace.at}", 120),
+                 "each edge: the value that flowed forward, then upstream x local = what "
+                 "flows back (vjp along a tensor edge)",
+                 "colour and width: size of the gradient, log scale (the key gives its range)"]
+    return lines + list(notes)

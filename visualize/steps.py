@@ -20,9 +20,9 @@ from pathlib import Path
 import graphviz
 
 from .canvas import add_nodes, diagram, edges, node_id
-from .gradflow import flow
+from .gradflow import flow, hidden
 from .export import INSTALL, RenderError, export, render, write_atomic
-from .style import label
+from .style import check_dpi, check_grads, label, layout
 
 CURRENT = {"color": "#c2410c", "penwidth": "3", "style": "filled,bold",
            "fillcolor": "#ffedd5"}
@@ -32,19 +32,26 @@ FRAME_MS = 2000  # how long an animation shows a frame: time to read its chain-r
 LAST_MS = 5000   # the last frame, the whole backward pass, stays longer before the loop
 
 
-def frames(loss, at=None, exact=None):
-    """The frames of backprop through ``loss``, as ``graphviz.Digraph`` objects."""
+def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, grads="all"):
+    """The frames of backprop through ``loss``, as ``graphviz.Digraph`` objects; the
+    options as ``visualize.draw`` takes them."""
+    options = {"rankdir": rankdir, "slide": slide, "dpi": check_dpi(dpi)}
+    layout(rankdir, slide)
+    check_grads(grads)
     f = flow(loss, at, exact)
     order = [v for v in reversed(sorted(f.nodes)) if any(e.v == v for e in f.edges)]
-    return [_frame(f, order, i) for i in range(len(order))]
+    return [_frame(f, order, i, grads, options) for i in range(len(order))]
 
 
-def steps(loss, at=None, path="backprop_steps.pdf", exact=None):
+def steps(loss, at=None, path="backprop_steps.pdf", exact=None, *, rankdir="LR",
+          slide=False, dpi=None, grads="all"):
     """Write the frames of backprop through ``loss``, by ``path``'s suffix: ``.pdf`` a
     multi-page PDF, ``.gif`` an animated GIF, ``.png`` or ``.apng`` an animated PNG, and
     no suffix (or an existing folder) numbered SVGs (``step_1.svg``, ...) in that folder.
     Returns the file's path, or the list of SVG paths. The user's graph is not changed;
-    a file is written whole or not at all.
+    a file is written whole or not at all. For slides (as ``visualize.draw``):
+    ``rankdir``, ``slide=True`` (16:9), ``dpi`` (PNG frames), ``grads="params"`` (no
+    gradients of data inputs).
 
     >>> visualize.steps(loss, at=AT, path="frames.gif")      # doctest: +SKIP
     PosixPath('frames.gif')
@@ -55,22 +62,24 @@ def steps(loss, at=None, path="backprop_steps.pdf", exact=None):
         raise RenderError(f"cannot write backprop frames to {str(path)!r}: unknown suffix "
                           f"{path.suffix!r}; use one of {', '.join(sorted(WRITERS)[1:])}, "
                           f"or a folder (no suffix) for numbered SVGs")
-    return WRITERS[suffix](frames(loss, at, exact), path)
+    shots = frames(loss, at, exact, rankdir=rankdir, slide=slide, dpi=dpi, grads=grads)
+    return WRITERS[suffix](shots, path)
 
 
-def _frame(f, order, i):
+def _frame(f, order, i, grads, options):
     """The diagram of step ``i``: ``order[i]`` is being processed."""
     current, done = order[i], set(order[:i + 1])
     dot = diagram([f"{f.graph.name}: backprop, step {i + 1} of {len(order)}",
                    f"at {f.graph.record(current).name}: upstream x local = what "
-                   f"flows back to each operand"])
+                   f"flows back to each operand"], **options)
     finished = {v for v in f.nodes if _all_done(f, v, done)}
-    extra = {v: lines for v, lines in f.gradients.items() if v in finished}
+    extra = {v: lines for v, lines in f.gradients.items() if v in finished
+             and not (grads == "params" and f.graph.record(v).role == "input")}
     add_nodes(dot, f.graph, f.nodes, f.values, extra=extra, overrides={current: CURRENT})
     by_key = {(e.u, e.v, e.slot): e for e in f.edges}
     for u, v, k in edges(f.graph, f.nodes):
         e = by_key.get((u, v, k))
-        if e is None or v not in done:
+        if e is None or v not in done or hidden(f, e, grads):
             dot.edge(node_id(u), node_id(v), **TODO_EDGE)
             continue
         bold = {"style": "bold", "fontcolor": "#c2410c"} if v == current else {}

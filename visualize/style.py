@@ -57,7 +57,11 @@ TIE = {"style": "dashed", "color": GRAD_COLOR, "arrowhead": "odot", "constraint"
        "class": "tie"}
 ERROR_COLOR = "#dc2626"
 #: An edge that carries no gradient (from a constant, an integer label).
-NO_FLOW = {"style": "dotted", "color": "#9ca3af", "class": "noflow"}
+NO_FLOW = {"style": "dotted", "color": "#9ca3af", "dir": "none", "class": "noflow"}
+#: An edge carrying a gradient, its arrow pointing the way the gradient flows (back).
+FLOW = {"dir": "back", "class": "flow"}
+#: An edge whose gradient is not shown (``grads="params"``: into a data input).
+HIDDEN_FLOW = {"color": "#9ca3af", "dir": "none", "class": "hidden"}
 CLUSTER = {"style": "rounded", "color": "#9ca3af", "fontcolor": "#374151",
            "class": "scope"}
 SCOPE_BOX = {"shape": "box3d", "style": "filled", "fillcolor": "#f3f4f6", "class": "scope"}
@@ -70,6 +74,18 @@ MIN_DECADES = 3      # the narrowest log10 range the colours and widths are spre
 LABEL_WIDTH = 48     # characters of a formula shown before it is cut with "..."
 SMALL_TENSOR = 8     # tensors up to this many elements are shown in full
 DIGITS = 4           # significant digits of a number in a diagram
+
+#: The directions a diagram may run in (Graphviz ``rankdir``): left to right is the default.
+RANKDIRS = ("LR", "TB", "BT", "RL")
+#: Which gradients the gradient flow shows: every float node's, or only the parameters'
+#: (the gradients of data inputs such as x and y are hidden; they are not trained).
+GRADS = ("all", "params")
+#: A 16:9 slide in inches (Graphviz ``size``), filled by the diagram (``ratio``).
+SLIDE = {"size": "13.33,7.5", "ratio": "fill"}
+#: The resolution of a PNG (a projector shows 72 or 96 dpi as blurry); SVG and PDF stay in
+#: points, 72 to the inch, since Graphviz would scale them by dpi / 72 too.
+PNG_DPI = 200
+MAX_DPI = 1200       # beyond this, a slide-sized PNG takes hundreds of megabytes
 
 
 # ---- text -----------------------------------------------------------------------------------
@@ -113,6 +129,40 @@ def op_text(graph, v):
     shown = [f"{k}={val}" for k, val in sorted(record.attrs.items())
              if val is not False and val is not None and val != ()]
     return short(" ".join([record.op] + shown))
+
+
+# ---- layout ---------------------------------------------------------------------------------
+
+def layout(rankdir="LR", slide=False):
+    """The graph attributes of a diagram's direction and size, checked: ``rankdir`` one of
+    RANKDIRS; ``slide=True`` fits it into a 16:9 slide (``SLIDE``).
+
+    >>> layout("TB", slide=True)
+    {'rankdir': 'TB', 'size': '13.33,7.5', 'ratio': 'fill'}
+    """
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(map(repr, RANKDIRS))}; "
+                         f"got {rankdir!r}")
+    if not isinstance(slide, bool):
+        raise ValueError(f"slide must be True or False; got {slide!r}")
+    return {"rankdir": rankdir, **(SLIDE if slide else {})}
+
+
+def check_dpi(dpi):
+    """``dpi`` (the resolution of a PNG), checked: None means PNG_DPI."""
+    if dpi is None:
+        return PNG_DPI
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 0 < dpi <= MAX_DPI:
+        raise ValueError(f"dpi must be a number of dots per inch from 1 to {MAX_DPI} "
+                         f"(default {PNG_DPI}); got {dpi!r}")
+    return dpi
+
+
+def check_grads(grads):
+    """``grads``, checked: one of GRADS."""
+    if grads not in GRADS:
+        raise ValueError(f"grads must be one of {', '.join(map(repr, GRADS))}; got {grads!r}")
+    return grads
 
 
 # ---- nodes ----------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ from graphc.errors import GraphError
 from graphc.graph import Graph, Node, walk
 from graphc.shapes import fmt
 
-from .canvas import add_edges, add_nodes, diagram, edges, node_id, outputs
+from .canvas import (add_edges, add_nodes, diagram, edges, node_id, outputs, scope_lines,
+                     top_scope)
 from .gradflow import draw_gradflow, loss_of
-from .style import SCOPE_BOX, TIE, label, node_attrs, node_lines, short
+from .style import (SCOPE_BOX, TIE, check_dpi, check_grads, label, layout, node_attrs,
+                    node_lines, short)
 
 VIEWS = ("forward", "backward", "gradflow")
 
@@ -20,7 +22,8 @@ NO_GRADIENTS = ("no gradient nodes yet: gc.grad(loss, [...]) adds them, or "
                 "draw(loss, view='backward') takes them on a copy")
 
 
-def draw(target, view="forward", at=None, collapse=False, exact=None):
+def draw(target, view="forward", at=None, collapse=None, exact=None, *, rankdir="LR",
+         slide=False, dpi=None, grads="all"):
     """A ``graphviz.Digraph`` of a graph, a node or a list of nodes (what they depend on).
 
     ``view``: "forward" (inputs, parameters, constants, ops and outputs, each with its
@@ -28,25 +31,44 @@ def draw(target, view="forward", at=None, collapse=False, exact=None):
     edges to their forward nodes; for a single loss node without gradients they are taken
     on a copy), or "gradflow" (the forward graph of a scalar loss with what flows back
     along each edge; see ``visualize.gradflow``). ``at``: feeds; each node then shows its
-    value. ``collapse=True`` (forward only) draws one box per top-level scope. A whole
-    Graph without gradient nodes in the backward view is drawn forward, its title saying
-    that there are none. ``exact`` (gradflow only): exact values or numbers, as
+    value. ``collapse=True`` draws one box per top-level scope (forward and gradflow);
+    ``collapse=None`` (the default) does so for a gradient flow of more than
+    ``COLLAPSE_NODES`` nodes, saying so in its title; ``collapse=False`` draws every node.
+    A whole Graph without gradient nodes in the backward view is drawn forward, its title
+    saying that there are none. ``exact`` (gradflow only): exact values or numbers, as
     ``gc.explain`` takes it (None: its default).
+
+    For slides: ``rankdir`` "LR" (default), "TB", "BT" or "RL"; ``slide=True`` fits the
+    diagram into a 16:9 slide; ``dpi`` the resolution of a PNG (default 200; SVG stays in
+    points); ``grads="params"`` hides the gradients of data inputs such as x and y
+    (gradflow and backward; default "all").
 
     >>> import visualize
     >>> d = visualize.draw(loss, view="gradflow", at={"x": [1, -1], "w": [1, 2], "y": 1})
     ... # doctest: +SKIP
     >>> visualize.export(d, "neuron.svg")                   # doctest: +SKIP
     """
+    options = _checked(view, collapse, grads, rankdir=rankdir, slide=slide, dpi=dpi)
+    if view == "gradflow":
+        return draw_gradflow(loss_of(target), at, exact, collapse=collapse, grads=grads,
+                             **options)
+    if view == "backward":
+        return _backward(target, at, grads, options)
+    return _forward(target, at, bool(collapse), options)
+
+
+def _checked(view, collapse, grads, rankdir, slide, dpi):
+    """The layout options (rankdir, slide, dpi) of ``draw``, every option checked."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")
-    if collapse and view != "forward":
-        raise ValueError(f"collapse=True draws the forward graph only, not view={view!r}")
-    if view == "gradflow":
-        return draw_gradflow(loss_of(target), at, exact)
-    if view == "backward":
-        return _backward(target, at)
-    return _forward(target, at, collapse)
+    if collapse not in (None, True, False):
+        raise ValueError(f"collapse must be None (when big), True or False; got {collapse!r}")
+    if collapse and view == "backward":
+        raise ValueError(f"collapse=True draws the forward graph or the gradient flow, not "
+                         f"view={view!r}")
+    check_grads(grads)
+    layout(rankdir, slide)
+    return {"rankdir": rankdir, "slide": slide, "dpi": check_dpi(dpi)}
 
 
 def targets(target):
@@ -80,12 +102,13 @@ def title(graph, view, *notes):
 
 # ---- forward --------------------------------------------------------------------------------
 
-def _forward(target, at, collapse):
+def _forward(target, at, collapse, options):
     graph, ids = targets(target)
     up = graph.nx.nodes if ids is None else walk.upstream(graph, ids)
     drawn = [v for v in walk.order(graph, up) if graph.record(v).role != "grad"]
     values = values_at(graph, drawn, at)
-    dot = diagram(title(graph, "forward graph" + (", scopes collapsed" if collapse else "")))
+    dot = diagram(title(graph, "forward graph" + (", scopes collapsed" if collapse else "")),
+                  **options)
     if collapse:
         _collapsed(dot, graph, drawn, values)
     else:
@@ -97,12 +120,12 @@ def _forward(target, at, collapse):
 def _collapsed(dot, graph, drawn, values):
     """One box per top-level scope (with how many nodes, params and which ops it holds),
     the nodes outside any scope as themselves, and the edges between them."""
-    group = {v: graph.record(v).scope.split("/")[0] for v in drawn}
+    group = {v: top_scope(graph, v) for v in drawn}
     scopes = sorted({s for s in group.values() if s})
     box = {s: f"s{i}" for i, s in enumerate(scopes)}
     where = {v: box[group[v]] if group[v] else node_id(v) for v in drawn}
     for s in scopes:
-        dot.node(box[s], label=label(_scope_lines(graph, s, [v for v in drawn
+        dot.node(box[s], label=label(scope_lines(graph, s, [v for v in drawn
                                                             if group[v] == s])), **SCOPE_BOX)
     out = outputs(graph, drawn)
     for v in drawn:
@@ -120,33 +143,28 @@ def _collapsed(dot, graph, drawn, values):
         dot.edge(a, b, label=label([text]), penwidth=f"{min(1 + len(sources) / 2, 4):.1f}")
 
 
-def _scope_lines(graph, scope, members):
-    records = [graph.record(v) for v in members]
-    op_names = list(dict.fromkeys(r.op for r in records if r.role == "op"))
-    params = sum(1 for r in records if r.role == "param")
-    lines = [scope, f"{len(members)} node{'s' * (len(members) != 1)}"]
-    if params:
-        lines.append(f"{params} param{'s' * (params != 1)}")
-    if op_names:
-        lines.append(short(", ".join(op_names)))
-    return lines
-
-
 # ---- backward -------------------------------------------------------------------------------
 
-def _backward(target, at):
+def _backward(target, at, grads, options):
     graph, ids = targets(target)
-    notes, grads = [], None
+    notes, record = [], None
     if ids is None:
         drawn = walk.order(graph)
         if not any(graph.record(v).role == "grad" for v in drawn):
             notes.append(NO_GRADIENTS)
     else:
-        graph, drawn, grads = _with_gradients(graph, ids)
+        graph, drawn, record = _with_gradients(graph, ids)
+    hidden = [v for v in drawn if _bookkeeping(graph, v) or _of_input(graph, v, grads)]
+    drawn = [v for v in drawn if v not in set(hidden)]
+    if any(_bookkeeping(graph, v) for v in hidden):
+        notes.append("not drawn: " + short(", ".join(
+            graph.record(v).name for v in hidden if _bookkeeping(graph, v)), 80)
+            + " (element counts, folded into the formulas when compiled)")
     values = values_at(graph, drawn, at)
     dot = diagram(title(graph, "backward graph (gradient nodes dashed, tied to their "
-                               "forward node)", *notes))
-    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn, grads))
+                               "forward node)", *notes), **options)
+    dot.graph_attr["ordering"] = "out"  # operands in slot order, so edges do not cross
+    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn, record))
     add_edges(dot, graph, drawn)
     keep = set(drawn)
     for v in drawn:
@@ -154,6 +172,25 @@ def _backward(target, at):
         if of is not None and of[1] in keep and of[1] != v:
             dot.edge(node_id(v), node_id(of[1]), **TIE)
     return dot
+
+
+#: Gradient nodes that are bookkeeping, not a step of the chain rule: the number of
+#: elements a mean divides by (constant folding makes it a number in the formula).
+BOOKKEEPING_OPS = ("count",)
+
+
+def _bookkeeping(graph, v):
+    """A gradient node that is an element count or an unnamed constant (the seed
+    ``dloss_dloss = 1``, where backprop starts, stays)."""
+    record = graph.record(v)
+    return record.role == "grad" and (record.op in BOOKKEEPING_OPS
+                                      or (record.op == "const" and not record.named))
+
+
+def _of_input(graph, v, grads):
+    """With ``grads="params"``: ``v`` is the gradient of a data input (x, y)."""
+    of = gradient_of(graph, v) if grads == "params" else None
+    return of is not None and graph.record(of[1]).role == "input"
 
 
 def _with_gradients(graph, ids):
