@@ -62,6 +62,14 @@ def generate(program, inline=True, reuse=False, floats=None):
     return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
 
+def variables(program, inline=True):
+    """``{identifier: node name}`` for each variable the module ``generate(program, inline)``
+    prints (a feed, an array constant, a node's result), so that a reader of the code (the
+    backprop report) can tell which node each line computes."""
+    env = Env(program, inline)
+    return {v.ident: name for name, v in env.values.items() if v.ident}
+
+
 # ---- values and literals ---------------------------------------------------------------------
 
 class Value:
