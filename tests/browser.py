@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = (1500, 1000)
+#: The claims the README's screenshot shows checked (a student's two steps).
+CLAIMS = ["d loss/d z = sigmoid(-1) - 1", "d loss/d w = (sigmoid(-1) - 1) * x"]
 MISSING = ("the browser test needs Debian's chromium and chromium-driver ({what} not found "
            "on PATH); `make test` installs them (its `browser` target), or run "
            "`sudo apt-get install chromium chromium-driver`")
@@ -94,7 +96,7 @@ def colours(data):
 def main(png="docs/neuron_report.png"):
     """``make docs``: write the report of the neuron and the screenshot ``png``."""
     with tempfile.TemporaryDirectory() as folder:
-        page = write_neuron_report(Path(folder) / "neuron_report.html")
+        page = write_neuron_report(Path(folder) / "neuron_report.html", CLAIMS)
         driver = chrome(Path(folder) / "profile")
         try:
             data = screenshot(driver, page, ROOT / png)

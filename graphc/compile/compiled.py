@@ -63,9 +63,7 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
         source = _generate(program, opt)
     with timings.timed("python compile"):
         f = CompiledFunction(source, name or graph.name, single)
-    f.report = timings
-    f.variables = {ident: optimized.id_of(name)
-                   for ident, name in variables(program, inline=opt >= 1).items()}
+    f.report, f.variables = timings, variables(program, optimized, inline=opt >= 1)
     if report:
         print(f"graphc: compiling {f.name!r}\n{timings}", file=sys.stderr)
     return f

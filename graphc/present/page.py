@@ -2,8 +2,9 @@
 style sheet ``report.css`` and the script ``report.js`` (package data) written inline.
 
 Everything from the user's graph is escaped: ``html.escape`` in the page, and the data
-for the script is one JSON blob in a ``<script type="application/json">`` whose ``</``
-are written ``<\\/``, so no node name can end the script. A Content-Security-Policy lets
+for the script is one JSON blob in a ``<script type="application/json">`` whose ``<``,
+``>`` and ``&`` are written as ``\\u003c`` and so on, so no node name can end the script
+(or open a comment or another script inside it). A Content-Security-Policy lets
 the page load nothing at all, so it opens from disk and never touches the network.
 
 >>> mark_svg('<g id="node1" class="node">\\n<title>n3</title>', [])
@@ -20,7 +21,8 @@ import re
 POLICY = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
           "img-src data:")
 
-_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)(?: [^"]*)?"(?=>\s*<title>([^<]*)</title>)')
+_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)(?: [^"]*)?"'
+                    r'(?=>\s*<title>([^<]*)</title>)')
 _EDGE_TITLE = re.compile(r"n(\d+)->n(\d+)")
 _PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 
@@ -59,7 +61,9 @@ def page(data, svg, code, verdicts):
     """The whole HTML page: ``data`` for the script, the marked ``svg``, ``code`` as
     ``(line, node id or None)`` pairs, ``verdicts`` a CheckReport or None."""
     title = html.escape(data["title"])
-    blob = json.dumps(data, sort_keys=True, ensure_ascii=True).replace("</", "<\\/")
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=True)
+    for char in "<>&":  # only inside JSON strings, where \u escapes read back the same
+        blob = blob.replace(char, f"\\u{ord(char):04x}")
     steps = len(data["steps"])
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
