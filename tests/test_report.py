@@ -131,6 +131,18 @@ def test_names_with_markup_are_escaped_everywhere():
     assert {n["name"] for n in data["nodes"].values()} >= {x.name, w.name, loss.name}
 
 
+def test_tensor_edges_show_the_vjp_as_graphc_writes_it():
+    g = gc.Graph("layer")
+    x, W = g.input("x", shape=(3,)), g.param("W", shape=(2, 3))
+    loss = gc.sum(gc.tanh((W @ x).named("z")).named("a")).named("loss")
+    data = Page(gc.report(loss, at={"x": [1, 2, 3], "W": [[0.1, 0, 0], [0, 0.2, 0]]})
+                .html).data
+    edges = {e["edge"]: e for e in data["edges"]}
+    assert edges["x -> z"]["vjp"] and edges["x -> z"]["mathml"] == (
+        "<math><mtext>W.T @ dloss_dz</mtext></math>")
+    assert all(e["vjp"] and e["mathml"].startswith("<math><mtext>") for e in edges.values())
+
+
 def test_the_users_graph_is_not_changed(ns):
     g = ns["g"]
     before = sorted(g.nx.nodes)

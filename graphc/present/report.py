@@ -173,7 +173,7 @@ def _edges(f):
             "local": "" if e.local_value is None else _num(e.local_value),
             "local_exact": "" if local is None else _exact_text(local.exact, _num(
                 local.value)),
-            "mathml": _mathml(local or vjp),
+            "mathml": _mathml(local) if local else _text_math(vjp),
             "exact": _exact_text(product.exact if product else None, shown),
             "lines": list(e.lines)})
     return edges
@@ -183,7 +183,18 @@ def _mathml(row):
     """The row's formula in presentation MathML (browsers draw it; no MathJax needed)."""
     if row is None or row.formula is None:
         return ""
-    return f"<math>{mathml(row.formula, printer='presentation')}</math>"
+    try:
+        return f"<math>{mathml(row.formula, printer='presentation')}</math>"
+    except (AttributeError, TypeError, ValueError, NotImplementedError):
+        return _text_math(row)  # SymPy's printer lacks a few matrix expressions
+
+
+def _text_math(row):
+    """A vjp's formula (``W.T @ dloss_dz``, ``outer(dloss_dz, x)``) as MathML text: matrix
+    notation reads better as graphc writes it than as SymPy's MathML spells it."""
+    if row is None or row.formula is None:
+        return ""
+    return f"<math><mtext>{html.escape(str(row.formula))}</mtext></math>"
 
 
 # ---- the diagram and the code -----------------------------------------------------------------
@@ -228,7 +239,7 @@ def _lines_of_compute(source, owner):
         if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
             v = owner.get(stmt.targets[0].id)
             start = stmt.lineno
-            while lines[start - 2].strip().startswith("#"):
+            while start > compute.lineno + 1 and lines[start - 2].strip().startswith("#"):
                 start -= 1
             for n in range(start, stmt.end_lineno + 1):
                 belongs[n] = v
