@@ -168,6 +168,8 @@ def test_save_and_path_write_the_page_atomically(ns, page, tmp_path):
     (lambda ns: gc.report(ns["loss"], at=ns["AT"], colour="red"), TypeError,
      ["'colour'", "exact"]),
     (lambda ns: gc.report("loss", at=ns["AT"]), TypeError, ["loss node", "'loss'"]),
+    (lambda ns: gc.report(ns["loss"], at=ns["AT"], exact="yes"), ValueError,
+     ["exact", "True, False or None", "'yes'"]),
 ])
 def test_bad_input_is_named(ns, call, error, words):
     with pytest.raises(error) as caught:

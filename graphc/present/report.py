@@ -83,7 +83,7 @@ def report(loss, at=None, claims=None, path=None, **options):
             "nodes": _nodes(f), "edges": _edges(f), "steps": order(f)}
     verdicts = check(loss, claims, at=at, exact=options.get("exact")) if claims else None
     code = _code_lines(loss, f)
-    text = page.page(data, _svg(loss, at, f), code, verdicts)
+    text = page.page(data, _svg(loss, at, options.get("exact"), f), code, verdicts)
     result = Report(text, data["title"])
     return result if target is None else result.save(target)
 
@@ -93,6 +93,9 @@ def _check_options(options):
         if name not in OPTIONS:
             raise TypeError(f"gc.report got the option {name!r}; its options are "
                             f"at, claims, path and {', '.join(OPTIONS)}")
+    if options.get("exact") not in (None, True, False):
+        raise ValueError(f"gc.report's exact must be True, False or None (the default: "
+                         f"exact where every value given is), got {options['exact']!r}")
 
 
 def _check_loss(loss, at):
@@ -199,10 +202,10 @@ def _text_math(row):
 
 # ---- the diagram and the code -----------------------------------------------------------------
 
-def _svg(loss, at, f):
+def _svg(loss, at, exact, f):
     """The gradient-flow diagram as SVG text, each node and edge marked with the graphc
     node or flow edge it draws (``page.mark_svg`` reads Graphviz's titles)."""
-    drawn = visualize.draw(loss, view="gradflow", at=at)
+    drawn = visualize.draw(loss, view="gradflow", at=at, exact=exact)
     try:
         svg = visualize.render(drawn, "svg").decode("utf-8")
     except graphviz.ExecutableNotFound:
