@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz bench setup dot browser clean
+.PHONY: demo test docs fuzz bench setup dot browser clean
 
 setup: $(STAMP) dot browser
 
@@ -43,6 +43,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The README's screenshot of the backprop report, taken by the browser test's own code.
+docs: setup
+	$(BIN)/python tests/browser.py docs/neuron_report.png
 
 # Longer than the suite: thousands of random graphs against the reference interpreter.
 fuzz: setup

@@ -9,6 +9,7 @@ Run it (this is what `make demo` runs):   python examples/neuron.py [OUT_DIR]
 Generate its code with the command line:  graphc compile examples/neuron.py -o neuron.py
 Draw how the gradient flows:              graphc render examples/neuron.py --view gradflow
                                               -o gradflow.svg
+Write the interactive backprop report:    graphc report examples/neuron.py -o neuron.html
 """
 
 import sys
@@ -49,16 +50,26 @@ def main(out_dir="out"):
     print("Its compute() function, a line a step, each gradient with its rule:\n")
     print(compute_function(f.source))
     print()
-    for path in write_diagrams(out_dir):
-        print(f"A diagram of the neuron is in {path}")
+    for path, shows in write_diagrams(out_dir):
+        print(f"A diagram of the neuron is in {path} ({shows})")
+    path = gc.report(loss, at=AT, path=Path(out_dir) / "neuron_report.html")
+    print(f"The backprop report is in {path} (open it in a browser: the gradient flow, "
+          f"click a node for what it computes, a slider walking the steps, the code)")
+
+
+#: Each diagram's view, and what it shows.
+VIEWS = {"forward": "the forward graph with its values",
+         "backward": "the graph with the gradient nodes autodiff adds",
+         "gradflow": "the gradient flow: upstream x local on each edge"}
 
 
 def write_diagrams(out_dir):
-    """The forward graph, the gradient graph and the gradient flow, at the slide's point."""
+    """The forward graph, the gradient graph and the gradient flow, at the slide's point,
+    each as ``(path, what it shows)``."""
     import visualize  # only here: loading this file for graphc compile needs no Graphviz
     targets = {"forward": g, "backward": loss, "gradflow": loss}
-    return [visualize.export(visualize.draw(target, view=view, at=AT),
-                             Path(out_dir) / f"neuron_{view}.svg")
+    return [(visualize.export(visualize.draw(target, view=view, at=AT),
+                              Path(out_dir) / f"neuron_{view}.svg"), VIEWS[view])
             for view, target in targets.items()]
 
 

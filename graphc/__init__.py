@@ -15,6 +15,7 @@ from . import ops
 from .autodiff import grad
 from .check import CheckReport, GradcheckReport, check, gradcheck
 from .compile import CompiledFunction, compile
+from .display import report
 from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, FeedError,
                      GraphcError, GraphError, ShapeError)
 from .evaluate import evaluate
@@ -33,7 +34,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Graph", "Node", "grad", "evaluate", "explain", "gradcheck", "GradcheckReport", "ops",
     "formula", "latex", "check", "CheckReport",
-    "compile", "CompiledFunction",
+    "compile", "CompiledFunction", "report",
     "optim", "train", "History",
     "GraphcError", "GraphError", "ShapeError", "DTypeError", "FeedError",
     "DifferentiationError", "DomainError", "ClaimError",

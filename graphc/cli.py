@@ -8,6 +8,7 @@
                   [--rankdir LR|TB|BT|RL] [--slide] [--dpi N] [--grads all|params]
     graphc steps FILE [--at name=value ...] -o frames.pdf|frames.gif|frames.png|FOLDER
                  [--rankdir LR|TB|BT|RL] [--slide] [--dpi N] [--grads all|params]
+    graphc report FILE [--at name=value ...] [--claim CLAIM ...] -o OUT.html
 
 FILE is a Python file that builds one ``gc.Graph``. It is loaded as a module (not as
 ``__main__``, so its own ``if __name__ == "__main__":`` block does not run). Each node is
@@ -222,6 +223,21 @@ def cmd_steps(args):
     return 0
 
 
+def cmd_report(args):
+    from . import display  # the report is made by the application layer, graphc.present
+    namespace, loss = loaded(args.file)
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"the report is an HTML page: -o must end in .html, got "
+                         f"{args.output!r}")
+    claims = file_claims(namespace, args.file) + (args.claim or [])
+    values = needed_point(namespace, args.at, loss, args.file)
+    path = display.report(loss, at=values, claims=claims or None, path=args.output,
+                          exact=args.exact)
+    print(f"graphc: wrote {path} (the backprop report of {loss.name!r} in "
+          f"{loss.graph.name!r}: open it in a browser)", file=sys.stderr)
+    return 0
+
+
 def parser():
     top = argparse.ArgumentParser(
         prog="graphc",
@@ -252,7 +268,8 @@ def parser():
     grad_cmd.add_argument("file", metavar="FILE", help="a Python file that builds one gc.Graph")
     grad_cmd.add_argument("--latex", action="store_true", help="print LaTeX")
     grad_cmd.set_defaults(run=cmd_grad)
-    for cmd in (_add_explain(sub), _add_check(sub), _add_render(sub), _add_steps(sub)):
+    for cmd in (_add_explain(sub), _add_check(sub), _add_render(sub), _add_steps(sub),
+                _add_report(sub)):
         # FILE is optional to argparse only so that it may follow --at: show it as required
         cmd.usage = cmd.format_usage().removeprefix("usage: ").replace("[FILE]", "FILE")
     return top
@@ -367,6 +384,22 @@ def _add_check(sub):
                      help="a claim such as \"d loss/d w1 = sigmoid(-1) - 1\" (repeatable); "
                           "added to the file's 'claims'")
     cmd.set_defaults(run=cmd_check)
+    return cmd
+
+
+def _add_report(sub):
+    cmd = _file_command(
+        sub, "report", help="an interactive backprop report: one self-contained HTML page",
+        description="Write the backprop report of FILE's loss at a point: the gradient-flow "
+                    "diagram (click a node or an edge to see what it computes), a step "
+                    "slider walking the backward pass, the generated code linked to the "
+                    "diagram, and the verdicts of FILE's claims and --claim. The page "
+                    "loads nothing from the network.")
+    cmd.add_argument("--claim", action="append", metavar="CLAIM",
+                     help="a claim to check, as for graphc check (repeatable)")
+    cmd.add_argument("-o", "--output", metavar="OUT.html", required=True,
+                     help="the page to write (.html)")
+    cmd.set_defaults(run=cmd_report)
     return cmd
 
 

@@ -25,6 +25,9 @@ def test_neuron_example_prints_the_slides_numbers_and_writes_its_module(tmp_path
         diagram = out_dir / f"neuron_{view}.svg"
         assert f"A diagram of the neuron is in {diagram}" in out
         assert diagram.read_text().lstrip().startswith("<?xml")
+    report = out_dir / "neuron_report.html"
+    assert f"The backprop report is in {report} (open it in a browser" in out
+    assert 'id="gc-data"' in report.read_text()
     source = (out_dir / "neuron_generated.py").read_text()
     assert "dloss_dz = yhat - y  # d bce(sigmoid(z), y)/dz = yhat - y" in out  # fused, folded
     assert compute_of(source).strip() in out

@@ -39,8 +39,15 @@ def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, gr
     layout(rankdir, slide)
     check_grads(grads)
     f = flow(loss, at, exact)
-    order = [v for v in reversed(sorted(f.nodes)) if any(e.v == v for e in f.edges)]
-    return [_frame(f, order, i, grads, options) for i in range(len(order))]
+    steps_ = order(f)
+    return [_frame(f, steps_, i, grads, options) for i in range(len(steps_))]
+
+
+def order(f):
+    """The nodes backprop processes, one a step, from the loss backwards: each node of the
+    ``Flow`` ``f`` that sends a gradient back to an operand (the frames' order; the report's
+    step slider walks the same one)."""
+    return [v for v in reversed(sorted(f.nodes)) if any(e.v == v for e in f.edges)]
 
 
 def steps(loss, at=None, path="backprop_steps.pdf", exact=None, *, rankdir="LR",

@@ -21,7 +21,7 @@ from ..files import write_atomic
 from ..graph import Node
 from .. import passes
 from .loader import load_module
-from .printer import generate
+from .printer import generate, variables
 from .program import lower
 from .report import Report
 from . import tiny
@@ -63,7 +63,7 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
         source = _generate(program, opt)
     with timings.timed("python compile"):
         f = CompiledFunction(source, name or graph.name, single)
-    f.report = timings
+    f.report, f.variables = timings, variables(program, optimized, inline=opt >= 1)
     if report:
         print(f"graphc: compiling {f.name!r}\n{timings}", file=sys.stderr)
     return f
@@ -116,7 +116,9 @@ class CompiledFunction:
 
     ``source`` is the module's text, ``save(path)`` writes it as a standalone module,
     ``inputs`` lists (name, shape, dtype) for each feed and ``outputs`` the output names;
-    ``report`` is how long its compilation took (``gc.compile(..., report=True)``).
+    ``report`` is how long its compilation took (``gc.compile(..., report=True)``);
+    ``variables`` maps each variable of ``compute`` to the id of the node it holds (ids of
+    the compiled graph, which are the user's for every node the passes kept).
 
     For a loop that checked its feeds once, ``check(**feeds)`` returns them as the arrays
     of INPUTS, in order, and ``unchecked(*arrays)`` computes from such arrays with no
@@ -128,6 +130,7 @@ class CompiledFunction:
         self.source = source
         self.name = name
         self.report = None
+        self.variables = {}
         self._single = single
         self._module = load_module(source, name)
         self._compute = self._module.compute

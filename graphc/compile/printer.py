@@ -62,6 +62,15 @@ def generate(program, inline=True, reuse=False, floats=None):
     return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
 
+def variables(program, graph, inline=True):
+    """``{identifier: node id}`` for each variable the module ``generate(program, inline)``
+    prints (a feed, an array constant, a node's result), ids of ``graph``, the graph
+    ``program`` was lowered from: so a reader of the code (the backprop report) can tell
+    which node each line computes."""
+    env = Env(program, inline)
+    return {v.ident: graph.id_of(name) for name, v in env.values.items() if v.ident}
+
+
 # ---- values and literals ---------------------------------------------------------------------
 
 class Value:
