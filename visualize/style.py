@@ -60,6 +60,8 @@ ERROR_COLOR = "#dc2626"
 NO_FLOW = {"style": "dotted", "color": "#9ca3af", "class": "noflow"}
 CLUSTER = {"style": "rounded", "color": "#9ca3af", "fontcolor": "#374151",
            "class": "scope"}
+#: A node a diagram points at (``draw(..., highlight=node)``): a thick red outline.
+HIGHLIGHT = {"color": "#dc2626", "penwidth": "3"}
 SCOPE_BOX = {"shape": "box3d", "style": "filled", "fillcolor": "#f3f4f6", "class": "scope"}
 
 #: Gradient size, pale (vanishing) to dark (large), on a log scale across one diagram.

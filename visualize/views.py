@@ -12,7 +12,7 @@ from graphc.shapes import fmt
 
 from .canvas import add_edges, add_nodes, diagram, edges, node_id, outputs
 from .gradflow import draw_gradflow, loss_of
-from .style import SCOPE_BOX, TIE, label, node_attrs, node_lines, short
+from .style import HIGHLIGHT, SCOPE_BOX, TIE, label, node_attrs, node_lines, short
 
 VIEWS = ("forward", "backward", "gradflow")
 
@@ -20,7 +20,7 @@ NO_GRADIENTS = ("no gradient nodes yet: gc.grad(loss, [...]) adds them, or "
                 "draw(loss, view='backward') takes them on a copy")
 
 
-def draw(target, view="forward", at=None, collapse=False, exact=None):
+def draw(target, view="forward", at=None, collapse=False, exact=None, highlight=None):
     """A ``graphviz.Digraph`` of a graph, a node or a list of nodes (what they depend on).
 
     ``view``: "forward" (inputs, parameters, constants, ops and outputs, each with its
@@ -31,7 +31,8 @@ def draw(target, view="forward", at=None, collapse=False, exact=None):
     value. ``collapse=True`` (forward only) draws one box per top-level scope. A whole
     Graph without gradient nodes in the backward view is drawn forward, its title saying
     that there are none. ``exact`` (gradflow only): exact values or numbers, as
-    ``gc.explain`` takes it (None: its default).
+    ``gc.explain`` takes it (None: its default). ``highlight`` (forward and backward): a
+    node or a list of nodes drawn with a thick red outline.
 
     >>> import visualize
     >>> d = visualize.draw(loss, view="gradflow", at={"x": [1, -1], "w": [1, 2], "y": 1})
@@ -42,11 +43,15 @@ def draw(target, view="forward", at=None, collapse=False, exact=None):
         raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")
     if collapse and view != "forward":
         raise ValueError(f"collapse=True draws the forward graph only, not view={view!r}")
+    if highlight is not None and view == "gradflow":
+        raise ValueError("highlight= marks nodes of the forward and backward views, not of "
+                         "view='gradflow'")
+    marked = () if highlight is None else targets(highlight)[1]
     if view == "gradflow":
         return draw_gradflow(loss_of(target), at, exact)
     if view == "backward":
-        return _backward(target, at)
-    return _forward(target, at, collapse)
+        return _backward(target, at, marked)
+    return _forward(target, at, collapse, marked)
 
 
 def targets(target):
@@ -78,9 +83,20 @@ def title(graph, view, *notes):
     return [f"{graph.name}: {view}", *notes]
 
 
+def highlighted(graph, drawn, marked):
+    """id -> the attributes that mark a node of ``marked`` that is drawn: a thick outline,
+    and the class "highlight" beside the node's own (for a stylesheet or a test)."""
+    keep, marks = set(drawn), {}
+    for v in marked:
+        if v in keep:
+            own = node_attrs(graph.record(v)).get("class", "")
+            marks[v] = {**HIGHLIGHT, "class": f"{own} highlight".strip()}
+    return marks
+
+
 # ---- forward --------------------------------------------------------------------------------
 
-def _forward(target, at, collapse):
+def _forward(target, at, collapse, marked=()):
     graph, ids = targets(target)
     up = graph.nx.nodes if ids is None else walk.upstream(graph, ids)
     drawn = [v for v in walk.order(graph, up) if graph.record(v).role != "grad"]
@@ -89,7 +105,7 @@ def _forward(target, at, collapse):
     if collapse:
         _collapsed(dot, graph, drawn, values)
     else:
-        add_nodes(dot, graph, drawn, values)
+        add_nodes(dot, graph, drawn, values, overrides=highlighted(graph, drawn, marked))
         add_edges(dot, graph, drawn)
     return dot
 
@@ -134,7 +150,7 @@ def _scope_lines(graph, scope, members):
 
 # ---- backward -------------------------------------------------------------------------------
 
-def _backward(target, at):
+def _backward(target, at, marked=()):
     graph, ids = targets(target)
     notes, grads = [], None
     if ids is None:
@@ -146,7 +162,8 @@ def _backward(target, at):
     values = values_at(graph, drawn, at)
     dot = diagram(title(graph, "backward graph (gradient nodes dashed, tied to their "
                                "forward node)", *notes))
-    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn, grads))
+    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn, grads),
+              overrides=highlighted(graph, drawn, marked))
     add_edges(dot, graph, drawn)
     keep = set(drawn)
     for v in drawn:
