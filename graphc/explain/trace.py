@@ -167,6 +167,10 @@ class Trace:
     def _repr_markdown_(self):
         return formats.markdown(self)
 
+    def _repr_pretty_(self, printer, cycle):
+        """IPython's text/plain of a trace: the text, not the dataclass's fields."""
+        printer.text(str(self))
+
     def to_latex(self):
         """A LaTeX ``tabular`` of the forward pass and an ``align*`` of the backward pass."""
         return formats.latex(self)
