@@ -239,13 +239,19 @@ def test_a_bundle_keeps_to_include_and_exclude(neuron):
 
 def test_a_node_of_a_large_graph_shows_its_neighbourhood():
     g = gc.Graph("chain")
-    h = g.input("x")
+    x = h = g.input("x")
     for i in range(60):
         h = gc.tanh(h).named(f"h{i}")
     data = g["h30"]._repr_mimebundle_()
     groups = svg_groups(data["image/svg+xml"])
     assert sorted(texts[0] for _, texts in groups) == ["h28", "h29", "h30", "h31", "h32"]
     assert [texts[0] for cls, texts in groups if "highlight" in cls] == ["h30"]
+    (dx,) = gc.grad((h * h).named("loss"), [x])
+    data = dx._repr_mimebundle_()  # its formula would be a nest of 60 tanh: not written
+    assert set(data) == {"text/plain", "image/svg+xml"}
+    groups = svg_groups(data["image/svg+xml"])
+    assert [texts[0] for cls, texts in groups if "highlight" in cls] == ["dloss_dx"]
+    assert len(groups) <= 40
 
 
 LATEX_PARSERS = (("antlr", "antlr4"), ("lark", "lark"))
@@ -271,6 +277,13 @@ def test_a_gradient_latex_reads_back_as_its_formula():
     point = {sp.Symbol(n): v for n, v in zip(("x1", "x2", "y", "w1", "w2"), (1, -1, 1, 1, 2))}
     assert sp.N(read.replace(sp.Function("sigmoid"), sigmoid).subs(point)) == \
         pytest.approx(float(sp.N(expected.rewrite(sp.exp).subs(point))))
+
+
+def test_ipythons_formatter_honours_exclude(neuron):
+    """``display(dloss_dw, exclude={"text/latex"})`` shows the picture, as the README says."""
+    from IPython.core.formatters import DisplayFormatter
+    data, _ = DisplayFormatter().format(neuron.dloss_dw, exclude={"text/latex"})
+    assert sorted(data) == ["image/svg+xml", "text/plain"]
 
 
 def test_html_tables_escape_what_users_typed():
@@ -315,3 +328,12 @@ def test_history_without_matplotlib_shows_text_only(monkeypatch):
     with pytest.raises(gc.GraphcError, match="pip install graphc"):
         history.plot("never.png")
     assert np.isclose(history.losses[-1], 0.5)
+
+
+def test_draw_highlights_the_nodes_asked_for(neuron):
+    import visualize
+    source = visualize.draw(neuron.g, highlight=[neuron.z, neuron.loss]).source
+    marked = [line.split()[0] for line in source.splitlines() if "class=highlight" in line]
+    assert marked == [f"n{neuron.z.id}", f"n{neuron.loss.id}"]
+    with pytest.raises(ValueError, match="highlight= marks nodes of the forward and backward"):
+        visualize.draw(neuron.loss, view="gradflow", highlight=neuron.z)

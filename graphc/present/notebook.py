@@ -34,6 +34,11 @@ AROUND = 2
 #: No diagram of a graph with more nodes than this: dot would take long, and a picture of
 #: thousands of nodes shows nothing (``visualize.draw(g, collapse=True)`` shows scopes).
 DRAW_LIMIT = 400
+#: A gradient's formula is written only where it depends on at most this many nodes and
+#: its LaTeX is at most this long: an unnamed deep chain expands into a formula of
+#: megabytes (and minutes), which no one reads in a cell.
+FORMULA_NODES = 100
+LATEX_CHARS = 3000
 
 
 def bundle(obj, include=None, exclude=None):
@@ -62,14 +67,16 @@ def node_text(node):
 
 def gradient_latex(node):
     r"""``$\frac{\partial y}{\partial x} = <formula>$`` for a gradient node ``dy_dx``; None
-    for any other node, or where its formula cannot be written."""
+    for any other node, or where its formula cannot be written or is too large to read."""
     of = gradient_of(node.graph, node.id)
-    if of is None:
+    if of is None or len(node.graph.upstream([node.id])) > FORMULA_NODES:
         return None
     y, x = (to_latex(symbol(node.graph.record(v))) for v in of)
     try:
         formula = gc.latex(node)
-    except GraphcError:
+    except (GraphcError, RecursionError):  # SymPy recurses along a deep formula
+        return None
+    if len(formula) > LATEX_CHARS:
         return None
     return rf"$\frac{{\partial {y}}}{{\partial {x}}} = {formula}$"
 
