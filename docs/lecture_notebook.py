@@ -97,7 +97,9 @@ def execute(nb, cwd, timeout=TIMEOUT):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
+                            resources={"metadata": {"path": str(cwd)}},
+                            # no warning, on every run, that local TCP is unencrypted
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     client.execute(env=env)
     return normalized(nb)
 
