@@ -44,8 +44,11 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-# The README's screenshot of the backprop report, taken by the browser test's own code.
+# The pictures the README shows (diagrams, the report's screenshot, taken by the browser
+# test's own code) and the example notebook with its outputs, made anew.
 docs: setup
+	$(BIN)/python docs/diagrams.py
+	$(BIN)/python docs/lecture_notebook.py
 	$(BIN)/python tests/browser.py docs/neuron_report.png
 
 # Longer than the suite: thousands of random graphs against the reference interpreter.

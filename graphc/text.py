@@ -11,6 +11,8 @@ the summary and the diagrams agree.
 '(20,) norm 49.7'
 """
 
+import html
+
 import numpy as np
 
 from .shapes import fmt
@@ -96,3 +98,61 @@ def norm(x):
     """The size of a value: |x| for a scalar, the L2 norm of a tensor."""
     a = np.asarray(x, dtype=float)
     return float(np.sqrt(np.sum(a * a))) if a.size else 0.0
+
+
+# ---- HTML tables: what the reports show in a notebook --------------------------------------
+
+#: The inline style of each part of an HTML table: no stylesheet, so a table looks the same
+#: in Jupyter, in a notebook exported to HTML and on GitHub (which drops <style> blocks).
+HTML_STYLE = {
+    "table": "border-collapse: collapse; font-family: monospace; font-size: 90%",
+    "caption": "caption-side: top; text-align: left; font-weight: bold; padding: 4px 0",
+    "th": "border-bottom: 2px solid #6b7280; padding: 2px 10px",
+    "td": "border-bottom: 1px solid #e5e7eb; padding: 2px 10px",
+    "note": "font-style: italic; margin: 4px 0",
+}
+
+#: The colour of a verdict cell, by its class: a claim that holds or a gradcheck that
+#: passes in green, a wrong claim or a failed check in red.
+VERDICT_STYLE = {
+    "holds": "color: #15803d; font-weight: bold",
+    "ok": "color: #15803d; font-weight: bold",
+    "wrong": "color: #b91c1c; font-weight: bold",
+    "fail": "color: #b91c1c; font-weight: bold",
+}
+
+
+def html_table(header, rows, align="", caption="", notes=(), classes=None):
+    """An HTML ``<table>`` of ``header`` and ``rows`` (strings, escaped here), styled inline.
+
+    ``align[i]`` "r" right-aligns column i (numbers); ``caption`` is the table's title and
+    ``notes`` are paragraphs after it; ``classes`` gives a row's cells their classes
+    (``classes(row) -> [class or "" per cell]``), and a verdict class (``VERDICT_STYLE``)
+    colours its cell.
+
+    >>> html_table(["claim", "verdict"], [["z", "holds"]],
+    ...            classes=lambda row: ["", row[1]]).count("graphc-holds")
+    1
+    """
+    style = HTML_STYLE
+    parts = [f'<table class="graphc" style="{style["table"]}">']
+    if caption:
+        parts.append(f'<caption style="{style["caption"]}">{html.escape(caption)}</caption>')
+    parts.append("<thead><tr>" + "".join(_html_cell("th", h, _at(align, i, "l"))
+                                         for i, h in enumerate(header)) + "</tr></thead>")
+    parts.append("<tbody>")
+    for row in rows:
+        kinds = classes(row) if classes else ()
+        cells = [_html_cell("td", c, _at(align, i, "l"), _at(kinds, i, ""))
+                 for i, c in enumerate(row)]
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    parts += [f'<p style="{style["note"]}">{html.escape(n)}</p>' for n in notes if n]
+    return "\n".join(parts)
+
+
+def _html_cell(tag, content, side, kind=""):
+    styles = [HTML_STYLE[tag], "text-align: " + ("right" if side == "r" else "left")]
+    styles += [VERDICT_STYLE[kind]] if kind in VERDICT_STYLE else []
+    attrs = f' class="graphc-{html.escape(kind)}"' if kind else ""
+    return f'<{tag}{attrs} style="{"; ".join(styles)}">{html.escape(str(content))}</{tag}>'

@@ -64,6 +64,8 @@ FLOW = {"dir": "back", "class": "flow"}
 HIDDEN_FLOW = {"color": "#9ca3af", "dir": "none", "class": "hidden"}
 CLUSTER = {"style": "rounded", "color": "#9ca3af", "fontcolor": "#374151",
            "class": "scope"}
+#: A node a diagram points at (``draw(..., highlight=node)``): a thick red outline.
+HIGHLIGHT = {"color": "#dc2626", "penwidth": "3"}
 SCOPE_BOX = {"shape": "box3d", "style": "filled", "fillcolor": "#f3f4f6", "class": "scope"}
 
 #: Gradient size, pale (vanishing) to dark (large), on a log scale across one diagram.

@@ -13,8 +13,8 @@ from graphc.shapes import fmt
 from .canvas import (add_edges, add_nodes, diagram, edges, node_id, outputs, scope_lines,
                      top_scope)
 from .gradflow import draw_gradflow, loss_of
-from .style import (SCOPE_BOX, TIE, check_dpi, check_grads, label, layout, node_attrs,
-                    node_lines, short)
+from .style import (HIGHLIGHT, SCOPE_BOX, TIE, check_dpi, check_grads, label, layout,
+                    node_attrs, node_lines, short)
 
 VIEWS = ("forward", "backward", "gradflow")
 
@@ -23,7 +23,7 @@ NO_GRADIENTS = ("no gradient nodes yet: gc.grad(loss, [...]) adds them, or "
 
 
 def draw(target, view="forward", at=None, collapse=None, exact=None, *, rankdir="LR",
-         slide=False, dpi=None, grads="all"):
+         slide=False, dpi=None, grads="all", highlight=None):
     """A ``graphviz.Digraph`` of a graph, a node or a list of nodes (what they depend on).
 
     ``view``: "forward" (inputs, parameters, constants, ops and outputs, each with its
@@ -36,7 +36,8 @@ def draw(target, view="forward", at=None, collapse=None, exact=None, *, rankdir=
     ``COLLAPSE_NODES`` nodes, saying so in its title; ``collapse=False`` draws every node.
     A whole Graph without gradient nodes in the backward view is drawn forward, its title
     saying that there are none. ``exact`` (gradflow only): exact values or numbers, as
-    ``gc.explain`` takes it (None: its default).
+    ``gc.explain`` takes it (None: its default). ``highlight`` (forward and
+    backward): a node or a list of nodes drawn with a thick red outline.
 
     For slides: ``rankdir`` "LR" (default), "TB", "BT" or "RL"; ``slide=True`` fits the
     diagram into a 16:9 slide; ``dpi`` the resolution of a PNG (default 200; SVG stays in
@@ -48,16 +49,18 @@ def draw(target, view="forward", at=None, collapse=None, exact=None, *, rankdir=
     ... # doctest: +SKIP
     >>> visualize.export(d, "neuron.svg")                   # doctest: +SKIP
     """
-    options = _checked(view, collapse, grads, rankdir=rankdir, slide=slide, dpi=dpi)
+    options = _checked(view, collapse, grads, rankdir=rankdir, slide=slide, dpi=dpi,
+                       highlight=highlight)
     if view == "gradflow":
         return draw_gradflow(loss_of(target), at, exact, collapse=collapse, grads=grads,
                              **options)
+    marked = () if highlight is None else targets(highlight)[1]
     if view == "backward":
-        return _backward(target, at, grads, options)
-    return _forward(target, at, bool(collapse), options)
+        return _backward(target, at, grads, options, marked)
+    return _forward(target, at, bool(collapse), options, marked)
 
 
-def _checked(view, collapse, grads, rankdir, slide, dpi):
+def _checked(view, collapse, grads, rankdir, slide, dpi, highlight):
     """The layout options (rankdir, slide, dpi) of ``draw``, every option checked."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")
@@ -66,6 +69,9 @@ def _checked(view, collapse, grads, rankdir, slide, dpi):
     if collapse and view == "backward":
         raise ValueError(f"collapse=True draws the forward graph or the gradient flow, not "
                          f"view={view!r}")
+    if highlight is not None and view == "gradflow":
+        raise ValueError("highlight= marks nodes of the forward and backward views, not of "
+                         "view='gradflow'")
     check_grads(grads)
     layout(rankdir, slide)
     return {"rankdir": rankdir, "slide": slide, "dpi": check_dpi(dpi)}
@@ -100,9 +106,20 @@ def title(graph, view, *notes):
     return [f"{graph.name}: {view}", *notes]
 
 
+def highlighted(graph, drawn, marked):
+    """id -> the attributes that mark a node of ``marked`` that is drawn: a thick outline,
+    and the class "highlight" beside the node's own (for a stylesheet or a test)."""
+    keep, marks = set(drawn), {}
+    for v in marked:
+        if v in keep:
+            own = node_attrs(graph.record(v)).get("class", "")
+            marks[v] = {**HIGHLIGHT, "class": f"{own} highlight".strip()}
+    return marks
+
+
 # ---- forward --------------------------------------------------------------------------------
 
-def _forward(target, at, collapse, options):
+def _forward(target, at, collapse, options, marked=()):
     graph, ids = targets(target)
     up = graph.nx.nodes if ids is None else walk.upstream(graph, ids)
     drawn = [v for v in walk.order(graph, up) if graph.record(v).role != "grad"]
@@ -112,7 +129,7 @@ def _forward(target, at, collapse, options):
     if collapse:
         _collapsed(dot, graph, drawn, values)
     else:
-        add_nodes(dot, graph, drawn, values)
+        add_nodes(dot, graph, drawn, values, overrides=highlighted(graph, drawn, marked))
         add_edges(dot, graph, drawn)
     return dot
 
@@ -145,7 +162,7 @@ def _collapsed(dot, graph, drawn, values):
 
 # ---- backward -------------------------------------------------------------------------------
 
-def _backward(target, at, grads, options):
+def _backward(target, at, grads, options, marked=()):
     graph, ids = targets(target)
     notes, record = [], None
     if ids is None:
@@ -164,7 +181,8 @@ def _backward(target, at, grads, options):
     dot = diagram(title(graph, "backward graph (gradient nodes dashed, tied to their "
                                "forward node)", *notes), **options)
     dot.graph_attr["ordering"] = "out"  # operands in slot order, so edges do not cross
-    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn, record))
+    add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn, record),
+              overrides=highlighted(graph, drawn, marked))
     add_edges(dot, graph, drawn)
     keep = set(drawn)
     for v in drawn:

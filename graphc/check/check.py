@@ -77,17 +77,32 @@ class CheckReport:
                  ("holds, " if r.holds else "WRONG, ") + r.how] for r in self.results]
 
     def __str__(self):
-        head = ["claim", "claimed", "its value", "derived", "verdict"]
-        lines = ([self.note] if self.note else []) + text.table([head] + self.rows(), rule=True)
-        wrong = self.first_wrong
-        lines.append("all claims hold" if wrong is None else
-                     f"first wrong step: {wrong.key} (claimed {wrong.text}, derived "
-                     f"{_show(wrong.derived)})")
-        if wrong is not None and wrong.slip:
-            lines.append(f"  why: {wrong.slip}")
-        return "\n".join(lines)
+        lines = ([self.note] if self.note else []) + text.table([HEADER] + self.rows(),
+                                                                rule=True)
+        return "\n".join(lines + self._conclusion())
 
     __repr__ = __str__
+
+    def _repr_html_(self):
+        """The table in a notebook, each verdict cell green (holds) or red (WRONG)."""
+        notes = [self.note] + [line.strip() for line in self._conclusion()]
+        return text.html_table(HEADER, self.rows(), notes=notes, classes=_verdict_classes)
+
+    def _conclusion(self):
+        wrong = self.first_wrong
+        if wrong is None:
+            return ["all claims hold"]
+        lines = [f"first wrong step: {wrong.key} (claimed {wrong.text}, derived "
+                 f"{_show(wrong.derived)})"]
+        return lines + ([f"  why: {wrong.slip}"] if wrong.slip else [])
+
+
+HEADER = ("claim", "claimed", "its value", "derived", "verdict")
+
+
+def _verdict_classes(row):
+    """The class of each cell of a report row: its verdict cell's "holds" or "wrong"."""
+    return ["", "", "", "", "holds" if row[-1].startswith("holds") else "wrong"]
 
 
 def _show(value):

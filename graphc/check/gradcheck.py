@@ -39,15 +39,28 @@ class GradcheckReport:
         return {r.name: r.rel_error for r in self.rows}
 
     def __str__(self):
-        rows = [("node", "shape", "rel error", "abs error", "")]
-        rows += [(r.name, fmt(r.shape), f"{r.rel_error:.2e}", f"{r.abs_error:.2e}",
-                  "ok" if r.passed else "FAIL") for r in self.rows]
-        head = (f"gradcheck (central differences, float64, tolerance {self.tol:g}): "
-                f"{'PASS' if self else 'FAIL'}")
-        lines = text.table(rows, align="llrr", indent="  ", widths=(4, 10, 10, 10))
-        return "\n".join([head] + lines)
+        lines = text.table([HEADER] + self._cells(), align="llrr", indent="  ",
+                           widths=(4, 10, 10, 10))
+        return "\n".join([self._title()] + lines)
 
     __repr__ = __str__
+
+    def _repr_html_(self):
+        """The table in a notebook, each node's verdict green (ok) or red (FAIL)."""
+        return text.html_table(HEADER[:4] + ("verdict",), self._cells(), align="llrr",
+                               caption=self._title(),
+                               classes=lambda row: ["", "", "", "", row[-1].lower()])
+
+    def _title(self):
+        return (f"gradcheck (central differences, float64, tolerance {self.tol:g}): "
+                f"{'PASS' if self else 'FAIL'}")
+
+    def _cells(self):
+        return [[r.name, fmt(r.shape), f"{r.rel_error:.2e}", f"{r.abs_error:.2e}",
+                 "ok" if r.passed else "FAIL"] for r in self.rows]
+
+
+HEADER = ("node", "shape", "rel error", "abs error", "")
 
 
 def gradcheck(y, wrt, at, eps=1e-6, tol=1e-6):

@@ -13,6 +13,7 @@ level), ``program.lower``, ``printer.generate``, ``loader.load_module``.
 array([-0.7311,  0.7311])
 """
 
+import html
 import sys
 import warnings
 
@@ -167,3 +168,17 @@ class CompiledFunction:
     def __repr__(self):
         return (f"<CompiledFunction {self.name!r}: ({', '.join(self.outputs)}) from "
                 f"{', '.join(n for n, _, _ in self.inputs) or 'nothing'}>")
+
+    def _repr_html_(self):
+        """The generated source in a notebook, under the repr: highlighted by Pygments
+        where it is installed (``pip install graphc[highlight]``), else plain."""
+        head = f"<p><code>{html.escape(repr(self))}</code></p>"
+        try:
+            from pygments import highlight
+            from pygments.formatters import HtmlFormatter
+            from pygments.lexers import PythonLexer
+        except ImportError:
+            return f"{head}\n<pre>{html.escape(self.source)}</pre>"
+        # inline styles, not classes: the colours need no stylesheet beside the notebook
+        code = highlight(self.source, PythonLexer(), HtmlFormatter(noclasses=True))
+        return f"{head}\n{code}"

@@ -1,10 +1,11 @@
-"""The formats of a backprop trace: text, Markdown, LaTeX and CSV.
+"""The formats of a backprop trace: text, Markdown, HTML, LaTeX and CSV.
 
 A trace (graphc/explain/trace.py) is plain data, its rows keyed by node ids; these
 functions only print it, reading node names from the rows as they go.
 """
 
 import csv
+import html
 import io
 import re
 
@@ -55,6 +56,19 @@ def markdown(trace):
     lines += [""] if _legend(trace) else []
     lines += _md_table(BACKWARD_HEADER, [_backward_cells(r) for r in trace.backward], (4, 5))
     return "\n".join(lines)
+
+
+def hypertext(trace):
+    """Two HTML tables, forward and backward (``graphc.text.html_table``), under the title
+    and the note: what a trace shows in a notebook."""
+    parts = [f"<p><b>{html.escape(_title(trace))}</b></p>"]
+    parts += [f"<p><i>{html.escape(trace.note)}</i></p>"] if trace.note else []
+    parts.append(text.html_table(FORWARD_HEADER, [_forward_cells(r) for r in trace.forward],
+                                 caption=FORWARD_TITLE))
+    parts.append(text.html_table(BACKWARD_HEADER,
+                                 [_backward_cells(r) for r in trace.backward],
+                                 caption=BACKWARD_TITLE, notes=_legend(trace)))
+    return "\n".join(parts)
 
 
 def comma_separated(trace):

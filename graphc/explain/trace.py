@@ -160,6 +160,17 @@ class Trace:
         """Two Markdown tables, forward and backward."""
         return formats.markdown(self)
 
+    def _repr_html_(self):
+        """The two tables in a notebook (``formats.hypertext``)."""
+        return formats.hypertext(self)
+
+    def _repr_markdown_(self):
+        return formats.markdown(self)
+
+    def _repr_pretty_(self, printer, cycle):
+        """IPython's text/plain of a trace: the text, not the dataclass's fields."""
+        printer.text(str(self))
+
     def to_latex(self):
         """A LaTeX ``tabular`` of the forward pass and an ``align*`` of the backward pass."""
         return formats.latex(self)

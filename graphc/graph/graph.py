@@ -19,7 +19,7 @@ import difflib
 import numpy as np
 import sympy as sp
 
-from .. import ops, text
+from .. import display, ops, text
 from ..errors import DTypeError, GraphcError, GraphError, ShapeError
 from ..ops.shape import index_key
 from ..ops.scalar import arg
@@ -219,8 +219,18 @@ class Graph(NodeStore):
             rhs = f"{record.op}{_attr_text(record.attrs)}({names})"
         return [record.role, record.name, fmt(record.shape), record.dtype, rhs]
 
+    def line(self, node):
+        """The line of the listing (``str(graph)``) that shows ``node`` (a Node or an id)."""
+        row = self._row(node if isinstance(node, Node) else Node(self, node))
+        return text.table([row[:4] + ["= " + row[4] if row[4] else ""]], indent="  ")[0]
+
     def __repr__(self):
         return f"<Graph {self.name!r}: {len(self)} nodes>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """What a notebook shows: the forward diagram as SVG and the listing as text
+        (``graphc.display.bundle``)."""
+        return display.bundle(self, include, exclude)
 
     def summary(self, grads=False):
         """A table of the nodes (name, role, op, shape, parameter count) whose ``.total`` is
@@ -360,3 +370,8 @@ class Node:
 
     def __repr__(self):
         return f"<Node {self.name!r}: {self.op} {fmt(self.shape)} {self.dtype}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """What a notebook shows: the graph around the node, the node highlighted, as SVG;
+        its line of the listing as text; for a gradient node its formula as LaTeX."""
+        return display.bundle(self, include, exclude)

@@ -136,13 +136,25 @@ class Summary:
     total: int
 
     def __str__(self):
-        cells = [HEADER] + [(n, r, o, fmt(s), "" if c is None else f"{c:,}")
-                            for n, r, o, s, c in self.rows]
-        return "\n".join([f"Graph {self.graph!r}: {self.total:,} parameters",
-                          *text.table(cells, align="llllr", indent="  "),
-                          f"total parameters: {self.total:,} (weights and biases)"])
+        return "\n".join([self._title(),
+                          *text.table([HEADER] + self._cells(), align="llllr", indent="  "),
+                          self._total()])
 
     __repr__ = __str__
+
+    def _repr_html_(self):
+        """The table in a notebook, the counts right-aligned."""
+        return text.html_table(HEADER, self._cells(), align="llllr", caption=self._title(),
+                               notes=[self._total()])
+
+    def _title(self):
+        return f"Graph {self.graph!r}: {self.total:,} parameters"
+
+    def _total(self):
+        return f"total parameters: {self.total:,} (weights and biases)"
+
+    def _cells(self):
+        return [[n, r, o, fmt(s), "" if c is None else f"{c:,}"] for n, r, o, s, c in self.rows]
 
 
 def count(name, shape):

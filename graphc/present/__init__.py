@@ -4,4 +4,5 @@ The application layer beside the command line: it may draw (``visualize``) and u
 consumer. ``graphc.display`` imports it by name on first use; nothing else in graphc does.
 """
 
+from .notebook import bundle  # noqa: F401  (graphc.display.bundle calls it)
 from .report import Report, report  # noqa: F401  (gc.report, through graphc.display)

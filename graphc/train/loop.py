@@ -15,6 +15,7 @@ unchecked path.
 2.0
 """
 
+import io
 import sys
 
 import numpy as np
@@ -38,26 +39,46 @@ class History:
         self.losses = list(losses)
         self.params = dict(params)
 
-    def plot(self, path):
+    def plot(self, path, log=False):
         """Write a PNG of the loss curve to ``path`` (matplotlib: ``pip install
-        graphc[plot]``); it goes to a temporary file first, renamed into place. Returns
-        the path.
+        graphc[plot]``), the loss axis logarithmic if ``log``; it goes to a temporary file
+        first, renamed into place. Returns the path.
 
-        >>> history.plot("loss.png")                              # doctest: +SKIP
+        >>> history.plot("loss.png", log=True)                    # doctest: +SKIP
         """
+        fig = self.figure(log)
+        return write_atomic(path, lambda f: fig.savefig(f, format="png"))
+
+    def figure(self, log=False):
+        """The loss curve as a matplotlib ``Figure`` (it shows itself in a notebook): the
+        mean loss of each epoch over whole-numbered epochs, on a log axis if ``log``."""
         try:
             from matplotlib.figure import Figure
+            from matplotlib.ticker import MaxNLocator
         except ImportError:
-            raise GraphcError("History.plot draws with matplotlib, which is not installed: "
-                              "pip install graphc[plot]") from None
+            raise GraphcError("History.plot and History.figure draw with matplotlib, which "
+                              "is not installed: pip install graphc[plot]") from None
         fig = Figure(figsize=(5, 3.5))
         ax = fig.subplots()
         ax.plot(range(1, len(self.losses) + 1), self.losses, marker="." if
                 len(self.losses) < 50 else None)
         ax.set(xlabel="epoch", ylabel="mean loss", title="training loss")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 2.5
+        if log:
+            ax.set_yscale("log")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        return write_atomic(path, lambda f: fig.savefig(f, format="png"))
+        return fig
+
+    def _repr_png_(self):
+        """The loss curve inline in a notebook; None (the text only) without matplotlib."""
+        try:
+            fig = self.figure()
+        except GraphcError:
+            return None
+        out = io.BytesIO()
+        fig.savefig(out, format="png", metadata={"Software": None})
+        return out.getvalue()
 
     def __repr__(self):
         last = f", last loss {self.losses[-1]:.6g}" if self.losses else ""
