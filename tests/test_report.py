@@ -95,6 +95,18 @@ def test_every_node_and_flow_edge_of_the_svg_is_marked_once(ns, parsed):
     assert edges == list(range(len(parsed.data["edges"])))
 
 
+def test_a_big_graph_is_drawn_whole_so_every_step_can_be_clicked():
+    """The RNN example's gradient flow collapses into scope boxes in a diagram; the report
+    draws every node, so each step of the slider has its node in the SVG."""
+    namespace = __import__("runpy").run_path(str(ROOT / "examples" / "rnn_sequence.py"))
+    loss = namespace["loss"]
+    html = gc.report(loss, at=namespace["at"]).html
+    parsed = Page(html)
+    marked = {int(g["data-node"]) for g in parsed.groups if "data-node" in g}
+    assert len(parsed.data["steps"]) > 40 and set(parsed.data["steps"]) <= marked
+    assert "collapsed:" not in html and "<title>s0</title>" not in html
+
+
 def test_each_code_line_is_linked_to_its_node(ns, parsed):
     v = ids(ns)
     by_text = {text.strip().split(" = ")[0]: node for node, text in parsed.lines}

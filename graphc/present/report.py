@@ -204,8 +204,9 @@ def _text_math(row):
 
 def _svg(loss, at, exact, f):
     """The gradient-flow diagram as SVG text, each node and edge marked with the graphc
-    node or flow edge it draws (``page.mark_svg`` reads Graphviz's titles)."""
-    drawn = visualize.draw(loss, view="gradflow", at=at, exact=exact)
+    node or flow edge it draws (``page.mark_svg`` reads Graphviz's titles). Every node is
+    drawn (never collapsed into scope boxes), so each step the slider walks is clickable."""
+    drawn = visualize.draw(loss, view="gradflow", at=at, exact=exact, collapse=False)
     try:
         svg = visualize.render(drawn, "svg").decode("utf-8")
     except graphviz.ExecutableNotFound:
