@@ -44,6 +44,7 @@ def test_edges_done_are_solid_and_labelled_the_rest_dotted():
     assert z_to_yhat and "dotted" in z_to_yhat[0] and "label" not in z_to_yhat[0]
     done = [line for line in second.splitlines() if "n3 -> n4" in line][0]
     assert "-0.7311" in done and "dotted" not in done and "bold" in done
+    assert "dir=back" in done  # drawn as in the gradient flow: the arrow from the loss back
 
 
 def test_numbered_svgs_show_the_chain_rule_product(tmp_path):

@@ -22,7 +22,7 @@ import graphviz
 from .canvas import add_nodes, diagram, edges, node_id
 from .gradflow import flow, hidden
 from .export import INSTALL, RenderError, export, render, write_atomic
-from .style import check_dpi, check_grads, label, layout
+from .style import FLOW, check_dpi, check_grads, label, layout
 
 CURRENT = {"color": "#c2410c", "penwidth": "3", "style": "filled,bold",
            "fillcolor": "#ffedd5"}
@@ -91,7 +91,7 @@ def _frame(f, order, i, grads, options):
             continue
         bold = {"style": "bold", "fontcolor": "#c2410c"} if v == current else {}
         dot.edge(node_id(u), node_id(v), label=label(e.lines), color=e.color,
-                 penwidth=e.penwidth, **bold)
+                 penwidth=e.penwidth, **FLOW, **bold)  # arrows from the loss back
     return dot
 
 
