@@ -1,11 +1,9 @@
 """Every worked backprop example of the lectures, reproduced exactly by the examples and
 checked from the command line as a user runs it."""
 
-import sys
-
 import pytest
 
-from cmdline import ROOT, graphc, graphc_in_process, run
+from cmdline import ROOT, graphc, graphc_in_process, python_in_process
 
 LECTURE_EXAMPLES = ["backprop_by_hand", "relu_quiz", "one_d", "ce_quiz", "fan_out"]
 
@@ -20,7 +18,7 @@ def test_graphc_check_accepts_every_claim_of_the_lectures(name):
 
 @pytest.mark.parametrize("name", LECTURE_EXAMPLES)
 def test_each_lecture_example_runs(name):
-    result = run([sys.executable, f"examples/{name}.py"])
+    result = python_in_process(f"examples/{name}.py")
     assert result.returncode == 0, result.stderr
     assert "all claims hold" in result.stdout
 
