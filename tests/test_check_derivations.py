@@ -1,11 +1,9 @@
 """examples/check_derivations.py: every worked derivation of the lecture notes checked as a
 claim in its lecture's form, and each planted slip diagnosed (issue 12's must-show)."""
 
-import sys
-
 import pytest
 
-from cmdline import graphc, graphc_in_process, run
+from cmdline import graphc, graphc_in_process, python_in_process
 from graphs import load
 
 EXAMPLE = load("check_derivations")
@@ -40,7 +38,7 @@ def test_each_planted_slip_is_wrong_and_diagnosed(build, at, claim, slip):
 
 
 def test_the_example_prints_each_verdict_and_diagnosis():
-    result = run([sys.executable, "examples/check_derivations.py"])
+    result = python_in_process("examples/check_derivations.py")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("all claims hold") == len(EXAMPLE.LECTURES)
