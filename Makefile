@@ -41,8 +41,10 @@ browser:
 demo: setup
 	$(BIN)/python examples/neuron.py out
 
+# One pytest-xdist worker a core; --dist loadfile keeps each test file, and so its
+# module-scoped fixtures (a notebook kernel, a browser), in one worker.
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # The pictures the README shows (diagrams, the report's screenshot, taken by the browser
 # test's own code) and the example notebook with its outputs, made anew.

@@ -47,3 +47,35 @@ def graphc_in_process(*args):
     finally:
         os.chdir(cwd)
     return subprocess.CompletedProcess(["graphc", *argv], code, out.getvalue(), err.getvalue())
+
+
+def python_in_process(script, *args):
+    """``python SCRIPT ARGS`` run by runpy as ``__main__`` in this process, from the
+    repository root, as a CompletedProcess: for many small scripts, each of which would
+    otherwise pay a process start (imports of SymPy and NumPy) that dominates its run. An
+    exception other than SystemExit fails the test with its traceback; warnings go to its
+    stderr, as they would."""
+    import contextlib
+    import io
+    import runpy
+    import warnings
+
+    path = ROOT / script
+    out, err, cwd, argv, sys_path = io.StringIO(), io.StringIO(), os.getcwd(), sys.argv, sys.path
+    try:
+        os.chdir(ROOT)
+        sys.argv, sys.path = [str(script), *map(str, args)], [str(path.parent), *sys.path]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings():
+            warnings.showwarning = lambda message, kind, filename, lineno, *_: err.write(
+                warnings.formatwarning(message, kind, filename, lineno))
+            try:
+                runpy.run_path(str(path), run_name="__main__")
+                code = 0
+            except SystemExit as exit_:      # as the interpreter maps sys.exit's argument
+                code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    finally:
+        os.chdir(cwd)
+        sys.argv, sys.path = argv, sys_path
+    return subprocess.CompletedProcess(["python", str(script), *map(str, args)], code,
+                                       out.getvalue(), err.getvalue())

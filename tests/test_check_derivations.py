@@ -1,11 +1,9 @@
 """examples/check_derivations.py: every worked derivation of the lecture notes checked as a
 claim in its lecture's form, and each planted slip diagnosed (issue 12's must-show)."""
 
-import sys
-
 import pytest
 
-from cmdline import graphc, run
+from cmdline import graphc, graphc_in_process, python_in_process
 from graphs import load
 
 EXAMPLE = load("check_derivations")
@@ -40,7 +38,7 @@ def test_each_planted_slip_is_wrong_and_diagnosed(build, at, claim, slip):
 
 
 def test_the_example_prints_each_verdict_and_diagnosis():
-    result = run([sys.executable, "examples/check_derivations.py"])
+    result = python_in_process("examples/check_derivations.py")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("all claims hold") == len(EXAMPLE.LECTURES)
@@ -53,8 +51,8 @@ def test_the_example_prints_each_verdict_and_diagnosis():
 
 def test_graphc_check_reads_the_files_claims_and_names_a_slip():
     assert graphc("check", "examples/check_derivations.py").returncode == 0
-    wrong = graphc("check", "examples/check_derivations.py",
-                   "--claim", "d loss/d w1 = 1 - sigma(-1)")
+    wrong = graphc_in_process("check", "examples/check_derivations.py",
+                              "--claim", "d loss/d w1 = 1 - sigma(-1)")
     assert wrong.returncode == 1
     assert "why: your d loss/d w[0]" in wrong.stdout and "wrong sign" in wrong.stdout
 
@@ -64,9 +62,9 @@ def test_a_files_claims_may_be_a_list_of_lines_and_nothing_else(tmp_path):
     source.write_text("import graphc as gc\ng = gc.Graph('n')\nx, w = g.input('x'), "
                       "g.param('w')\nloss = (x * w).named('loss')\nat = {'x': 2, 'w': 1}\n"
                       "claims = ['d loss/d w = x', 'loss = 2']\n")
-    assert graphc("check", source).returncode == 0
+    assert graphc_in_process("check", source).returncode == 0
     source.write_text(source.read_text().replace("claims = [", "claims = 3 or ["))
-    bad = graphc("check", source)
+    bad = graphc_in_process("check", source)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "'claims' in FILE must be a dict of claims or a list of claim lines, got int" \
         in bad.stderr

@@ -1,11 +1,13 @@
-"""The graphc command line, run as a user runs it."""
+"""The graphc command line, run as a user runs it: its help and version by the real
+``graphc`` program, the other commands by ``graphc.cli.main`` in this process
+(cmdline.graphc_in_process), which a real process would only start more slowly."""
 
 import sys
 
 import numpy as np
 import pytest
 
-from cmdline import ROOT, graphc, run
+from cmdline import ROOT, graphc, graphc_in_process, run
 from graphs import compute_of
 
 SIG = 1.0 / (1.0 + np.exp(1.0))
@@ -25,7 +27,7 @@ def test_help_and_version():
 
 def test_compile_writes_a_standalone_module(tmp_path):
     out = tmp_path / "neuron_generated.py"
-    result = graphc("compile", "examples/neuron.py", "-o", out)
+    result = graphc_in_process("compile", "examples/neuron.py", "-o", out)
     assert result.returncode == 0, result.stderr
     assert f"wrote {out}" in result.stderr and "dloss_dw" in result.stderr
     assert result.stdout == ""
@@ -40,14 +42,14 @@ def test_compile_writes_a_standalone_module(tmp_path):
 
 
 def test_compile_to_standard_output_and_replace_an_existing_file(tmp_path):
-    result = graphc("compile", "examples/mlp.py")
+    result = graphc_in_process("compile", "examples/mlp.py")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (ROOT / "tests" / "golden" / "examples" / "mlp.py").read_text()
     assert result.stdout.startswith('"""') and "import numpy as np" in result.stdout
     assert "standard output" in result.stderr
     out = tmp_path / "mlp.py"
     out.write_text("old")
-    assert graphc("compile", "examples/mlp.py", "-o", out).returncode == 0
+    assert graphc_in_process("compile", "examples/mlp.py", "-o", out).returncode == 0
     assert out.read_text() == result.stdout
 
 
@@ -55,7 +57,7 @@ def test_the_loss_is_the_one_unused_scalar_when_no_variable_is_named_loss(tmp_pa
     source = tmp_path / "net.py"
     source.write_text("import graphc as gc\ng = gc.Graph('n')\nx = g.input('x', shape=(3,))\n"
                       "v = g.param('v', shape=(3,))\nobjective = gc.sum(gc.tanh(v * x))\n")
-    result = graphc("compile", source)
+    result = graphc_in_process("compile", source)
     assert result.returncode == 0, result.stderr
     assert "dsum" in result.stderr and "_dv" in result.stderr
 
@@ -72,16 +74,16 @@ def test_the_loss_is_the_one_unused_scalar_when_no_variable_is_named_loss(tmp_pa
 def test_a_file_that_fails_gives_one_line_and_status_2(tmp_path, text, message):
     source = tmp_path / "bad.py"
     source.write_text(text)
-    result = graphc("compile", source)
+    result = graphc_in_process("compile", source)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_bad_usage_gives_status_2(tmp_path):
-    assert graphc("compile").returncode == 2
-    assert graphc("frobnicate").returncode == 2
-    result = graphc("compile", tmp_path / "missing.py")
+    assert graphc_in_process("compile").returncode == 2
+    assert graphc_in_process("frobnicate").returncode == 2
+    result = graphc_in_process("compile", tmp_path / "missing.py")
     assert result.returncode == 2 and "no such file" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -90,7 +92,7 @@ def test_the_file_is_not_run_as_main(tmp_path):
     source = tmp_path / "net.py"
     source.write_text((ROOT / "examples" / "neuron.py").read_text()
                       + "\nif __name__ == '__main__':\n    raise SystemExit('ran as main')\n")
-    result = graphc("compile", source, "-o", tmp_path / "out.py")
+    result = graphc_in_process("compile", source, "-o", tmp_path / "out.py")
     assert result.returncode == 0, result.stderr
 
 
@@ -98,7 +100,7 @@ def test_the_loss_is_found_though_its_own_gradient_uses_it(tmp_path):
     path = tmp_path / "squash.py"
     path.write_text("import graphc as gc\ng = gc.Graph('squash')\nx, w = g.input('x'), "
                     "g.param('w')\nout = gc.sigmoid(w * x)\n(dw,) = gc.grad(out, [w])\n")
-    result = graphc("grad", path)  # sigmoid's gradient reads out: a gradient use of it
+    result = graphc_in_process("grad", path)  # sigmoid's gradient reads out: a gradient use of it
     assert result.returncode == 0, result.stderr
     assert result.stdout == "dout/dw = x*(1 - sigmoid(w*x))*sigmoid(w*x)\n"
 
@@ -107,7 +109,7 @@ def test_compile_of_the_mlp_reads_like_the_slide():
     """No variable named after a node id, no np.transpose line, and every gradient line
     says which rule it computes (beside it, or on the line above)."""
     from graphs import load
-    result = graphc("compile", "examples/mlp.py")
+    result = graphc_in_process("compile", "examples/mlp.py")
     assert result.returncode == 0, result.stderr
     compute = compute_of(result.stdout)
     module = load("mlp")
@@ -129,7 +131,7 @@ def test_compile_of_the_mlp_reads_like_the_slide():
 
 
 def test_compile_of_the_neuron_folds_the_count_and_fuses_bce_into_sigmoid():
-    result = graphc("compile", "examples/neuron.py")
+    result = graphc_in_process("compile", "examples/neuron.py")
     compute = compute_of(result.stdout)
     assert "count" not in compute
     assert "dloss_dz = yhat - y  # d bce(sigmoid(z), y)/dz = yhat - y" in compute

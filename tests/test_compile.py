@@ -4,7 +4,7 @@ modules, determinism and the golden files.
 Golden files: tests/golden/NAME.py holds the source generated for tests/graphs.py's NAME.
 A change to them must be deliberate: regenerate with
     GRAPHC_UPDATE_GOLDEN=1 python3 -m pytest tests/test_compile.py -k golden
-and read the diff.
+and read the diff (written atomically: safe under pytest-xdist's ``-n``).
 """
 
 import ast
@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 import graphc as gc
+from graphc.files import write_atomic
 import graphs
 from graphs import oracle
-from cmdline import ROOT, run
-from cmdline import graphc as run_graphc
+from cmdline import ROOT, graphc_in_process, run
 
 SIG = 1.0 / (1.0 + np.exp(1.0))  # sigmoid(-1)
 GOLDEN = Path(__file__).parent / "golden"
@@ -329,7 +329,7 @@ def test_generated_source_matches_the_golden_file(name):
     source = gc.compile(graphs.GOLDEN[name]()[1]).source
     path = GOLDEN / "examples" / f"{name}.py"
     if os.environ.get("GRAPHC_UPDATE_GOLDEN") == "1":  # deliberate regeneration only
-        path.write_text(source)
+        write_atomic(path, lambda f: f.write(source.encode()))  # whole, for other workers
     assert path.read_text() == source, (
         f"generated code for {name!r} changed; if that is intended, regenerate with "
         f"GRAPHC_UPDATE_GOLDEN=1 and review the diff of {path}")
@@ -375,13 +375,13 @@ def test_a_timing_report_names_every_stage_and_the_nodes_each_pass_left(capsys):
 
 
 def test_graphc_compile_takes_an_opt_level_and_prints_timings():
-    teaching = run_graphc("compile", "examples/mlp.py", "--opt", "0", "--timings")
+    teaching = graphc_in_process("compile", "examples/mlp.py", "--opt", "0", "--timings")
     assert teaching.returncode == 0, teaching.stderr
     assert "fuse_cancelling" in teaching.stderr and "fuse_elementwise" not in teaching.stderr
     assert "transpose = np.transpose(W2, (1, 0))" not in teaching.stdout
     assert "W2.T" in teaching.stdout and "= X.T" in teaching.stdout  # a line of its own
-    assert run_graphc("compile", "examples/mlp.py", "--opt", "7").returncode == 2
-    fastest = run_graphc("compile", "examples/mlp.py", "--opt", "2")
+    assert graphc_in_process("compile", "examples/mlp.py", "--opt", "7").returncode == 2
+    fastest = graphc_in_process("compile", "examples/mlp.py", "--opt", "2")
     assert fastest.returncode == 0, fastest.stderr
     assert "    add += b1\n" in fastest.stdout
     assert fastest.stdout == (GOLDEN / "opt2" / "mlp.py").read_text()

@@ -16,7 +16,7 @@ from graphc.cli import loaded, point
 from graphc.errors import ExactBudgetError
 from graphc.symbolic.exact import MAX_SIZE, expression_size, why_numeric
 
-from cmdline import ROOT, graphc
+from cmdline import ROOT, graphc, graphc_in_process
 
 #: The examples that define a point and a loss (logic_gates and perceptron_trace train
 #: with their own rules; the others define no point).
@@ -107,14 +107,14 @@ def test_the_command_line_switches_exact_values_on_and_off():
     numeric = graphc("explain", "examples/neuron.py", "--numeric")
     assert numeric.returncode == 0
     assert "sigmoid(-1)" not in numeric.stdout
-    assert "sigmoid(-1)" in graphc("explain", "examples/neuron.py").stdout
-    forced = graphc("explain", "examples/lstm_cell.py", "--exact")
+    assert "sigmoid(-1)" in graphc_in_process("explain", "examples/neuron.py").stdout
+    forced = graphc_in_process("explain", "examples/lstm_cell.py", "--exact")
     assert forced.returncode == 0
     assert max(len(line) for line in forced.stdout.splitlines()) < 200
-    both = graphc("explain", "examples/neuron.py", "--exact", "--numeric")
+    both = graphc_in_process("explain", "examples/neuron.py", "--exact", "--numeric")
     assert both.returncode == 2
-    check = graphc("check", "examples/neuron.py", "--numeric",
-                   "--claim", "d loss/d z = yhat - y")
+    check = graphc_in_process("check", "examples/neuron.py", "--numeric",
+                              "--claim", "d loss/d z = yhat - y")
     assert check.returncode == 0 and "numerically" in check.stdout
 
 

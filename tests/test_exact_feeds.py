@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 import graphc as gc
-from cmdline import graphc
+from cmdline import graphc, graphc_in_process
 from graphc.check.values import parse_assignments, parse_value
 from graphc.ops.scalar import sigmoid
 from graphc.symbolic import plain_feeds, why_numeric
@@ -82,9 +82,9 @@ def test_graphc_check_and_explain_with_exact_feeds():
                     "--claim", "d loss/d w1 = sigmoid(sqrt(2)/2 - pi/4) - 1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "proved symbolically" in result.stdout
-    explained = graphc("explain", "examples/neuron.py", *point)
+    explained = graphc_in_process("explain", "examples/neuron.py", *point)
     assert explained.returncode == 0, explained.stderr
     assert "sqrt(2)" in explained.stdout and "numeric values" not in explained.stdout
-    bad = graphc("explain", "examples/neuron.py", "--at", "w=sqrt(-2),1")
+    bad = graphc_in_process("explain", "examples/neuron.py", "--at", "w=sqrt(-2),1")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "not a finite real number" in bad.stderr

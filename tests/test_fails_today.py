@@ -61,10 +61,10 @@ def test_bullet_1_the_slides_vector_formula_with_deprecation_warnings_shown():
 def test_bullet_3_p_minus_y_is_proved_from_the_command_line(tmp_path):
     path = tmp_path / "softmax_ce.py"
     path.write_text(SOFTMAX_CE)
-    result = graphc("check", path, "--claim", "d loss/d f = p - Y")
+    result = graphc_in_process("check", path, "--claim", "d loss/d f = p - Y")
     assert result.returncode == 0, result.stderr
     assert "holds, proved symbolically" in result.stdout
-    wrong = graphc("check", path, "--claim", "d loss/d f = p + Y")
+    wrong = graphc_in_process("check", path, "--claim", "d loss/d f = p + Y")
     assert wrong.returncode == 1 and "first wrong step: d loss/d f" in wrong.stdout
 
 
@@ -116,17 +116,17 @@ def test_bullet_6_the_random_float_examples_explain_in_numbers(name):
 
 @pytest.mark.parametrize("command", ["explain", "check", "render"])
 def test_bullet_6_exact_and_numeric_are_options_of_explain_check_and_render(command):
-    usage = graphc(command, "--help").stdout
+    usage = graphc_in_process(command, "--help").stdout
     assert "--exact" in usage and "--numeric" in usage
-    both = graphc(command, "examples/neuron.py", "--exact", "--numeric")
+    both = graphc_in_process(command, "examples/neuron.py", "--exact", "--numeric")
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
 
 
 def test_bullet_6_render_numeric_draws_the_gradient_flow(tmp_path):
     out = tmp_path / "flow.dot"
-    result = graphc("render", "examples/neuron.py", "--view", "gradflow", "--numeric",
-                    "-o", out)
+    result = graphc_in_process("render", "examples/neuron.py", "--view", "gradflow",
+                               "--numeric", "-o", out)
     assert result.returncode == 0, result.stderr
     assert "sigmoid(-1)" not in out.read_text()
-    exact = graphc("render", "examples/neuron.py", "--view", "gradflow", "-o", out)
+    exact = graphc_in_process("render", "examples/neuron.py", "--view", "gradflow", "-o", out)
     assert exact.returncode == 0 and "sigmoid(-1)" in out.read_text()

@@ -2,7 +2,8 @@
 the text of `gc.explain` for the neuron and the MLP, and the DOT of their gradient-flow
 diagrams. A change to them must be deliberate: regenerate with
     GRAPHC_UPDATE_GOLDEN=1 python3 -m pytest tests/test_golden.py
-and read the diff.
+and read the diff. Each file is written atomically, so a regeneration under pytest-xdist
+(``-n auto``, as ``make test`` runs) never lets another worker read half a file.
 """
 
 import os
@@ -15,6 +16,7 @@ import visualize
 from cmdline import ROOT
 from graphs import compute_of
 from graphc import cli
+from graphc.files import write_atomic
 
 GOLDEN = Path(__file__).parent / "golden"
 #: Examples `graphc compile` refuses, and why (tests/test_cli.py shows each message).
@@ -25,8 +27,7 @@ EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.stem not
 
 def matches(path, text):
     if os.environ.get("GRAPHC_UPDATE_GOLDEN") == "1":  # deliberate regeneration only
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        write_atomic(path, lambda f: f.write(text.encode()))
     assert path.read_text() == text, (
         f"{path.name} changed; if that is intended, regenerate with GRAPHC_UPDATE_GOLDEN=1 "
         f"and review the diff of {path}")

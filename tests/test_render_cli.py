@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from cmdline import graphc
+from cmdline import graphc, graphc_in_process
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -21,7 +21,7 @@ def words(path):
 ])
 def test_render_draws_each_view_at_the_files_point(tmp_path, view, expected):
     out = tmp_path / f"{view}.svg"
-    result = graphc("render", "examples/neuron.py", "--view", view, "-o", out)
+    result = graphc_in_process("render", "examples/neuron.py", "--view", view, "-o", out)
     assert result.returncode == 0, result.stderr
     assert f"wrote {out}" in result.stderr
     text = words(out)
@@ -31,8 +31,8 @@ def test_render_draws_each_view_at_the_files_point(tmp_path, view, expected):
 
 def test_render_at_overrides_the_files_values(tmp_path):
     out = tmp_path / "g.svg"
-    result = graphc("render", "examples/neuron.py", "--view", "gradflow",
-                    "--at", "w=0,0", "-o", out)
+    result = graphc_in_process("render", "examples/neuron.py", "--view", "gradflow",
+                               "--at", "w=0,0", "-o", out)
     assert result.returncode == 0, result.stderr
     assert "dloss/dz = -1/2" in words(out)  # sigmoid(0) - 1
 
@@ -48,6 +48,6 @@ def test_without_dot_the_dot_file_is_written_and_status_is_2(tmp_path):
 
 
 def test_an_unknown_format_is_bad_usage(tmp_path):
-    result = graphc("render", "examples/neuron.py", "-o", tmp_path / "g.bmp")
+    result = graphc_in_process("render", "examples/neuron.py", "-o", tmp_path / "g.bmp")
     assert result.returncode == 2 and "unknown suffix" in result.stderr
     assert os.listdir(tmp_path) == []
