@@ -15,7 +15,8 @@ GIF or PNG) for slides. For slides, both take ``rankdir``, ``slide=True`` (16:9)
 (a PNG's) and ``grads="params"``; a large gradient flow is drawn one box per scope
 (``collapse=None``). A diagram is a ``graphviz.Digraph`` (it displays itself in Jupyter);
 ``export`` writes SVG, PNG, PDF, DOT or TikZ (``.tex``, ``to_tikz``). Drawing never changes
-the user's graph. graphc never imports this package.
+the user's graph. graphc's core never imports this package (graphc.present, the
+application layer, does).
 """
 
 from .views import VIEWS, draw
