@@ -226,13 +226,15 @@ def cmd_steps(args):
 def cmd_report(args):
     from . import display  # the report is made by the application layer, graphc.present
     namespace, loss = loaded(args.file)
-    if Path(args.output).suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"the report is an HTML page: -o must end in .html, got "
-                         f"{args.output!r}")
     claims = file_claims(namespace, args.file) + (args.claim or [])
     values = needed_point(namespace, args.at, loss, args.file)
-    path = display.report(loss, at=values, claims=claims or None, path=args.output,
-                          exact=args.exact)
+    try:
+        path = display.report(loss, at=values, claims=claims or None, path=args.output,
+                              exact=args.exact)
+    except GraphcError:
+        raise
+    except ValueError as err:  # the path is checked in one place, gc.report's
+        raise UsageError(f"-o: {err}") from None
     print(f"graphc: wrote {path} (the backprop report of {loss.name!r} in "
           f"{loss.graph.name!r}: open it in a browser)", file=sys.stderr)
     return 0

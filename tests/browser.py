@@ -54,6 +54,20 @@ def neuron():
     return runpy.run_path(str(ROOT / "examples" / "neuron.py"), run_name="neuron_example")
 
 
+#: A node name that runs a script wherever it becomes markup (the test watches window.pwned).
+PAYLOAD = '<img src=x onerror="window.pwned=1">'
+
+
+def hostile():
+    """A graph whose every name is markup (one of them ``PAYLOAD``): its loss and a point."""
+    import graphc as gc
+    g = gc.Graph('<b onmouseover="window.pwned=2">g</b>')
+    a, b = g.input(PAYLOAD), g.input("b&'\"<>")
+    c = g.input('</mi></math><svg onload="window.pwned=3">')
+    loss = (gc.sigmoid(a * b) * c).named("<script>window.pwned=4</script>")
+    return loss, {a.name: 2, b.name: 3, c.name: 1}
+
+
 def write_neuron_report(path, claims=None):
     """The report of the lecture neuron at the slide's point, written to ``path``."""
     import graphc as gc

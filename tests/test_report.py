@@ -2,26 +2,37 @@
 lines, the claims table), its escaping and determinism, bad input, the command line.
 What the page does in a browser is tests/test_report_browser.py."""
 
+import base64
+import functools
+import hashlib
 import json
 import shutil
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
 
 import graphc as gc
-from browser import ROOT, colours, executables, neuron
+from browser import PAYLOAD, ROOT, colours, executables, hostile, neuron
 from cmdline import graphc, graphc_in_process
 
 CLAIMS = ["d loss/d z = sigmoid(-1) - 1", "d loss/d yhat = 1/sigmoid(-1)"]
+#: Presentation MathML's elements (MathML Core's, with mfenced): all a formula may hold.
+MATHML = {"math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt",
+          "mroot", "mstyle", "merror", "mpadded", "mphantom", "mfenced", "menclose", "msub",
+          "msup", "msubsup", "munder", "mover", "munderover", "mmultiscripts",
+          "mprescripts", "none", "mtable", "mtr", "mtd"}
 
 
 class Page(HTMLParser):
     """What a test reads from a report: the JSON blob, the SVG's marked groups, the code
-    lines (text and data-node), the claims table's rows, and every src/href."""
+    lines (text and data-node), the claims table's rows, every src/href, the page's
+    Content-Security-Policy and the text of each script it runs."""
 
     def __init__(self, text):
         super().__init__(convert_charrefs=True)
         self.blob, self.groups, self.lines, self.rows, self.links = "", [], [], [], []
+        self.policy, self.scripts = None, []
         self._in, self._stack = None, []
         self.feed(text)
         self.data = json.loads(self.blob)
@@ -31,6 +42,11 @@ class Page(HTMLParser):
         self.links += [a[k] for k in ("src", "href") if k in a]
         if tag == "script" and a.get("type") == "application/json":
             self._in = "blob"
+        elif tag == "script":
+            self._in = "script"
+            self.scripts.append("")
+        elif tag == "meta" and a.get("http-equiv") == "Content-Security-Policy":
+            self.policy = a["content"]
         elif tag == "g" and ("data-node" in a or "data-edge" in a):
             self.groups.append(a)
         elif tag == "span" and a.get("class") == "line":
@@ -49,6 +65,8 @@ class Page(HTMLParser):
     def handle_data(self, data):
         if self._in == "blob":
             self.blob += data
+        elif self._in == "script":
+            self.scripts[-1] += data
         elif self._in == "line":
             self.lines[-1][1] += data
         elif self._in == "td":
@@ -126,8 +144,9 @@ def test_the_claims_table_gives_each_verdict(parsed):
 def test_the_page_loads_nothing_and_is_the_same_bytes_each_time(ns, page, parsed):
     assert parsed.links == []  # no src, no href: nothing to fetch
     assert "Content-Security-Policy" in page.html and "default-src 'none'" in page.html
-    assert "http://" not in page.html.replace('xmlns="http://www.w3.org/2000/svg"', "") \
-        .replace('xmlns:xlink="http://www.w3.org/1999/xlink"', "")
+    names = ('xmlns="http://www.w3.org/2000/svg"', 'xmlns:xlink="http://www.w3.org/1999/xlink"',
+             '"http://www.w3.org/1998/Math/MathML"')  # namespaces, never fetched
+    assert "http://" not in functools.reduce(lambda t, n: t.replace(n, ""), names, page.html)
     assert gc.report(ns["loss"], at=ns["AT"], claims=CLAIMS).html == page.html
 
 
@@ -141,6 +160,66 @@ def test_names_with_markup_are_escaped_everywhere():
     assert "<script>alert(1)" not in text
     data = Page(text).data
     assert {n["name"] for n in data["nodes"].values()} >= {x.name, w.name, loss.name}
+
+
+def test_names_reach_the_mathml_as_text_only():
+    """SymPy writes MathML text raw; the report's formulas hold each name as characters in
+    MathML elements, never as markup, whatever the name."""
+    loss, at = hostile()
+    text = gc.report(loss, at=at).html
+    edges = Page(text).data["edges"]
+    texts = []
+    for edge in edges:
+        root = ET.fromstring(edge["mathml"])  # well-formed XML, or this fails
+        assert {e.tag for e in root.iter()} <= MATHML and "<img" not in edge["mathml"]
+        assert all(not e.attrib for e in root.iter())
+        texts.append("".join(root.itertext()))
+    for name in (PAYLOAD, "b&'\"<>", '</mi></math><svg onload="window.pwned=3">'):
+        assert name in texts, (name, texts)
+    assert "<img" not in text and "<svg onload" not in text
+
+
+def test_a_name_that_looks_escaped_keeps_its_characters():
+    g = gc.Graph("g")
+    a, b = g.input("a&lt;"), g.input("&#x27;")
+    edges = Page(gc.report((a * b).named("loss"), at={a.name: 1, b.name: 2}).html).data["edges"]
+    assert sorted("".join(ET.fromstring(e["mathml"]).itertext()) for e in edges) == [
+        "&#x27;", "a&lt;"]
+
+
+@pytest.mark.parametrize("source, words", [
+    ('<math><mi>x</mi><img src="x"/></math>', ["'img'"]),
+    ('<math><mi onclick="f()">x</mi></math>', ["<mi>", "'onclick'"]),
+    ('<math><mi><script/></mi></math>', ["'script'"]),
+    ('<math><mi><img src=x></mi></math>', ["not XML"]),
+])
+def test_mathml_outside_the_allowlists_is_refused(source, words):
+    from graphc.present.mathml import UnsafeMathML, checked
+    with pytest.raises(UnsafeMathML) as caught:
+        checked(source)
+    assert all(word in str(caught.value) for word in words)
+
+
+def test_the_policy_runs_only_the_pages_own_script(page):
+    parsed = Page(page.html)
+    rules = dict(rule.split(" ", 1) for rule in parsed.policy.split("; "))
+    assert rules["default-src"] == "'none'" and "unsafe" not in rules["script-src"]
+    [script] = parsed.scripts
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert rules["script-src"] == f"'sha256-{digest}'" and "gc-data" in script
+    assert ".innerHTML" not in script and "insertAdjacentHTML" not in script
+
+
+def test_in_a_notebook_the_page_runs_sandboxed(page):
+    """``srcdoc`` alone would run the page with the notebook's origin."""
+    class Frame(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            self.tag, self.attrs = tag, dict(attrs)
+
+    frame = Frame(convert_charrefs=True)
+    frame.feed(page._repr_html_())
+    assert frame.tag == "iframe" and frame.attrs["sandbox"] == "allow-scripts"
+    assert frame.attrs["srcdoc"] == page.html
 
 
 def test_tensor_edges_show_the_vjp_as_graphc_writes_it():
@@ -182,6 +261,8 @@ def test_save_and_path_write_the_page_atomically(ns, page, tmp_path):
     (lambda ns: gc.report("loss", at=ns["AT"]), TypeError, ["loss node", "'loss'"]),
     (lambda ns: gc.report(ns["loss"], at=ns["AT"], exact="yes"), ValueError,
      ["exact", "True, False or None", "'yes'"]),
+    (lambda ns: gc.report(ns["loss"], at=ns["AT"], exact=1), ValueError,
+     ["exact", "True, False or None", "got 1"]),  # 1 == True, yet no answer to the option
 ])
 def test_bad_input_is_named(ns, call, error, words):
     with pytest.raises(error) as caught:
@@ -229,7 +310,8 @@ def test_graphc_report_takes_the_files_claims_and_claim(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["-o", "{tmp}/r.svg"], ["-o must end in .html", "r.svg'"]),
+    (["-o", "{tmp}/r.svg"], ["error: -o: a report is an HTML page", "ending in .html",
+                             "r.svg'"]),
     (["--at", "w=1", "-o", "{tmp}/r.html"], ["'w'", "(2,)"]),
 ])
 def test_graphc_report_refuses_bad_usage(tmp_path, args, words):

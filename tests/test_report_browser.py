@@ -8,7 +8,8 @@ installs them; tests/browser.py holds the code `make docs` shares.
 
 import pytest
 
-from browser import chrome, colours, neuron, screenshot, show, write_neuron_report
+from browser import PAYLOAD, chrome, colours, hostile, neuron, screenshot, show, \
+    write_neuron_report
 
 CLAIMS = ["d loss/d z = sigmoid(-1) - 1"]
 
@@ -116,3 +117,57 @@ def test_no_request_leaves_the_page(driver, page):
             for entry in driver.get_log("performance")
             if '"Network.requestWillBeSent"' in entry["message"]]
     assert urls and all(u.startswith(("file:", "data:")) for u in urls), urls
+
+
+def test_names_that_are_markup_never_run(driver, tmp_path):
+    """Each name of the hostile graph runs a script (setting window.pwned) if it ever
+    becomes markup: on being drawn, on a click on its node or edge, on a step."""
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.support.ui import WebDriverWait
+    import graphc as gc
+    loss, at = hostile()
+    show(driver, gc.report(loss, at=at, path=tmp_path / "hostile.html"))
+    groups = driver.find_elements("css selector",
+                                  "#gc-diagram g[data-node], #gc-diagram g[data-edge]")
+    assert len(groups) > 8
+    for group in groups:
+        driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click'));"
+                              "arguments[0].dispatchEvent(new MouseEvent('mouseover'))", group)
+        assert driver.find_elements("css selector", "#gc-panel p")
+    driver.execute_script("var s = document.getElementById('gc-step'); s.value = '3';"
+                          "s.dispatchEvent(new Event('input'));")
+    # an image that failed has fired its error event: an onerror= had its chance to run
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        "return Array.prototype.every.call(document.images, function (i) {"
+        " return i.complete; })"))
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text
+    assert driver.execute_script("return window.pwned") is None
+    assert driver.find_elements("css selector", "#gc-panel img, #gc-panel svg") == []
+    # the names show as the characters they are, inside MathML elements
+    edge = driver.find_element("css selector", '#gc-diagram g.edge[data-edge="1"]')
+    driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click'))", edge)
+    math = driver.find_element("css selector", "#gc-panel math")
+    assert driver.execute_script("return arguments[0].namespaceURI", math) == \
+        "http://www.w3.org/1998/Math/MathML"
+    assert driver.execute_script("return arguments[0].textContent", math) == PAYLOAD
+
+
+def test_in_a_sandboxed_frame_the_page_still_works(driver, tmp_path):
+    """As Jupyter shows it (``Report._repr_html_``): its own origin, its script running."""
+    import graphc as gc
+    ns = neuron()
+    notebook = tmp_path / "notebook.html"
+    notebook.write_text(f"<!DOCTYPE html><html><body>"
+                        f"{gc.report(ns['loss'], at=ns['AT'])._repr_html_()}</body></html>")
+    driver.get(notebook.resolve().as_uri())
+    driver.switch_to.frame(driver.find_element("tag name", "iframe"))
+    try:
+        assert driver.execute_script(  # the notebook's page is out of its reach
+            "try { return window.parent.document.body.tagName; }"
+            " catch (err) { return err.name; }") == "SecurityError"
+        node(driver, ns["yhat"].id).click()
+        assert "yhat = 0.2689 = sigmoid(-1)" in panel(driver)
+        assert driver.find_elements("css selector", "#gc-panel math")
+    finally:
+        driver.switch_to.default_content()

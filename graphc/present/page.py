@@ -5,24 +5,29 @@ Everything from the user's graph is escaped: ``html.escape`` in the page, and th
 for the script is one JSON blob in a ``<script type="application/json">`` whose ``<``,
 ``>`` and ``&`` are written as ``\\u003c`` and so on, so no node name can end the script
 (or open a comment or another script inside it). A Content-Security-Policy lets
-the page load nothing at all, so it opens from disk and never touches the network.
+the page load nothing at all, so it opens from disk and never touches the network, and
+lets run only the one script whose SHA-256 it names: were markup ever to slip into the
+page, its ``onerror=`` or ``<script>`` would not run.
 
 >>> mark_svg('<g id="node1" class="node">\\n<title>n3</title>', [])
 '<g id="node1" class="node" data-node="3">\\n<title>n3</title>'
 """
 
+import base64
 import functools
+import hashlib
 import html
 import importlib.resources
 import json
 import re
 
-#: Nothing may be loaded: no fetch, no image, no font; inline style and script only.
-POLICY = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-          "img-src data:")
+#: Nothing may be loaded: no fetch, no image, no font; inline style, and of scripts only
+#: the page's own (``{script}``: its hash; see ``policy``).
+POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src {script}; img-src data:"
 
 _GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)(?: [^"]*)?"'
                     r'(?=>\s*<title>([^<]*)</title>)')
+_NODE_TITLE = re.compile(r"n(\d+)")
 _EDGE_TITLE = re.compile(r"n(\d+)->n(\d+)")
 _PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 
@@ -43,7 +48,8 @@ def mark_svg(svg, pairs):
     def mark(match):
         kind, title = match.group(1), html.unescape(match.group(2))
         if kind == "node":
-            return f'{match.group(0)} data-node="{title[1:]}"' if title[:1] == "n" else \
+            found = _NODE_TITLE.fullmatch(title)  # a number: nothing else enters the tag
+            return f'{match.group(0)} data-node="{found.group(1)}"' if found else \
                 match.group(0)
         found = _EDGE_TITLE.fullmatch(title)
         if found:
@@ -57,6 +63,17 @@ def mark_svg(svg, pairs):
     return _GROUP.sub(mark, svg)
 
 
+def policy(script):
+    """The Content-Security-Policy of a page whose one script is the text ``script``
+    (what stands between ``<script>`` and ``</script>``): its SHA-256, as CSP spells it.
+
+    >>> policy("1").split("; ")[2]
+    "script-src 'sha256-a4ayc/80/OGda4BO/1o/V0etpOqiLx1JwB5S3beHW0s='"
+    """
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    return POLICY.format(script=f"'sha256-{digest}'")
+
+
 def page(data, svg, code, verdicts):
     """The whole HTML page: ``data`` for the script, the marked ``svg``, ``code`` as
     ``(line, node id or None)`` pairs, ``verdicts`` a CheckReport or None."""
@@ -65,9 +82,10 @@ def page(data, svg, code, verdicts):
     for char in "<>&":  # only inside JSON strings, where \u escapes read back the same
         blob = blob.replace(char, f"\\u{ord(char):04x}")
     steps = len(data["steps"])
+    script = f"\n{asset('report.js')}"
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{policy(script)}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>", f"<style>\n{asset('report.css')}</style>", "</head>",
         "<body>", f"<header><h1>{title}</h1>",
@@ -87,7 +105,7 @@ def page(data, svg, code, verdicts):
         _claims_section(verdicts), '</div><div class="column">', _code_section(code),
         "</div></div></main>",
         f'<script type="application/json" id="gc-data">{blob}</script>',
-        f"<script>\n{asset('report.js')}</script>", "</body>", "</html>"]
+        f"<script>{script}</script>", "</body>", "</html>"]
     return "\n".join(p for p in parts if p) + "\n"
 
 

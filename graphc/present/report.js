@@ -24,6 +24,42 @@
     return p;
   }
 
+  // A formula's MathML, never given to innerHTML: parsed as XML and built again element by
+  // element, each one of the MathML elements and attributes the data allows, so no name in
+  // it can become markup (graphc escapes them too). Anything else shows as a note.
+  var MATHML = "http://www.w3.org/1998/Math/MathML";
+  function rebuilt(source) {
+    if (source.nodeType === 3) { return document.createTextNode(source.data); }
+    var allowed = data.mathml;
+    if (source.nodeType !== 1 || (source.namespaceURI && source.namespaceURI !== MATHML) ||
+        allowed.elements.indexOf(source.localName) < 0) {
+      throw new Error("not MathML: " + source.nodeName);
+    }
+    var element = document.createElementNS(MATHML, source.localName);
+    Array.prototype.forEach.call(source.attributes, function (a) {
+      if (a.namespaceURI || allowed.attributes.indexOf(a.name) < 0) {
+        throw new Error("not a MathML attribute: " + a.name);
+      }
+      element.setAttribute(a.name, a.value);
+    });
+    Array.prototype.forEach.call(source.childNodes, function (child) {
+      element.appendChild(rebuilt(child));
+    });
+    return element;
+  }
+  function mathNode(text) {
+    var span = document.createElement("span");
+    var xml = new DOMParser().parseFromString(text, "application/xml");
+    try {
+      if (xml.getElementsByTagName("parsererror").length) { throw new Error("not XML"); }
+      span.appendChild(rebuilt(xml.documentElement));
+    } catch (err) {
+      span.className = "note";
+      span.textContent = "(the formula cannot be shown)";
+    }
+    return span;
+  }
+
   // One edge: upstream x local = what flows back, the local derivative as MathML.
   function edgeBlock(e) {
     var div = document.createElement("div");
@@ -32,9 +68,7 @@
                          e.local_label + " = " + e.label + (e.vjp ? "  (vjp)" : "")));
     if (e.mathml) {
       var p = line("local", (e.vjp ? e.label : e.local_label) + " = ");
-      var span = document.createElement("span");
-      span.innerHTML = e.mathml;  // SymPy's MathML printer escapes every name
-      p.appendChild(span);
+      p.appendChild(mathNode(e.mathml));
       if (e.local_exact) { p.appendChild(document.createTextNode(" = " + e.local_exact)); }
       div.appendChild(p);
     }

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import graphviz
 import numpy as np
-from sympy.printing.mathml import mathml
 
 import visualize
 from visualize.export import INSTALL, RenderError
@@ -34,7 +33,7 @@ from ..files import write_atomic
 from ..graph import Node, walk
 from ..shapes import fmt
 from ..text import number
-from . import page
+from . import mathml, page
 
 #: The options ``report`` takes besides ``at``, ``claims`` and ``path``.
 OPTIONS = ("exact",)
@@ -57,8 +56,9 @@ class Report:
         return write_atomic(path, lambda f: f.write(data))
 
     def _repr_html_(self):
+        # sandboxed: the page runs its script in an origin of its own, never the notebook's
         return (f'<iframe srcdoc="{html.escape(self.html)}" title="{html.escape(self.title)}"'
-                f' style="width:100%;height:760px;border:0"></iframe>')
+                f' sandbox="allow-scripts" style="width:100%;height:760px;border:0"></iframe>')
 
     def __repr__(self):
         return f"<Report {self.title!r}: {len(self.html)} characters of HTML>"
@@ -80,7 +80,8 @@ def report(loss, at=None, claims=None, path=None, **options):
     target = _checked_path(path) if path is not None else None
     f = flow(loss, at, options.get("exact"))
     data = {"title": f"{loss.graph.name}: backprop of {loss.name}", "at": f.trace.at,
-            "nodes": _nodes(f), "edges": _edges(f), "steps": order(f)}
+            "nodes": _nodes(f), "edges": _edges(f), "steps": order(f),
+            "mathml": {"elements": mathml.ELEMENTS, "attributes": mathml.ATTRIBUTES}}
     verdicts = check(loss, claims, at=at, exact=options.get("exact")) if claims else None
     code = _code_lines(loss, f)
     text = page.page(data, _svg(loss, at, options.get("exact"), f), code, verdicts)
@@ -93,7 +94,8 @@ def _check_options(options):
         if name not in OPTIONS:
             raise TypeError(f"gc.report got the option {name!r}; its options are "
                             f"at, claims, path and {', '.join(OPTIONS)}")
-    if options.get("exact") not in (None, True, False):
+    exact = options.get("exact")
+    if exact is not None and not isinstance(exact, bool):  # 1 == True, but 1 is no answer
         raise ValueError(f"gc.report's exact must be True, False or None (the default: "
                          f"exact where every value given is), got {options['exact']!r}")
 
@@ -113,10 +115,12 @@ def _check_loss(loss, at):
 
 
 def _checked_path(path):
+    """The one check of a report's path (``graphc report -o`` turns its error into a usage
+    error)."""
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise ValueError(f"a report is an HTML page: give a path ending in .html, got "
-                         f"{str(path)!r}")
+        raise ValueError(f"a report is an HTML page: give a path ending in .html (or .htm), "
+                         f"got {str(path)!r}")
     return path
 
 
@@ -183,11 +187,12 @@ def _edges(f):
 
 
 def _mathml(row):
-    """The row's formula in presentation MathML (browsers draw it; no MathJax needed)."""
+    """The row's formula in presentation MathML (browsers draw it; no MathJax needed),
+    every name in it escaped (``mathml.formula``)."""
     if row is None or row.formula is None:
         return ""
     try:
-        return f"<math>{mathml(row.formula, printer='presentation')}</math>"
+        return mathml.formula(row.formula)
     except (AttributeError, TypeError, ValueError, NotImplementedError):
         return _text_math(row)  # SymPy's printer lacks a few matrix expressions
 
@@ -197,7 +202,7 @@ def _text_math(row):
     notation reads better as graphc writes it than as SymPy's MathML spells it."""
     if row is None or row.formula is None:
         return ""
-    return f"<math><mtext>{html.escape(str(row.formula))}</mtext></math>"
+    return mathml.text(str(row.formula))
 
 
 # ---- the diagram and the code -----------------------------------------------------------------
