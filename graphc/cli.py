@@ -224,17 +224,16 @@ def cmd_steps(args):
 
 
 def cmd_report(args):
-    from . import display  # the report is made by the application layer, graphc.present
+    from .present.report import checked_path, report  # the application layer's page
+    try:
+        checked_path(args.output)  # the one check of the path, gc.report's
+    except ValueError as err:
+        raise UsageError(f"-o: {err}") from None
     namespace, loss = loaded(args.file)
     claims = file_claims(namespace, args.file) + (args.claim or [])
     values = needed_point(namespace, args.at, loss, args.file)
-    try:
-        path = display.report(loss, at=values, claims=claims or None, path=args.output,
-                              exact=args.exact)
-    except GraphcError:
-        raise
-    except ValueError as err:  # the path is checked in one place, gc.report's
-        raise UsageError(f"-o: {err}") from None
+    path = report(loss, at=values, claims=claims or None, path=args.output,
+                  exact=args.exact)
     print(f"graphc: wrote {path} (the backprop report of {loss.name!r} in "
           f"{loss.graph.name!r}: open it in a browser)", file=sys.stderr)
     return 0

@@ -51,7 +51,7 @@ class Report:
     def save(self, path):
         """Write the page to ``path`` (``.html``; its folder created) and return the path;
         an error leaves the old file, never half of one."""
-        path = _checked_path(path)
+        path = checked_path(path)
         data = self.html.encode("utf-8")
         return write_atomic(path, lambda f: f.write(data))
 
@@ -77,7 +77,7 @@ def report(loss, at=None, claims=None, path=None, **options):
     """
     _check_options(options)
     _check_loss(loss, at)
-    target = _checked_path(path) if path is not None else None
+    target = checked_path(path) if path is not None else None
     f = flow(loss, at, options.get("exact"))
     data = {"title": f"{loss.graph.name}: backprop of {loss.name}", "at": f.trace.at,
             "nodes": _nodes(f), "edges": _edges(f), "steps": order(f),
@@ -114,7 +114,7 @@ def _check_loss(loss, at):
                           f"at={{name: value}} for {names}; got at={at!r}")
 
 
-def _checked_path(path):
+def checked_path(path):
     """The one check of a report's path (``graphc report -o`` turns its error into a usage
     error)."""
     path = Path(path)
