@@ -154,15 +154,16 @@ def test_a_slide_diagrams_tikz_is_a_16_by_9_slide():
     """dot's -Tjson is not scaled by ``size``: the TikZ is, to the SVG's 960 x 540 bp."""
     g, loss = graph()
     tex = to_tikz(visualize.draw(loss, view="gradflow", at=AT, slide=True))
-    factor = float(re.search(r"^\\scalebox\{([\d.]+)\}\{%$", tex, re.M)[1])
+    factor = float(re.search(r"^\\begin\{scope\}\[transform canvas=\{scale=([\d.]+)\}\]$",
+                             tex, re.M)[1])
     box = re.search(r"^\\path\[use as bounding box\] (.*) rectangle (.*);$", tex, re.M)
     (x0, y0), (x1, y1) = points(box[1])[0], points(box[2])[0]
-    assert ((x1 - x0) * factor, (y1 - y0) * factor) == pytest.approx((960, 540), abs=0.5)
-    for node in parsed_nodes(tex).values():  # every node on the slide
-        assert x0 < float(node["x"]) < x1 and y0 < float(node["y"]) < y1
-    assert r"\end{tikzpicture}}" in tex.splitlines()
+    assert (x1 - x0, y1 - y0) == pytest.approx((960, 540), abs=0.5)
+    for node in parsed_nodes(tex).values():  # every node, scaled, on the slide
+        assert x0 < factor * float(node["x"]) < x1 and y0 < factor * float(node["y"]) < y1
+    assert tex.splitlines()[-3:-1] == [r"\end{scope}", r"\end{tikzpicture}"]
     plain = to_tikz(visualize.draw(loss, view="gradflow", at=AT))
-    assert r"\scalebox" not in plain
+    assert "transform canvas" not in plain
 
 
 def test_same_diagram_same_text(drawn):

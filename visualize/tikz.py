@@ -14,7 +14,8 @@ Every graph node is a ``\node`` named by its DOT id (``n0``, ``n1``, ...) at its
 coordinate (1 unit = 1bp, dot's point), its label lines as dot prints them, LaTeX-escaped;
 every edge is a ``\draw`` along its spline (``.. controls ..``) ending in the arrow, with
 the DOT ids of its ends in a comment (``% n0 -> n3``), and its label a ``\node`` at the
-place dot put it. The same diagram gives the same text.
+place dot put it. A slide diagram (``size``: dot scales its SVG, not its -Tjson) is drawn in
+a scope scaled to the slide, 960 x 540 bp. The same diagram gives the same text.
 
 >>> print(to_tikz(visualize.draw(g)))          # doctest: +SKIP
 \documentclass[tikz]{standalone}
@@ -138,19 +139,21 @@ def from_layout(data):
     nodes = {o["_gvid"]: o for o in objects if "bb" not in o and "pos" in o}
     colors = Colors()
     factor = _slide_scale(layout)
-    body = [_bounding_box(layout, factor, scopes=bool(clusters))]
-    body += [line for c in clusters for line in _cluster(c, colors)]
+    box = _bounding_box(layout, factor, scopes=bool(clusters))
+    body = [line for c in clusters for line in _cluster(c, colors)]
     body += [line for n in nodes.values() for line in _graph_node(n, colors)]
     body += [line for e in layout.get("edges", []) for line in _edge(e, nodes, colors)]
     body += _label_node(layout, colors, default_size=14)
+    if factor:  # text, lines and arrows scaled too, as dot scales the SVG
+        body = [rf"\begin{{scope}}[transform canvas={{scale={number(factor, 6)}}}]", *body,
+                r"\end{scope}"]
     header = [f"% {_comment(layout.get('label', layout.get('name', '')))}",
               "% TikZ written by graphc from Graphviz's layout (dot -Tjson); "
               "compile with pdflatex"]
     return "\n".join(header + PREAMBLE + [
-        r"\begin{document}", *([rf"\scalebox{{{number(factor, 6)}}}{{%"] if factor else []),
-        r"\begin{tikzpicture}[x=1bp, y=1bp, line width=1bp]",
-        *colors.definitions(), *body,
-        r"\end{tikzpicture}" + ("}" if factor else ""), r"\end{document}", ""])
+        r"\begin{document}", r"\begin{tikzpicture}[x=1bp, y=1bp, line width=1bp]",
+        *colors.definitions(), box, *body,
+        r"\end{tikzpicture}", r"\end{document}", ""])
 
 
 def tex_escape(text):
@@ -252,7 +255,8 @@ class Colors:
 def _slide_scale(layout):
     """How much dot's ``size`` shrinks (or with ``!`` grows) the layout, as the SVG and PDF
     show it; None without a size. dot's -Tjson coordinates are the layout's own, unscaled,
-    so the picture is scaled by this (``\\scalebox``: text and lines too, as in the SVG)."""
+    so the picture is scaled by this (``transform canvas``: text and lines too, as in the
+    SVG; TikZ does not see that scaling, so the bounding box is given scaled)."""
     if "size" not in layout:
         return None
     width, height = (float(v) * 72 for v in layout["size"].rstrip("!").split(",")[:2])
@@ -268,7 +272,7 @@ def _box(layout):
 def _bounding_box(layout, factor, scopes):
     """The picture's size: dot's bounding box (a ``viewport``'s width and height in bp,
     the drawing centred, as dot writes the page of a slide), checked against TeX's
-    largest dimension."""
+    largest dimension, and scaled by ``factor`` as the drawing is."""
     x0, y0, x1, y1 = _box(layout)
     if max(abs(x0), abs(y0), abs(x1), abs(y1)) > TEX_LIMIT:
         hint = ("collapse=True draws one box per scope" if scopes else "draw a part of it "
@@ -280,6 +284,8 @@ def _bounding_box(layout, factor, scopes):
         width, height = (float(v) / factor for v in layout["viewport"].split(",")[:2])
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         x0, y0, x1, y1 = cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+    if factor:
+        x0, y0, x1, y1 = (v * factor for v in (x0, y0, x1, y1))
     return rf"\path[use as bounding box] {_xy(x0, y0)} rectangle {_xy(x1, y1)};"
 
 
