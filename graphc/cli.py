@@ -199,14 +199,13 @@ def cmd_render(args):
 
 def _slide_call(draw, target, args, **kwargs):
     """``draw(target, ...)`` with the slide options of ``args``; an option out of range
-    (``--dpi 0``) is bad usage, said in one line."""
+    (``--dpi 0``) is bad usage, said in one line; any other error is the drawing's own."""
+    import visualize
     try:
         return draw(target, exact=args.exact, rankdir=args.rankdir, slide=args.slide,
                     dpi=args.dpi, grads=args.grads, **kwargs)
-    except GraphcError:
-        raise
-    except ValueError as err:
-        raise UsageError(f"--{str(err).split()[0]}: {err}") from None
+    except visualize.OptionError as err:
+        raise UsageError(f"--{err.option}: {err}") from None
 
 
 def cmd_steps(args):
@@ -215,7 +214,7 @@ def cmd_steps(args):
     values = point(namespace, args.at) or None
     written = _slide_call(visualize.steps, loss, args, at=values, path=args.output)
     if isinstance(written, list):  # a folder of numbered SVGs
-        where = f"{len(written)} SVG frames in {args.output}"
+        where = f"{len(written)} SVG frame{'s' * (len(written) != 1)} in {args.output}"
     else:
         where = str(written)
     print(f"graphc: wrote {where} (backprop of {loss.graph.name!r}, step by step)",
@@ -367,11 +366,19 @@ def _add_slide_options(cmd):
     cmd.add_argument("--rankdir", choices=("LR", "TB", "BT", "RL"), default="LR",
                      help="the direction the diagram runs in (default LR: left to right)")
     cmd.add_argument("--slide", action="store_true", help="fit the diagram into a 16:9 slide")
-    cmd.add_argument("--dpi", type=float, default=None, metavar="N",
+    cmd.add_argument("--dpi", type=number, default=None, metavar="N",
                      help="the resolution of a PNG in dots per inch (default 200); SVG and "
                           "PDF stay in points")
     cmd.add_argument("--grads", choices=("all", "params"), default="all",
                      help="params: hide the gradients of data inputs such as x and y")
+
+
+def number(text):
+    """A number as typed: ``-1`` an int (an error then says ``got -1``), ``1.5`` a float."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def _add_check(sub):

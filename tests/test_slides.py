@@ -9,7 +9,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
+from pypdf import PdfReader
 
 import graphc as gc
 import visualize
@@ -21,7 +22,7 @@ import graphs
 from cmdline import graphc, graphc_in_process
 
 SVG = "{http://www.w3.org/2000/svg}"
-SLIDE_PT = (13.33 * 72, 7.5 * 72)  # a 16:9 slide in points (pt = px in Graphviz SVG)
+SLIDE_PT = (960, 540)  # a 16:9 slide, 13.333 x 7.5 in, in points (pt = px in Graphviz SVG)
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +82,20 @@ def test_tb_runs_top_to_bottom(neuron):
 
 
 @pytest.mark.parametrize("view", ["forward", "gradflow"])
-def test_a_slide_is_a_16_by_9_box(neuron, rnn, view):
+def test_a_slide_is_a_16_by_9_page_the_drawing_inside_it(neuron, rnn, view):
     for module in (neuron, rnn[0]):
         d = visualize.draw(module.loss, view=view, at=module.AT, slide=True)
-        assert d.graph_attr["size"] == "13.33,7.5" and d.graph_attr["ratio"] == "fill"
-        width, height = size_pt(svg(d))
-        assert width <= SLIDE_PT[0] + 1 and height <= SLIDE_PT[1] + 1
-        assert max(width / SLIDE_PT[0], height / SLIDE_PT[1]) > 0.95  # it fills the slide
+        assert d.graph_attr["size"] == "13.333,7.5" and d.graph_attr["viewport"] == "960,540"
+        assert size_pt(svg(d)) == pytest.approx(SLIDE_PT, abs=1)  # exactly 16:9, any graph
+        pdf = PdfReader(io.BytesIO(visualize.render(d, "pdf"))).pages[0].mediabox
+        assert (float(pdf.width), float(pdf.height)) == pytest.approx(SLIDE_PT, abs=1)
+        # the drawing, scaled to fit, fills the page one way and is centred the other way
+        d.dpi = 72
+        page = Image.open(io.BytesIO(visualize.render(d, "png"))).convert("L")
+        assert page.size == pytest.approx(SLIDE_PT, abs=1)
+        left, top, right, bottom = ImageOps.invert(page).getbbox()  # what is not white
+        assert max((right - left) / page.width, (bottom - top) / page.height) > 0.8
+        assert abs(left - (page.width - right)) < 30  # centred: the title, the nodes
 
 
 def test_dpi_sets_a_pngs_pixels_and_leaves_svg_in_points(neuron):
@@ -106,15 +114,18 @@ def test_dpi_sets_a_pngs_pixels_and_leaves_svg_in_points(neuron):
     ("rankdir", "LEFT", "'LR', 'TB', 'BT', 'RL'"),
     ("grads", "weights", "'all', 'params'"),
     ("dpi", 0, "from 1 to 1200"),
+    ("dpi", 0.5, "from 1 to 1200"),  # dot would write an empty PNG
+    ("dpi", 1201, "from 1 to 1200"),
     ("dpi", "high", "from 1 to 1200"),
     ("slide", "yes", "True or False"),
     ("collapse", "auto", "None (when big), True or False"),
 ])
 def test_a_bad_option_names_itself_and_the_choices(neuron, option, value, choices):
     for view in ("forward", "gradflow"):
-        with pytest.raises(ValueError, match=re.escape(choices)) as err:
+        with pytest.raises(visualize.OptionError, match=re.escape(choices)) as err:
             visualize.draw(neuron.loss, view=view, **{option: value})
         assert str(err.value).startswith(option) and repr(value) in str(err.value)
+        assert err.value.option == option and isinstance(err.value, ValueError)
     if option != "collapse":
         with pytest.raises(ValueError, match=re.escape(choices)):
             visualize.steps(neuron.loss, neuron.AT, path="never.pdf", **{option: value})
@@ -241,7 +252,7 @@ def test_the_backward_view_leaves_out_bookkeeping_and_keeps_operand_order():
 
 def test_steps_take_the_slide_options(neuron, tmp_path):
     shots = frames(neuron.loss, neuron.AT, slide=True, grads="params", dpi=100)
-    assert all('size="13.33,7.5"' in s.source and s.dpi == 100 for s in shots)
+    assert all('size="13.333,7.5"' in s.source and s.dpi == 100 for s in shots)
     x = neuron.g["x"].id
     assert not any(re.search(rf"n{x} -> \S+ \[label", s.source) for s in shots)
     (path,) = visualize.steps(neuron.loss, neuron.AT, path=tmp_path, rankdir="TB")[:1]
@@ -253,12 +264,13 @@ def test_graphc_render_for_a_slide_as_png(tmp_path):
     result = graphc("render", "examples/rnn_sequence.py", "--view", "gradflow", "--slide",
                     "--grads", "params", "--dpi", "100", "-o", out)
     assert result.returncode == 0, result.stderr
-    width, height = Image.open(out).size
-    assert width <= 1334 and height <= 750 and max(width / 1333, height / 750) > 0.95
+    assert Image.open(out).size == pytest.approx((1333, 750), abs=2)  # 960 x 540 pt
 
 
 @pytest.mark.parametrize("args,message", [
     (["--dpi", "0"], "--dpi: dpi must be a number of dots per inch from 1 to 1200"),
+    (["--dpi", "-1"], "(default 200); got -1\n"),  # as typed, not -1.0
+    (["--dpi", "0.01"], "--dpi: dpi must be a number of dots per inch from 1 to 1200"),
     (["--rankdir", "LEFT"], "invalid choice: 'LEFT'"),
     (["--grads", "weights"], "invalid choice: 'weights'"),
 ])
@@ -270,10 +282,20 @@ def test_graphc_render_refuses_a_bad_option_in_one_line(tmp_path, args, message)
     assert "Traceback" not in result.stderr and not out.exists()
 
 
+def test_graphc_render_leaves_other_errors_their_own(tmp_path, monkeypatch):
+    """Only an option's error is bad usage ``--dpi: ...``; any other is not renamed."""
+    def broken(*args, **kwargs):
+        raise ValueError("shapes (2,) and (3,) differ")
+    monkeypatch.setattr(visualize, "draw", broken)
+    with pytest.raises(ValueError, match=r"^shapes \(2,\) and \(3,\) differ$"):
+        graphc_in_process("render", "examples/neuron.py", "-o", tmp_path / "g.svg")
+    assert not (tmp_path / "g.svg").exists()
+
+
 def test_graphc_render_options_reach_the_diagram(tmp_path):
     out = tmp_path / "g.dot"
     result = graphc_in_process("render", "examples/neuron.py", "--view", "gradflow",
                                "--rankdir", "TB", "--slide", "--grads", "params", "-o", out)
     assert result.returncode == 0, result.stderr
     source = out.read_text()
-    assert "rankdir=TB" in source and 'size="13.33,7.5"' in source and "class=hidden" in source
+    assert "rankdir=TB" in source and 'size="13.333,7.5"' in source and "class=hidden" in source

@@ -2,6 +2,7 @@
 SVGs or an animation (GIF, APNG), rendered by the real dot program and read back (pypdf for
 pages, XML for SVG, Pillow for animations)."""
 
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -132,6 +133,38 @@ def test_an_existing_folder_gets_svgs_whatever_its_name(tmp_path):
     assert [p.name for p in paths] == ["step_1.svg", "step_2.svg", "step_3.svg"]
 
 
+def test_a_shorter_run_into_the_same_folder_leaves_no_stale_frames(tmp_path):
+    g, loss = neuron()
+    for i in range(1, 13):  # an earlier, longer run: step_01 ... step_12, and a user's file
+        (tmp_path / f"step_{i:02d}.svg").write_text("old")
+    (tmp_path / "notes.svg").write_text("mine")
+    paths = visualize.steps(loss, at=AT, path=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.svg", "step_1.svg", "step_2.svg", "step_3.svg"]
+    assert all(p.read_text() != "old" for p in paths)
+
+
+def scalar_graph(kind):
+    """A loss nothing flows back from: a parameter itself, or an op of constants."""
+    g = gc.Graph("no flow")
+    if kind == "param":
+        return g, g.param("w")
+    return g, (g.const("a", 2.0) * g.const("b", 3.0)).named("loss")
+
+
+@pytest.mark.parametrize("kind,what", [("param", "'w' is a parameter itself"),
+                                       ("const", "'loss' (mul) depends on no parameter")])
+@pytest.mark.parametrize("suffix", [".gif", ".pdf", ""])
+def test_a_loss_nothing_flows_back_from_has_no_steps_and_writes_nothing(tmp_path, kind, what,
+                                                                        suffix):
+    g, loss = scalar_graph(kind)
+    at = {"w": 1.0} if kind == "param" else {}
+    message = re.escape(f"no backprop steps to draw: the loss {what}")
+    with pytest.raises(gc.GraphError, match=message):
+        visualize.steps(loss, at=at, path=tmp_path / f"z{suffix}")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_without_pillow_the_message_says_what_to_install(tmp_path, monkeypatch):
     g, loss = neuron()
     monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now fails
@@ -172,6 +205,26 @@ def test_graphc_steps_to_a_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"wrote 3 SVG frames in {out}" in result.stderr
     assert "-3.718 x 0.1966 = -0.7311" in " ".join(texts(out / "step_2.svg"))
+
+
+def test_graphc_steps_of_a_loss_with_no_steps_is_one_line(tmp_path):
+    script = tmp_path / "flat.py"
+    script.write_text("import graphc as gc\ng = gc.Graph('flat')\nloss = g.param('w')\n"
+                      "at = {'w': 1.0}\n")
+    for out in (tmp_path / "z.gif", tmp_path / "z.pdf", tmp_path / "frames"):
+        result = graphc_in_process("steps", script, "-o", out)
+        assert result.returncode == 2, result.stderr
+        assert "graphc: error: no backprop steps to draw: the loss 'w'" in result.stderr
+        assert "--" not in result.stderr and not out.exists()
+
+
+def test_graphc_steps_says_frame_for_one_frame(tmp_path):
+    script = tmp_path / "one.py"
+    script.write_text("import graphc as gc\ng = gc.Graph('one')\nw = g.param('w')\n"
+                      "loss = gc.sigmoid(w).named('loss')\nat = {'w': 0.0}\n")
+    result = graphc_in_process("steps", script, "-o", tmp_path / "frames")
+    assert result.returncode == 0, result.stderr
+    assert f"wrote 1 SVG frame in {tmp_path / 'frames'} (" in result.stderr
 
 
 def test_graphc_steps_bad_suffix_and_missing_output(tmp_path):

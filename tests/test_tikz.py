@@ -131,8 +131,39 @@ def test_greek_names_and_double_hyphens_survive_pdflatex():
     assert tex_escape("θ") == r"\ensuremath{\theta}"
     assert tex_escape("Σ_k ς λ") == (r"\ensuremath{\Sigma}\_k \ensuremath{\varsigma} "
                                      r"\ensuremath{\lambda}")
-    assert tex_escape("Α Ρ ŷ") == "A P ŷ"  # capitals TeX lacks; T1 fonts have ŷ
+    assert tex_escape("Α Ρ ŷ") == r"A P \^{y}"  # capitals TeX lacks; TeX's own accent
     assert tex_escape("x--y---z") == "x-{}-y-{}-{}-z"  # not an en or em dash
+
+
+@pytest.mark.parametrize("text,tex", [
+    ("x<<1 >>", r"x\textless{}\textless{}1 \textgreater{}\textgreater{}"),  # not « »
+    ("a''b ,,c !`d", "a'{}'b ,{},c !{}`d"),  # not a closing, a low or an inverted mark
+    ("x₁ x² hⁿ", r"x\ensuremath{_{1}} x\ensuremath{^{2}} h\ensuremath{^{n}}"),
+    ("a×b · c−1", r"a\ensuremath{\times}b \ensuremath{\cdot} c\ensuremath{-}1"),
+    ("≤≥→∂∑√∞±", "".join(rf"\ensuremath{{\{c}}}" for c in
+                         ("leq", "geq", "rightarrow", "partial", "sum", "surd", "infty", "pm"))),
+    ("é Müller ß ﬁ µ", r"\'{e} M\"{u}ller \ss{} fi \ensuremath{\mu}"),
+    ("snow ☃", "snow [U+2603]"),  # nothing pdflatex would stop at
+])
+def test_ligatures_and_unicode_become_what_pdflatex_takes(text, tex):
+    assert tex_escape(text) == tex
+    assert tex_escape(text).isascii()
+
+
+def test_a_slide_diagrams_tikz_is_a_16_by_9_slide():
+    """dot's -Tjson is not scaled by ``size``: the TikZ is, to the SVG's 960 x 540 bp."""
+    g, loss = graph()
+    tex = to_tikz(visualize.draw(loss, view="gradflow", at=AT, slide=True))
+    factor = float(re.search(r"^\\begin\{scope\}\[transform canvas=\{scale=([\d.]+)\}\]$",
+                             tex, re.M)[1])
+    box = re.search(r"^\\path\[use as bounding box\] (.*) rectangle (.*);$", tex, re.M)
+    (x0, y0), (x1, y1) = points(box[1])[0], points(box[2])[0]
+    assert (x1 - x0, y1 - y0) == pytest.approx((960, 540), abs=0.5)
+    for node in parsed_nodes(tex).values():  # every node, scaled, on the slide
+        assert x0 < factor * float(node["x"]) < x1 and y0 < factor * float(node["y"]) < y1
+    assert tex.splitlines()[-3:-1] == [r"\end{scope}", r"\end{tikzpicture}"]
+    plain = to_tikz(visualize.draw(loss, view="gradflow", at=AT))
+    assert "transform canvas" not in plain
 
 
 def test_same_diagram_same_text(drawn):
@@ -166,8 +197,12 @@ def test_without_dot_tex_export_leaves_the_dot_source(tmp_path, monkeypatch, dra
 
 
 def test_a_picture_too_large_for_tex_is_refused():
-    with pytest.raises(visualize.RenderError, match="too large for TeX"):
+    with pytest.raises(visualize.RenderError, match="too large for TeX") as err:
         from_layout('{"name": "g", "bb": "0,0,20000,30"}')
+    assert "collapse" not in str(err.value) and "rankdir" in str(err.value)  # no scopes
+    scoped = {"name": "g", "bb": "0,0,20000,30", "objects": [{"_gvid": 0, "bb": "0,0,9,9"}]}
+    with pytest.raises(visualize.RenderError, match="collapse=True draws one box per scope"):
+        from_layout(json.dumps(scoped))
 
 
 def test_graphc_render_writes_tex(tmp_path):

@@ -13,10 +13,10 @@ Views: "forward" (the graph), "backward" (with the gradient nodes autodiff added
 ``steps`` writes backprop frame by frame (a multi-page PDF, numbered SVGs, or an animated
 GIF or PNG) for slides. For slides, both take ``rankdir``, ``slide=True`` (16:9), ``dpi``
 (a PNG's) and ``grads="params"``; a large gradient flow is drawn one box per scope
-(``collapse=None``). A diagram is a ``graphviz.Digraph`` (it displays itself in Jupyter);
-``export`` writes SVG, PNG, PDF, DOT or TikZ (``.tex``, ``to_tikz``). Drawing never changes
-the user's graph. graphc's core never imports this package (graphc.present, the
-application layer, does).
+(``collapse=None``); a bad option raises ``OptionError``, a ValueError naming the option.
+A diagram is a ``graphviz.Digraph`` (it displays itself in Jupyter); ``export`` writes
+SVG, PNG, PDF, DOT or TikZ (``.tex``, ``to_tikz``). Drawing never changes the user's graph.
+graphc's core never imports this package (graphc.present, the application layer, does).
 """
 
 from .views import VIEWS, draw
@@ -25,6 +25,8 @@ from .shape_error import draw_error
 from .gradflow import EdgeFlow, Flow, edge_styles, flow
 from .steps import frames, steps
 from .tikz import to_tikz
+from .style import OptionError
 
 __all__ = ["draw", "draw_error", "export", "render", "RenderError", "VIEWS",
-           "flow", "edge_styles", "Flow", "EdgeFlow", "steps", "frames", "to_tikz"]
+           "flow", "edge_styles", "Flow", "EdgeFlow", "steps", "frames", "to_tikz",
+           "OptionError"]

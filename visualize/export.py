@@ -87,9 +87,10 @@ def render(diagram, fmt="svg", timeout=TIMEOUT):
         proc = execute.run_check(cmd, input=source.encode("utf-8"), capture_output=True,
                                  quiet=True, timeout=timeout)
     except subprocess.TimeoutExpired:
+        hint = ("collapse=True draws one box per scope" if "subgraph cluster_" in source
+                else "draw a part of it: draw(node) draws what node depends on")
         raise RenderError(f"dot took longer than {timeout} s to render the diagram as "
-                          f"{fmt}; draw fewer nodes (collapse=True draws one box per "
-                          f"scope)") from None
+                          f"{fmt}; draw fewer nodes ({hint})") from None
     except subprocess.CalledProcessError as err:  # graphviz's subclass of it, too
         detail = (err.stderr or b"").decode("utf-8", "replace").strip()
         raise RenderError(f"dot failed (exit status {err.returncode}) rendering the "

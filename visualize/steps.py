@@ -19,6 +19,8 @@ from pathlib import Path
 
 import graphviz
 
+from graphc.errors import GraphError
+
 from .canvas import add_nodes, diagram, edges, node_id
 from .gradflow import flow, hidden
 from .export import INSTALL, RenderError, export, render, write_atomic
@@ -40,7 +42,20 @@ def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, gr
     check_grads(grads)
     f = flow(loss, at, exact)
     steps_ = order(f)
+    if not steps_:
+        raise _nothing_flows_back(f)
     return [_frame(f, steps_, i, grads, options) for i in range(len(steps_))]
+
+
+def _nothing_flows_back(f):
+    """The error for a loss backprop takes no step from (a parameter or a constant itself):
+    there is no frame to draw, so no file is written."""
+    record = f.graph.record(f.loss)
+    leaf = {"param": "a parameter", "input": "an input", "const": "a constant"}
+    what = (f"is {leaf[record.role]} itself" if record.role in leaf
+            else f"({record.op}) depends on no parameter or float input")
+    return GraphError(f"no backprop steps to draw: the loss {record.name!r} {what}, so "
+                      f"nothing flows back from it; draw a loss computed from parameters")
 
 
 def order(f):
@@ -54,11 +69,13 @@ def steps(loss, at=None, path="backprop_steps.pdf", exact=None, *, rankdir="LR",
           slide=False, dpi=None, grads="all"):
     """Write the frames of backprop through ``loss``, by ``path``'s suffix: ``.pdf`` a
     multi-page PDF, ``.gif`` an animated GIF, ``.png`` or ``.apng`` an animated PNG, and
-    no suffix (or an existing folder) numbered SVGs (``step_1.svg``, ...) in that folder.
-    Returns the file's path, or the list of SVG paths. The user's graph is not changed;
-    a file is written whole or not at all. For slides (as ``visualize.draw``):
-    ``rankdir``, ``slide=True`` (16:9), ``dpi`` (PNG frames), ``grads="params"`` (no
-    gradients of data inputs).
+    no suffix (or an existing folder) numbered SVGs in that folder (``step_1.svg`` to
+    ``step_3.svg``; zero-padded to sort, ``step_01.svg`` to ``step_12.svg``), replacing
+    the ``step_*.svg`` of an earlier run. Returns the file's path, or the list of SVG
+    paths. GraphError for a loss nothing flows back from (a parameter itself). The user's
+    graph is not changed; a file is written whole or not at all. For slides (as
+    ``visualize.draw``): ``rankdir``, ``slide=True`` (16:9), ``dpi`` (PNG frames),
+    ``grads="params"`` (no gradients of data inputs).
 
     >>> visualize.steps(loss, at=AT, path="frames.gif")      # doctest: +SKIP
     PosixPath('frames.gif')
@@ -101,10 +118,15 @@ def _all_done(f, v, done):
 
 
 def _svgs(shots, folder):
-    """The frames as numbered SVGs in ``folder``."""
+    """The frames as numbered SVGs in ``folder``; then the ``step_*.svg`` of an earlier run
+    not written over now are removed (so a shorter run leaves no stale frames, and a
+    failure midway leaves the old ones)."""
     width = len(str(len(shots)))
-    return [export(shot, folder / f"step_{i:0{width}d}.svg") for i, shot in
-            enumerate(shots, start=1)]
+    written = [export(shot, folder / f"step_{i:0{width}d}.svg") for i, shot in
+               enumerate(shots, start=1)]
+    for stale in sorted(set(folder.glob("step_*.svg")) - set(written)):
+        stale.unlink()
+    return written
 
 
 def _pdf(shots, path):

@@ -82,8 +82,12 @@ RANKDIRS = ("LR", "TB", "BT", "RL")
 #: Which gradients the gradient flow shows: every float node's, or only the parameters'
 #: (the gradients of data inputs such as x and y are hidden; they are not trained).
 GRADS = ("all", "params")
-#: A 16:9 slide in inches (Graphviz ``size``), filled by the diagram (``ratio``).
-SLIDE = {"size": "13.33,7.5", "ratio": "fill"}
+#: A 16:9 slide, 960 x 540 pt: dot spreads the layout to fill 13.333 x 7.5 inches
+#: (``ratio="fill"``), then the title is added and the whole scaled down to fit ``size``,
+#: so it comes out a little narrower or lower than 16:9; ``viewport`` (in points) then
+#: sets the page to exactly 960 x 540, the drawing centred on it, undistorted, uncut;
+#: ``margin`` 0, or a PDF's page would get dot's half inch around it.
+SLIDE = {"size": "13.333,7.5", "ratio": "fill", "viewport": "960,540", "margin": "0"}
 #: The resolution of a PNG (a projector shows 72 or 96 dpi as blurry); SVG and PDF stay in
 #: points, 72 to the inch, since Graphviz would scale them by dpi / 72 too.
 PNG_DPI = 200
@@ -133,37 +137,53 @@ def op_text(graph, v):
     return short(" ".join([record.op] + shown))
 
 
+class OptionError(ValueError):
+    """An option of a drawing out of range or not one of its choices (``dpi=0``,
+    ``rankdir="LEFT"``); ``option`` is the option's name (the command line shows it as
+    ``--dpi``).
+
+    >>> OptionError("dpi", "dpi must be ...").option
+    'dpi'
+    """
+
+    def __init__(self, option, message):
+        super().__init__(message)
+        self.option = option
+
+
 # ---- layout ---------------------------------------------------------------------------------
 
 def layout(rankdir="LR", slide=False):
     """The graph attributes of a diagram's direction and size, checked: ``rankdir`` one of
     RANKDIRS; ``slide=True`` fits it into a 16:9 slide (``SLIDE``).
 
-    >>> layout("TB", slide=True)
-    {'rankdir': 'TB', 'size': '13.33,7.5', 'ratio': 'fill'}
+    >>> layout("TB", slide=True)["viewport"]
+    '960,540'
     """
     if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(map(repr, RANKDIRS))}; "
-                         f"got {rankdir!r}")
+        raise OptionError("rankdir", f"rankdir must be one of "
+                          f"{', '.join(map(repr, RANKDIRS))}; got {rankdir!r}")
     if not isinstance(slide, bool):
-        raise ValueError(f"slide must be True or False; got {slide!r}")
+        raise OptionError("slide", f"slide must be True or False; got {slide!r}")
     return {"rankdir": rankdir, **(SLIDE if slide else {})}
 
 
 def check_dpi(dpi):
-    """``dpi`` (the resolution of a PNG), checked: None means PNG_DPI."""
+    """``dpi`` (the resolution of a PNG), checked: None means PNG_DPI. Below 1 dot per
+    inch dot writes an empty PNG; above MAX_DPI a slide takes hundreds of megabytes."""
     if dpi is None:
         return PNG_DPI
-    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 0 < dpi <= MAX_DPI:
-        raise ValueError(f"dpi must be a number of dots per inch from 1 to {MAX_DPI} "
-                         f"(default {PNG_DPI}); got {dpi!r}")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 1 <= dpi <= MAX_DPI:
+        raise OptionError("dpi", f"dpi must be a number of dots per inch from 1 to "
+                          f"{MAX_DPI} (default {PNG_DPI}); got {dpi!r}")
     return dpi
 
 
 def check_grads(grads):
     """``grads``, checked: one of GRADS."""
     if grads not in GRADS:
-        raise ValueError(f"grads must be one of {', '.join(map(repr, GRADS))}; got {grads!r}")
+        raise OptionError("grads", f"grads must be one of {', '.join(map(repr, GRADS))}; "
+                          f"got {grads!r}")
     return grads
 
 

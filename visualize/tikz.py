@@ -14,7 +14,8 @@ Every graph node is a ``\node`` named by its DOT id (``n0``, ``n1``, ...) at its
 coordinate (1 unit = 1bp, dot's point), its label lines as dot prints them, LaTeX-escaped;
 every edge is a ``\draw`` along its spline (``.. controls ..``) ending in the arrow, with
 the DOT ids of its ends in a comment (``% n0 -> n3``), and its label a ``\node`` at the
-place dot put it. The same diagram gives the same text.
+place dot put it. A slide diagram (``size``: dot scales its SVG, not its -Tjson) is drawn in
+a scope scaled to the slide, 960 x 540 bp. The same diagram gives the same text.
 
 >>> print(to_tikz(visualize.draw(g)))          # doctest: +SKIP
 \documentclass[tikz]{standalone}
@@ -61,11 +62,39 @@ ARROWS = {
     "none": "",
 }
 
-#: LaTeX for the characters TeX reads as commands, in text (with T1 fonts, < > | " print).
+#: LaTeX for the characters TeX reads as commands, in text, and for < and >, which T1
+#: fonts print but join into a ligature when doubled (``<<`` prints as a guillemet).
 TEX_SPECIALS = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "&": r"\&", "%": r"\%",
     "$": r"\$", "#": r"\#", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "<": r"\textless{}", ">": r"\textgreater{}",
 }
+
+#: Characters pdflatex has no text glyph for, as TeX math (``\ensuremath``), one a row.
+MATH_SYMBOLS = {
+    "×": r"\times", "·": r"\cdot", "⋅": r"\cdot", "−": "-", "±": r"\pm", "÷": r"\div",
+    "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "≈": r"\approx", "∈": r"\in",
+    "→": r"\rightarrow", "←": r"\leftarrow", "↔": r"\leftrightarrow", "⇒": r"\Rightarrow",
+    "∂": r"\partial", "∇": r"\nabla", "∑": r"\sum", "∏": r"\prod", "∫": r"\int",
+    "√": r"\surd", "∞": r"\infty", "∘": r"\circ", "⊙": r"\odot", "⊗": r"\otimes",
+    "°": r"^{\circ}", "…": r"\ldots", "‖": r"\|",
+}
+#: Text characters written as commands (they are not a letter plus an accent).
+TEX_TEXT = {
+    "ß": r"\ss{}", "æ": r"\ae{}", "Æ": r"\AE{}", "œ": r"\oe{}", "Œ": r"\OE{}", "ø": r"\o{}",
+    "Ø": r"\O{}", "ł": r"\l{}", "Ł": r"\L{}", "ı": r"\i{}", "đ": r"\dj{}", "Đ": r"\DJ{}",
+    "“": r"\textquotedblleft{}", "”": r"\textquotedblright{}", "‘": r"\textquoteleft{}",
+    "’": r"\textquoteright{}", "–": r"\textendash{}", "—": r"\textemdash{}", "\u00a0": "~",
+}
+#: TeX's accent command for each Unicode combining mark (``ŷ`` is ``\^{y}``).
+ACCENTS = {
+    "\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u",
+    "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0323": "d",
+    "\u0327": "c", "\u0328": "k",
+}
+#: Pairs T1 fonts join into one glyph (``--`` a dash, ``''`` a quote, ``,,`` a low quote,
+#: ``!````/``?```` inverted marks): an empty group between them keeps both.
+_LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=')(?=')|(?<=`)(?=`)|(?<=,)(?=,)|(?<=[!?])(?=`)")
 
 #: The Greek capitals TeX has a command for; the others look like Latin capitals.
 GREEK_CAPITALS = {"gamma", "delta", "theta", "lambda", "xi", "pi", "sigma", "upsilon",
@@ -109,30 +138,78 @@ def from_layout(data):
     clusters = [o for o in objects if "bb" in o]
     nodes = {o["_gvid"]: o for o in objects if "bb" not in o and "pos" in o}
     colors = Colors()
-    body = [_bounding_box(layout)]
-    body += [line for c in clusters for line in _cluster(c, colors)]
+    factor = _slide_scale(layout)
+    box = _bounding_box(layout, factor, scopes=bool(clusters))
+    body = [line for c in clusters for line in _cluster(c, colors)]
     body += [line for n in nodes.values() for line in _graph_node(n, colors)]
     body += [line for e in layout.get("edges", []) for line in _edge(e, nodes, colors)]
     body += _label_node(layout, colors, default_size=14)
+    if factor:  # text, lines and arrows scaled too, as dot scales the SVG
+        body = [rf"\begin{{scope}}[transform canvas={{scale={number(factor, 6)}}}]", *body,
+                r"\end{scope}"]
     header = [f"% {_comment(layout.get('label', layout.get('name', '')))}",
               "% TikZ written by graphc from Graphviz's layout (dot -Tjson); "
               "compile with pdflatex"]
     return "\n".join(header + PREAMBLE + [
-        r"\begin{document}",
-        r"\begin{tikzpicture}[x=1bp, y=1bp, line width=1bp]",
-        *colors.definitions(), *body,
+        r"\begin{document}", r"\begin{tikzpicture}[x=1bp, y=1bp, line width=1bp]",
+        *colors.definitions(), box, *body,
         r"\end{tikzpicture}", r"\end{document}", ""])
 
 
 def tex_escape(text):
-    r"""``text`` as LaTeX text that pdflatex takes: the TeX specials written as commands,
-    Greek letters (a node named ``θ``) as math, and ``--`` kept two hyphens, not a dash.
+    r"""``text`` as LaTeX text that pdflatex takes with T1 fonts and no extra package.
 
-    >>> tex_escape("d_loss 50% {a} θ")
-    'd\\_loss 50\\% \\{a\\} \\ensuremath{\\theta}'
+    The TeX specials and ``< >`` are written as commands; Greek letters (a node named
+    ``θ``), sub- and superscripts (``x₁``) and math symbols (``× ≤ → ∂ ∑``, MATH_SYMBOLS)
+    as math; accented letters with TeX's accents (``ŷ`` as ``\^{y}``); other compatibility
+    forms by their plain letters (``ﬁ`` as ``fi``); pairs that T1 fonts join (``--``,
+    ``''``, ``,,``) kept apart. Any other character is shown as its code point,
+    ``[U+2603]``, so that pdflatex never stops at a character it has not set up.
+
+    >>> tex_escape("d_loss 50% θ x₁ x<<1")
+    'd\\_loss 50\\% \\ensuremath{\\theta} x\\ensuremath{_{1}} x\\textless{}\\textless{}1'
     """
-    escaped = "".join(TEX_SPECIALS.get(ch) or _greek(ch) or ch for ch in str(text))
-    return escaped.replace("--", "-{}-").replace("--", "-{}-")
+    return _LIGATURE.sub("{}", "".join(_char(ch) for ch in str(text)))
+
+
+def _char(ch):
+    """One character as LaTeX (see ``tex_escape``)."""
+    if ch in TEX_SPECIALS:
+        return TEX_SPECIALS[ch]
+    if " " <= ch <= "~":
+        return ch
+    if ch in MATH_SYMBOLS:
+        return rf"\ensuremath{{{MATH_SYMBOLS[ch]}}}"
+    return (TEX_TEXT.get(ch) or _greek(ch) or _script(ch) or _accented(ch) or _folded(ch)
+            or f"[U+{ord(ch):04X}]")
+
+
+def _script(ch):
+    """A sub- or superscript digit, sign or letter (``₁``, ``²``, ``ⁿ``) as math."""
+    kind, _, code = unicodedata.decomposition(ch).partition(" ")
+    mark = {"<sub>": "_", "<super>": "^"}.get(kind)
+    base = chr(int(code, 16)) if mark and " " not in code else ""
+    base = "-" if base == "−" else base
+    return rf"\ensuremath{{{mark}{{{base}}}}}" if re.fullmatch(r"[0-9A-Za-z+\-=()]", base) \
+        else None
+
+
+def _accented(ch):
+    """A letter with one accent (``é``, ``ŷ``, ``č``) as TeX's accent on the plain letter."""
+    parts = unicodedata.normalize("NFD", ch)
+    if len(parts) != 2 or parts[1] not in ACCENTS or not parts[0].isascii():
+        return None
+    return rf"\{ACCENTS[parts[1]]}{{{parts[0]}}}"
+
+
+def _folded(ch):
+    """A compatibility form (``ﬁ``, full-width ``Ａ``, ``µ``) by what it stands for, when
+    that can be written; None otherwise (NFKD is idempotent, so this recursion stops)."""
+    folded = unicodedata.normalize("NFKD", ch)
+    if folded == ch:
+        return None
+    parts = [_char(c) for c in folded if not unicodedata.combining(c)]
+    return None if not parts or any(p.startswith("[U+") for p in parts) else "".join(parts)
 
 
 def _greek(ch):
@@ -175,13 +252,40 @@ class Colors:
         return [rf"\definecolor{{gc{h}}}{{HTML}}{{{h}}}" for h in sorted(self.used)]
 
 
-def _bounding_box(layout):
-    """The picture's size: dot's bounding box, checked against TeX's largest dimension."""
-    x0, y0, x1, y1 = (float(v) for v in layout.get("bb", "0,0,0,0").split(","))
+def _slide_scale(layout):
+    """How much dot's ``size`` shrinks (or with ``!`` grows) the layout, as the SVG and PDF
+    show it; None without a size. dot's -Tjson coordinates are the layout's own, unscaled,
+    so the picture is scaled by this (``transform canvas``: text and lines too, as in the
+    SVG; TikZ does not see that scaling, so the bounding box is given scaled)."""
+    if "size" not in layout:
+        return None
+    width, height = (float(v) * 72 for v in layout["size"].rstrip("!").split(",")[:2])
+    x0, y0, x1, y1 = _box(layout)
+    factor = min(width / max(x1 - x0, 1e-9), height / max(y1 - y0, 1e-9))
+    return factor if layout["size"].endswith("!") else min(factor, 1.0)
+
+
+def _box(layout):
+    return tuple(float(v) for v in layout.get("bb", "0,0,0,0").split(","))
+
+
+def _bounding_box(layout, factor, scopes):
+    """The picture's size: dot's bounding box (a ``viewport``'s width and height in bp,
+    the drawing centred, as dot writes the page of a slide), checked against TeX's
+    largest dimension, and scaled by ``factor`` as the drawing is."""
+    x0, y0, x1, y1 = _box(layout)
     if max(abs(x0), abs(y0), abs(x1), abs(y1)) > TEX_LIMIT:
+        hint = ("collapse=True draws one box per scope" if scopes else "draw a part of it "
+                "(draw(node) draws what node depends on) or try rankdir='TB'")
         raise RenderError(f"the diagram is {number(x1 - x0)} x {number(y1 - y0)} bp, too "
-                          f"large for TeX (at most {TEX_LIMIT} pt): draw fewer nodes "
-                          f"(collapse=True draws one box per scope)")
+                          f"large for TeX (at most {TEX_LIMIT} pt): draw fewer nodes; "
+                          f"{hint}")
+    if factor and "viewport" in layout:
+        width, height = (float(v) / factor for v in layout["viewport"].split(",")[:2])
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        x0, y0, x1, y1 = cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+    if factor:
+        x0, y0, x1, y1 = (v * factor for v in (x0, y0, x1, y1))
     return rf"\path[use as bounding box] {_xy(x0, y0)} rectangle {_xy(x1, y1)};"
 
 

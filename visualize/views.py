@@ -13,8 +13,8 @@ from graphc.shapes import fmt
 from .canvas import (add_edges, add_nodes, diagram, edges, node_id, outputs, scope_lines,
                      top_scope)
 from .gradflow import draw_gradflow, loss_of
-from .style import (HIGHLIGHT, SCOPE_BOX, TIE, check_dpi, check_grads, label, layout,
-                    node_attrs, node_lines, short)
+from .style import (HIGHLIGHT, SCOPE_BOX, TIE, OptionError, check_dpi, check_grads, label,
+                    layout, node_attrs, node_lines, short)
 
 VIEWS = ("forward", "backward", "gradflow")
 
@@ -63,15 +63,16 @@ def draw(target, view="forward", at=None, collapse=None, exact=None, *, rankdir=
 def _checked(view, collapse, grads, rankdir, slide, dpi, highlight):
     """The layout options (rankdir, slide, dpi) of ``draw``, every option checked."""
     if view not in VIEWS:
-        raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")
+        raise OptionError("view", f"view must be one of {', '.join(VIEWS)}; got {view!r}")
     if collapse not in (None, True, False):
-        raise ValueError(f"collapse must be None (when big), True or False; got {collapse!r}")
+        raise OptionError("collapse", f"collapse must be None (when big), True or False; "
+                          f"got {collapse!r}")
     if collapse and view == "backward":
-        raise ValueError(f"collapse=True draws the forward graph or the gradient flow, not "
-                         f"view={view!r}")
+        raise OptionError("collapse", f"collapse=True draws the forward graph or the "
+                          f"gradient flow, not view={view!r}")
     if highlight is not None and view == "gradflow":
-        raise ValueError("highlight= marks nodes of the forward and backward views, not of "
-                         "view='gradflow'")
+        raise OptionError("highlight", "highlight= marks nodes of the forward and backward "
+                          "views, not of view='gradflow'")
     check_grads(grads)
     layout(rankdir, slide)
     return {"rankdir": rankdir, "slide": slide, "dpi": check_dpi(dpi)}
@@ -172,7 +173,8 @@ def _backward(target, at, grads, options, marked=()):
     else:
         graph, drawn, record = _with_gradients(graph, ids)
     hidden = [v for v in drawn if _bookkeeping(graph, v) or _of_input(graph, v, grads)]
-    drawn = [v for v in drawn if v not in set(hidden)]
+    left_out = set(hidden)  # once, not once a node
+    drawn = [v for v in drawn if v not in left_out]
     if any(_bookkeeping(graph, v) for v in hidden):
         notes.append("not drawn: " + short(", ".join(
             graph.record(v).name for v in hidden if _bookkeeping(graph, v)), 80)
