@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -287,3 +289,42 @@ def test_the_lectures_dl_dyhat_and_a_rule_reading_its_output():
     trace = gc.explain(loss, at={"x": 2, "w": 1, "y": 1}, steps="all")
     (pow_row,) = [r for r in trace.backward if r.step == "local" and r.of.startswith("pow")]
     assert pow_row.formula == 2 * sp.Symbol(pow_row.wrt, real=True)  # not 2*pow/sub
+
+
+def test_markdown_and_html_escape_names_that_look_like_markup():
+    """A node named with ``|`` and an ``<img>`` tag: every row of both Markdown tables keeps
+    its number of cells, no raw tag reaches the Markdown outside code (Markdown renders
+    inline HTML) nor the HTML, and the name still shows."""
+    name = "a|b <img src=x onerror=alert(1)> & c"
+    g = gc.Graph()
+    a, w = g.input(name), g.param("w")
+    loss = gc.sigmoid(a * w).named("loss")
+    trace = gc.explain(loss, at={name: 1, "w": 0})
+    markdown = trace.to_markdown()
+    assert markdown == trace._repr_markdown_()
+    tables = [line for line in markdown.splitlines() if line.startswith("|")]
+    widths = [len(re.split(r"(?<!\\)\|", line)) for line in tables]
+    assert sorted(set(widths)) == [7, 9]  # 5 and 7 cells, between two outer pipes
+    assert widths == sorted(widths) and widths.count(7) == len(trace.forward) + 2
+    outside_code = re.sub(r"`[^`]*`", "", markdown)
+    assert "<img" not in outside_code
+    assert "&lt;img src=x onerror=alert(1)> &amp; c" in outside_code
+    assert "w -> loss" in outside_code  # > alone opens no tag: the edge reads as before
+    assert rf"a\|b" in outside_code and "a|b" not in markdown
+    parser = Tags()
+    parser.feed(trace._repr_html_())
+    assert "img" not in parser.tags and name in "".join(parser.data)
+
+
+class Tags(HTMLParser):
+    """The tags and text of an HTML text."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.data = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.data.append(data)

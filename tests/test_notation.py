@@ -1,6 +1,7 @@
 """Notation: LaTeX as the lecture writes it (Hadamard, transposes, dot products, upright
 names) and named constants that stay symbols in formulas, their values shown beside."""
 
+import re
 import subprocess
 import sys
 
@@ -103,3 +104,44 @@ def test_graphc_grad_prints_named_constants_beside(tmp_path):
     result = graphc("grad", path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["dloss/dw = x/sqrt_d, where sqrt_d = 2.82843"]
+
+
+# ---- names with TeX's special characters ----------------------------------------------------
+
+HOSTILE = ["y_%$#{}~^\\", "a&b", "50%", "#1", "$x$", "~t", "x_{1}", "a\\b", "c}{", "q^{"]
+
+
+def bare_specials(latex):
+    """What a LaTeX text has that TeX would take as markup: a brace that does not balance,
+    or one of ``% $ # & ~`` (or a ``^``/``_`` not opening a group) outside an escape or a
+    command. Empty for text that reads in MathJax and LaTeX."""
+    rest = re.sub(r"\\[A-Za-z]+|\\[^A-Za-z]", "", latex)  # commands and escapes
+    depth, found = 0, []
+    for i, char in enumerate(rest):
+        depth += (char == "{") - (char == "}")
+        if depth < 0 or char in "%$#&~" or char in "^_" and rest[i + 1:i + 2] != "{":
+            found.append(char)
+            depth = max(depth, 0)
+    return found + ["{"] * depth
+
+
+def test_names_with_tex_specials_are_escaped_in_latex():
+    for name in HOSTILE:
+        g = gc.Graph()
+        a, w = g.input(name), g.param("w")
+        loss = gc.sigmoid(a * w).named("loss")
+        (dw,) = gc.grad(loss, [w])
+        for latex in (symbolic.name_latex(name), gc.latex(loss), gc.latex(dw)):
+            assert bare_specials(latex) == [], (name, latex)
+    assert symbolic.name_latex("y_%") == r"y_{\%}"
+    assert symbolic.name_latex("a&b") == r"\mathrm{a\&b}"
+    assert symbolic.name_latex("y_%$#{}~^\\") == r"y^{{\backslash}}_{\%\$\#\{\}{\sim}}"
+
+
+def test_ordinary_names_read_as_before():
+    expected = {"w1": "w_{1}", "yhat": r"\hat{y}", "loss": r"\mathrm{loss}", "x_1": "x_{1}",
+                "W2": "W_{2}", "h_out": "h_{out}", "sqrt_d": r"\mathrm{sqrt}_{d}",
+                "x^2": "x^{2}", "theta": r"\theta", "alpha_1": r"\alpha_{1}",
+                "dz1": r"\mathrm{dz}_{1}", "a__b": "a^{b}", "Ω": "Ω"}
+    assert {name: symbolic.name_latex(name) for name in expected} == expected
+    assert all(bare_specials(latex) == [] for latex in expected.values())

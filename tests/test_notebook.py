@@ -293,6 +293,25 @@ def test_a_gradient_latex_reads_back_as_its_formula():
         assert _at(read, point) == pytest.approx(_at(expected, point), rel=1e-12)
 
 
+def test_a_gradient_latex_escapes_tex_specials_in_names():
+    """A name such as ``y_%$#{}~^\\`` is escaped in the fraction and the formula alike (it
+    broke MathJax); a name with an underscore still reads back as the fraction."""
+    from sympy.parsing.latex import parse_latex
+    from graphc.symbolic import name_latex
+    from test_notation import bare_specials
+    for name in ("y_%$#{}~^\\", "a&b", "y_a"):
+        g = gc.Graph()
+        a, w = g.input(name), g.param("w")
+        loss = gc.sigmoid(a * w).named("L")
+        (da,) = gc.grad(loss, [a])
+        latex = da._repr_mimebundle_(include={"text/latex"})["text/latex"]
+        assert latex.startswith("$") and latex.endswith("$"), latex
+        assert bare_specials(latex[1:-1]) == [], latex
+        assert latex.startswith(rf"$\frac{{\partial L}}{{\partial {name_latex(name)}}} = ")
+    numer, denom = parse_latex(latex[1:-1].split(" = ")[0]).as_numer_denom()
+    assert denom.free_symbols == {sp.Symbol("partial"), sp.Symbol("y_{a}")}
+
+
 def test_ipythons_formatter_honours_exclude(neuron):
     """``display(dloss_dw, exclude={"text/latex"})`` shows the picture, as the README says."""
     from IPython.core.formatters import DisplayFormatter

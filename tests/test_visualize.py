@@ -420,3 +420,18 @@ def test_a_10000_node_chain_draws():
         h = gc.sigmoid(h)
     source = visualize.draw(g).source
     assert source.count(" -> ") == 10_000
+
+
+def test_the_gradient_flow_of_a_long_chain_is_drawn():
+    """2,000 nodes (666 tanh layers): the trace behind the gradient flow is linear in the
+    graph (it was quadratic, minutes at this size); every edge is labelled with its flow."""
+    g = gc.Graph("tanh chain")
+    h, at = g.input("x"), {"x": 0.5}
+    for i in range(666):
+        h = gc.tanh(h * g.param(f"w{i}"))
+        at[f"w{i}"] = 0.1
+    loss = (h * h).named("loss")
+    assert len(g) == 2000
+    source = visualize.draw(loss, view="gradflow", at=at).source
+    assert "dloss/dw0 = " in source and "dloss/dw665 = " in source
+    assert source.count("class=flow") == len(g.nx.edges)

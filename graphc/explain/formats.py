@@ -15,7 +15,7 @@ import sympy as sp
 from .. import text
 from ..graph import Node
 from ..shapes import fmt
-from ..symbolic.latex import to_latex
+from ..symbolic.latex import name_latex, to_latex
 
 #: Exact values are computed by default when no value in the trace has more elements.
 EXACT_LIMIT = 16
@@ -49,7 +49,8 @@ def plain(trace):
 
 def markdown(trace):
     """Two Markdown tables, forward and backward."""
-    lines = [f"**{_title(trace)}**"] + ([f"*{trace.note}*"] if trace.note else [])
+    lines = [f"**{md_text(_title(trace))}**"] + ([f"*{md_text(trace.note)}*"] if trace.note
+                                                   else [])
     lines += ["", f"*{FORWARD_TITLE}*", ""]
     lines += _md_table(FORWARD_HEADER, [_forward_cells(r) for r in trace.forward], (2, 3))
     lines += ["", f"*{BACKWARD_TITLE}*", ""] + [f"- {line}" for line in _legend(trace)]
@@ -198,11 +199,32 @@ def at_text(at):
 def _md_table(header, rows, code):
     """Markdown table lines; the columns in ``code`` are shown as code."""
     def cell(i, text):
-        text = text.replace("|", "\\|")
-        return f"`{text}`" if text and i in code else text
+        return md_code(text) if text and i in code else md_text(text)
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(cell(i, c) for i, c in enumerate(r)) + " |" for r in rows]
     return lines
+
+
+def md_text(text):
+    r"""Text for Markdown, in a table's cell or not: ``|`` escaped (it would end the cell),
+    ``&`` and ``<`` as HTML entities, since Markdown renders inline HTML and entities (a
+    node named ``<img src=x>`` shows as its name, not as an image). ``>`` stays: with no
+    ``<`` it opens no tag, and ``w -> loss`` reads as it did.
+
+    >>> md_text("a|b <img>")
+    'a\\|b &lt;img>'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+
+
+def md_code(text):
+    """Text as Markdown code: ``|`` escaped (GitHub's tables end a cell at it, even in
+    code), ``< > &`` left as they are (code shows them; an entity would show as itself),
+    between backticks longer than any run of them in ``text``."""
+    fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    escaped = text.replace("|", "\\|")
+    return f"{fence}{pad}{escaped}{pad}{fence}"
 
 
 # ---- LaTeX ------------------------------------------------------------------------------------
@@ -235,7 +257,7 @@ class _Tex:
         self.ranks = ranks
 
     def name(self, name):
-        return to_latex(sp.Symbol(name))
+        return name_latex(name)
 
     def expr(self, expr):
         return "" if expr is None else to_latex(expr, self.ranks)

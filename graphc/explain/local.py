@@ -40,7 +40,6 @@ def local_formulas(work, v):
     if work.shape(v) != ():
         return {}
     up = upstream_symbol(work, v)
-    scalars = {work.symbol(s) for s in work.steps if work.shape(s) == ()}
     local = {}
     for u, m, k in work.edges[v]:
         c = work.flows[m, k]
@@ -50,6 +49,6 @@ def local_formulas(work, v):
             dv = sp.diff(flow_formula(work, v, c), up)
         except (AttributeError, TypeError, ValueError):  # notation SymPy cannot differentiate
             continue
-        if not dv.has(sp.Derivative, sp.Subs) and dv.free_symbols <= scalars:
+        if not dv.has(sp.Derivative, sp.Subs) and dv.free_symbols <= work.scalar_symbols:
             local[m, k] = sp.factor_terms(dv)
     return local

@@ -31,6 +31,7 @@ Rows hold node ids and edges as ``(node, slot)``; names are attached when a row 
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
@@ -39,7 +40,7 @@ from ..autodiff import differentiate
 from ..errors import DifferentiationError, ExactBudgetError, GraphError
 from ..evaluate import evaluate as evaluate_numeric
 from ..graph import LEAVES, Node, walk
-from ..symbolic import exact_values, formula, symbol, why_numeric
+from ..symbolic import exact_values, formulas, symbol, why_numeric
 from ..symbolic.exact import numeric_note, tidy
 from . import formats
 from .formats import EXACT_LIMIT, at_text
@@ -268,6 +269,11 @@ class _Work:
     def symbol(self, v):
         return symbol(self.graph.record(v))
 
+    @cached_property
+    def scalar_symbols(self):
+        """The symbols of the scalar steps, made once (not once per step that asks)."""
+        return frozenset(self.symbol(s) for s in self.steps if self.shape(s) == ())
+
 
 def _folded(graph, forward, loss):
     """Unnamed op nodes used exactly once (one edge) by the forward graph of the loss."""
@@ -315,7 +321,7 @@ def _edges(work, v):
 def _forward_row(work, v, exacts, numeric):
     record, expr = work.graph.record(v), None
     if record.op not in LEAVES:
-        expr = formula(Node(work.graph, v), keep=work.nodes(s for s in work.steps if s != v))
+        expr = formulas(work.graph, [v], keep=work.steps)[0]  # the other steps stay symbols
     return ForwardRow(v, record.op, record.shape, expr, exacts.get(v), numeric[v],
                       work.names)
 
@@ -326,6 +332,7 @@ def _backward_rows(work, exacts, numeric):
         for u, m, k in work.edges[v]:
             incoming.setdefault(u, []).append((m, k))
     rows, L = [], work.loss
+    values = _step_values(work, exacts, numeric)  # once: a map per edge would be quadratic
     for v in reversed(sorted(work.edges)):
         t = work.total[v]
         if len(incoming.get(v, ())) > 1:
@@ -338,7 +345,8 @@ def _backward_rows(work, exacts, numeric):
                                     numeric[t], work.names))
         local = local_formulas(work, v) if work.edges[v] and work.shape(v) == () else {}
         for u, m, k in work.edges[v]:
-            rows.extend(_edge_rows(work, (v, u, m, k), local.get((m, k)), exacts, numeric))
+            rows.extend(_edge_rows(work, (v, u, m, k), local.get((m, k)), values,
+                                   (exacts, numeric)))
     return rows
 
 
@@ -346,25 +354,35 @@ def _all_scalar(values):
     return all(isinstance(x, sp.Basic) and not isinstance(x, sp.NDimArray) for x in values)
 
 
-def _edge_rows(work, edge, local, exacts, numeric):
-    """local and product rows for a scalar edge; a vjp row for a tensor edge."""
+def _edge_rows(work, edge, local, values, found):
+    """local and product rows for a scalar edge; a vjp row for a tensor edge. ``values``:
+    the scalar steps' values by symbol (``_step_values``); ``found``: (exacts, numeric)."""
     v, u, m, k = edge
+    exacts, numeric = found
     c, L, names = work.flows[m, k], work.loss, work.names
     if local is None:
         return [BackwardRow("vjp", v, (m, k), L, u, flow_formula(work, v, c), exacts.get(c),
                             numeric[c], names)]
-    exact, value = _local_values(work, local, exacts, numeric)
+    exact, value = _local_values(local, values)
     return [BackwardRow("local", v, (m, k), v, u, local, exact, value, names),
             BackwardRow("product", v, (m, k), L, u, None, exacts.get(c), numeric[c], names)]
 
 
-def _local_values(work, local, exacts, numeric):
-    """A local derivative's exact value (None without exact values) and its float."""
+def _step_values(work, exacts, numeric):
+    """The scalar steps' exact values (None without exact values) and floats, keyed by
+    their symbols: the substitutions every local derivative's value is read with."""
     scalars = [s for s in work.steps if work.shape(s) == ()]
-    exact = tidy(local.xreplace({work.symbol(s): exacts[s] for s in scalars})) if exacts else None
-    floats = local.xreplace({work.symbol(s): sp.Float(float(numeric[s])) for s in scalars})
+    exact = {work.symbol(s): exacts[s] for s in scalars} if exacts else None
+    return exact, {work.symbol(s): sp.Float(float(numeric[s])) for s in scalars}
+
+
+def _local_values(local, values):
+    """A local derivative's exact value (None without exact values) and its float, read
+    with the steps' values (``_step_values``)."""
+    exacts, floats = values
+    exact = tidy(local.xreplace(exacts)) if exacts is not None else None
     try:
-        value = float(sp.N(floats))
+        value = float(sp.N(local.xreplace(floats)))
     except (TypeError, ValueError):  # complex, or not a number
         value = float("nan")
     return exact, np.asarray(value)

@@ -22,8 +22,7 @@ import visualize
 from graphc.autodiff import gradient_of
 from graphc.errors import GraphcError
 from graphc.graph import Graph, Node
-from graphc.symbolic import symbol
-from graphc.symbolic.latex import to_latex
+from graphc.symbolic.latex import name_latex
 from visualize.canvas import add_edges, add_nodes, diagram
 from visualize.views import highlighted, title
 
@@ -71,7 +70,7 @@ def gradient_latex(node):
     of = gradient_of(node.graph, node.id)
     if of is None or len(node.graph.upstream([node.id])) > FORMULA_NODES:
         return None
-    y, x = (to_latex(symbol(node.graph.record(v))) for v in of)
+    y, x = (name_latex(node.graph.record(v).name) for v in of)  # TeX's specials escaped
     try:
         formula = gc.latex(node)
     except (GraphcError, RecursionError):  # SymPy recurses along a deep formula

@@ -10,7 +10,10 @@ SymPy's LaTeX printer sees symbols, not tensors, so it writes ``A*B`` (element-w
   dot product of two vectors;
 - names of more than one letter upright (``\mathrm{loss}``, ``\mathrm{logits}``); one
   letter, a Greek name or a decorated letter (``yhat`` as ``\hat{y}``) as SymPy writes it,
-  and a trailing index as a subscript (``W2`` as ``W_{2}``).
+  and a trailing index as a subscript (``W2`` as ``W_{2}``);
+- any other name safely: TeX's special characters in it escaped (``y_%`` as
+  ``y_{\%}``, ``a&b`` as ``\mathrm{a\&b}``), so a formula always reads in MathJax and
+  LaTeX (``name_latex``).
 
 >>> import sympy as sp
 >>> A, B, x = sp.symbols("A B x")
@@ -18,12 +21,21 @@ SymPy's LaTeX printer sees symbols, not tensors, so it writes ``A*B`` (element-w
 ('A \\odot B', '2 A x')
 """
 
+import re
+
 import sympy as sp
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter, translate
 from sympy.printing.precedence import PRECEDENCE
 
 from ..ops.notation import MatMul, rank
+
+#: TeX's special characters as math mode writes them. ``_`` and ``^`` mark subscripts and
+#: superscripts, as SymPy reads any name (``x_1``, ``x^2``); one left inside a part (a name
+#: that starts with ``_``) is escaped.
+_MATH = {"\\": r"{\backslash}", "{": r"\{", "}": r"\}", "$": r"\$", "%": r"\%",
+         "#": r"\#", "&": r"\&", "~": r"{\sim}", "_": r"\_", "^": r"\hat{}"}
+_SPECIAL = re.compile(r"[\\{}$%#&~]")
 
 
 class TensorLatexPrinter(LatexPrinter):
@@ -34,6 +46,8 @@ class TensorLatexPrinter(LatexPrinter):
         self.ranks = dict(ranks)
 
     def _print_Symbol(self, expr, style="plain"):
+        if _SPECIAL.search(expr.name):  # SymPy would pass it through as LaTeX
+            return _escaped_name(expr.name)
         text = super()._print_Symbol(expr, style)
         base = split_super_sub(expr.name)[0]
         if len(base) > 1 and translate(base) == base and text.startswith(base):
@@ -66,6 +80,40 @@ class TensorLatexPrinter(LatexPrinter):
 
 def _reciprocal(factor):
     return factor.is_Pow and factor.exp.is_negative
+
+
+def _escaped_name(name):
+    """A name holding TeX's special characters, split into its base, superscripts and
+    subscripts as SymPy splits any name, each part escaped; a base of more than one
+    character upright, as a word, unless it is a Greek or decorated letter (``alpha``)."""
+    base, supers, subs = split_super_sub(name)
+    text = _part(base)
+    text = rf"\mathrm{{{text}}}" if len(base) > 1 and text == _escape(base) else text
+    if supers:
+        text += "^{%s}" % " ".join(map(_part, supers))
+    if subs:
+        text += "_{%s}" % " ".join(map(_part, subs))
+    return text
+
+
+def _part(part):
+    """One part of a name: a Greek or decorated letter as SymPy writes it, else escaped."""
+    return _escape(part) if _SPECIAL.search(part) else translate(part)
+
+
+def _escape(part):
+    return re.sub(r"[\\{}$%#&~_^]", lambda m: _MATH[m.group(0)], part)
+
+
+def name_latex(name):
+    r"""A node's name as a LaTeX symbol, as every formula writes it: ``w1`` as ``w_{1}``,
+    ``yhat`` as ``\hat{y}``, ``loss`` as ``\mathrm{loss}``, and a name with TeX's special
+    characters escaped (``y_%`` as ``y_{\%}``).
+
+    >>> name_latex("w1"), name_latex("a&b")
+    ('w_{1}', '\\mathrm{a\\&b}')
+    """
+    return to_latex(sp.Symbol(name))
 
 
 def to_latex(expr, ranks=None):
