@@ -41,10 +41,16 @@ from .shape import check_index, index_shape, index_text, notation_of, python_ind
 
 # ---- broadcast_like and sum_to -----------------------------------------------------------
 
-def _prepare_axes(attrs, args):
-    like = args[1]
-    axes = attrs.get("axes", ())
-    return {"axes": shapes.normalize_axes(axes, len(like.shape), "broadcast", like)}
+def _axes_of(small):
+    """The ``prepare`` of an op whose ``axes`` are inserted into operand ``small``'s shape:
+    they index the expanded shape, of rank ``len(small.shape) + len(axes)`` (the gradient
+    of sum_to, a broadcast_like, has its small operand first; sum_to has it second)."""
+    def prepare(attrs, args):
+        axes = attrs.get("axes") or ()
+        axes = (axes,) if isinstance(axes, int) else tuple(axes)
+        rank = len(args[small].shape) + len(axes)
+        return {"axes": shapes.normalize_axes(axes, rank, "broadcast", args[small])}
+    return prepare
 
 
 def _check_fits(small, big, op, args):
@@ -97,7 +103,7 @@ register(OpDef(
     notation=lambda attrs, shapes_, x, like: x,  # broadcasting is implicit in the notation
     numpy="_np_broadcast_like({0}, np.shape({1}), axes={axes})",
     helpers=(_np_broadcast_like,),
-    prepare=_prepare_axes, infer=_infer_broadcast_like, reference=_reference_broadcast_like,
+    prepare=_axes_of(0), infer=_infer_broadcast_like, reference=_reference_broadcast_like,
     # d broadcast(x)/dx = ct summed back to x's shape
     vjp=lambda b, node, ct, needs: [
         b.op("sum_to", ct, node.operands[0], axes=node.attrs["axes"]), None],
@@ -137,7 +143,7 @@ register(OpDef(
     rules=("d sum_to({0})/d{0} = ct broadcast to {0}'s shape",),
     notation=lambda attrs, shapes_, x, like: _notation_sum_to(attrs, shapes_, x),
     numpy=_numpy_sum_to,
-    prepare=_prepare_axes, infer=_infer_sum_to, reference=_reference_sum_to,
+    prepare=_axes_of(1), infer=_infer_sum_to, reference=_reference_sum_to,
     # d sum_to(x)/dx = ct broadcast back to x's shape
     vjp=lambda b, node, ct, needs: [
         b.op("broadcast_like", ct, node.operands[0], axes=node.attrs["axes"]), None],

@@ -41,7 +41,9 @@ def derivative(name, attr_items, n, i):
     itself written as OUT, the op's output (sigmoid's reads ``out*(1 - out)``); a power's
     is ``b*a**(b - 1)``, never a quotient by ``a``."""
     f = formula(get(name), dict(attr_items), n)
-    d = sp.diff(f, arg(i))
+    # sign's derivative, abs's second, is 2*DiracDelta: 0 away from the kink, and 0 at it
+    # too, as PyTorch takes it
+    d = sp.diff(f, arg(i)).replace(sp.DiracDelta, lambda *args: sp.S.Zero)
     if f.is_Atom:
         return d
     combined = sp.powsimp(d)  # pow's b*a**b/a as b*a**(b - 1): finite at a = 0

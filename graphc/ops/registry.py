@@ -19,13 +19,15 @@ class TestSpec:
 
     ``inputs`` gives one entry per operand: ``("float", shape, low, high)`` for values drawn
     uniformly, ``("labels", shape, classes)`` for integer class labels. ``grad`` is False for
-    ops whose output carries no gradient (the suite then checks their values only).
+    ops whose output carries no gradient (the suite then checks their values only);
+    ``second`` is False for an op whose second derivative is not checked (its doc says why).
     """
 
     inputs: tuple
     attrs: dict = field(default_factory=dict)
     tol: float = 1e-6
     grad: bool = True
+    second: bool = True
 
 
 @dataclass(frozen=True)
