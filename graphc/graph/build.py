@@ -214,3 +214,51 @@ def accuracy(scores, labels):
     >>> acc = gc.accuracy(logits, labels)                           # doctest: +SKIP
     """
     return _apply("accuracy", scores, labels)
+
+
+# ---- shape ops: stack, squeeze, pad, tile, repeat, embedding (issue 14) -----------------
+
+def stack(xs, axis=0):
+    """The nodes of ``xs``, all of one shape, joined along a new axis: three (3,) vectors
+    stacked are (3, 3). ``gc.stack([x0, x1], axis=1)``."""
+    return _apply("stack", *xs, axis=axis)
+
+
+def squeeze(x, axis=None):
+    """``x`` without its size-1 axes: all of them, or those of ``axis`` (each must be 1)."""
+    return _apply("squeeze", x, axis=axis)
+
+
+def expand_dims(x, axis):
+    """``x`` with a new size-1 axis at ``axis`` (an int or a tuple): (3,) at 0 is (1, 3)."""
+    return _apply("expand_dims", x, axis=axis)
+
+
+def pad(x, pad_width, value=0.0):
+    """``x`` with the constant ``value`` on each side, ``pad_width`` as NumPy takes it: an
+    int n (n on every side), a pair (before, after), or one pair per axis, so an odd total
+    can be written: ``gc.pad(img, ((0, 1), (1, 2)))``. The gradient is the slice of ct
+    where x was put."""
+    return _apply("pad", x, pad_width=pad_width, value=value)
+
+
+def tile(x, reps):
+    """``x`` copied ``reps`` times along each axis, as ``np.tile``; the gradient sums the
+    copies back."""
+    return _apply("tile", x, reps=reps)
+
+
+def repeat(x, repeats, axis=None):
+    """Each element of ``x`` repeated ``repeats`` (an int) times along ``axis``, as
+    ``np.repeat`` (of x flattened when axis is None); the gradient sums the copies back."""
+    return _apply("repeat", x, repeats=repeats, axis=axis)
+
+
+def embedding(table, ids):
+    """The rows of ``table`` (V, D) at the integer ``ids`` (int64, any shape):
+    (*ids.shape, D). The gradient adds ct's rows into the table's rows, a repeated id
+    summing them; an id outside [0, V) is a DomainError when the graph runs.
+
+    >>> vectors = gc.embedding(E, tokens)                           # doctest: +SKIP
+    """
+    return _apply("embedding", table, ids)

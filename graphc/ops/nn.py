@@ -1,4 +1,4 @@
-"""Neural-network ops: softmax, log_softmax, and accuracy (a measure, not a loss).
+"""Neural-network ops: softmax, log_softmax, embedding, and accuracy (a measure, not a loss).
 
 Both are numerically stable for logits of any size: softmax subtracts the row max,
 log_softmax uses log-sum-exp. ``check_labels`` (class labels in range) is shared with the
@@ -7,6 +7,8 @@ losses and with ``one_hot``.
 Gradient rules:
   softmax:        dx = y * (ct - sum(ct * y, axis))
   log_softmax:    dx = ct - exp(y) * sum(ct, axis)
+  embedding(table, ids):        dtable = embedding_grad(ct, ids): ct's rows added at the ids
+  embedding_grad(ct, ids, like): dct = embedding(ct', ids)   (the rows read back)
 accuracy (the fraction of rows whose argmax is the label) carries no gradient.
 """
 
@@ -141,3 +143,101 @@ register(OpDef(
     test=TestSpec(inputs=(("float", (6, 3), -2.0, 2.0), ("labels", (6,), 3)), grad=False),
     doc="the fraction of rows of scores (C,) or (N, C) whose argmax is the label "
         "(integer labels, or rows such as one-hot); not differentiable"))
+
+
+# ---- embedding: rows of a table picked by integer ids ------------------------------------
+# Its gradient op, embedding_grad, stays beside it (as conv2d's do): both check the ids.
+
+def check_ids(ids, rows):
+    """Ids must lie in [0, rows); DomainError naming the first bad one and the table size."""
+    ids = np.asarray(ids)
+    if not ids.size or (ids.min() >= 0 and ids.max() < rows):
+        return
+    bad = (ids < 0) | (ids >= rows)
+    raise DomainError(f"embedding: id {ids[bad].flat[0]} is out of range [0, {rows}) for a "
+                      f"table of {rows} rows ({int(np.sum(bad))} bad ids)")
+
+
+def _infer_embedding(attrs, args):
+    table, ids = args
+    shapes.require_float(table, "embedding")
+    if len(table.shape) != 2 or ids.dtype not in shapes.INTS:
+        raise ShapeError(f"embedding of table {shapes.describe(table)} ({table.dtype}) and "
+                         f"ids {shapes.describe(ids)} ({ids.dtype}): the table must be "
+                         f"(V, D) floats and the ids integers (int64) of any shape")
+    return tuple(ids.shape) + (table.shape[1],), table.dtype
+
+
+def _np_embedding(table, ids):
+    """The rows of ``table`` at ``ids``: (*ids.shape, D)."""
+    check_ids(ids, np.shape(table)[0])
+    return np.asarray(table)[ids]
+
+
+def _np_embedding_grad(ct, ids, like):
+    """ct's rows added into zeros like the table at ``ids``; a repeated id sums its rows."""
+    rows, width = np.shape(like)
+    check_ids(ids, rows)
+    ct = np.asarray(ct)
+    out = np.zeros((rows, width), dtype=ct.dtype)
+    np.add.at(out, np.ravel(ids), np.reshape(ct, (-1, width)))
+    return out
+
+
+def _exact_embedding_grad(attrs, ct, ids, like):
+    """The same sums of SymPy numbers, from SymPy zeros."""
+    rows, width = np.shape(like)
+    ids = np.asarray(ids).astype(np.int64)
+    check_ids(ids, rows)
+    out = np.full((rows, width), sp.S.Zero, dtype=object)
+    np.add.at(out, np.ravel(ids), np.reshape(np.asarray(ct, dtype=object), (-1, width)))
+    return out
+
+
+def _infer_embedding_grad(attrs, args):
+    ct, ids, like = args
+    expected = tuple(ids.shape) + (like.shape[-1],) if like.shape else None
+    if len(like.shape) != 2 or tuple(ct.shape) != expected or ids.dtype not in shapes.INTS:
+        raise ShapeError(f"embedding_grad of {shapes.describe(ct)}: ids "
+                         f"{shapes.describe(ids)} ({ids.dtype}) and table "
+                         f"{shapes.describe(like)} do not fit (ct must be (*ids, D))")
+    return tuple(like.shape), shapes.float_of(ct.dtype)
+
+
+_Embedding = notation.named("embedding", 2, lambda ranks: ranks[1] + 1)
+
+
+class _EmbeddingGrad(notation.named("embedding_grad", 2, lambda ranks: 2)):
+    """``embedding_grad(ct, ids)``; LaTeX wants its underscore escaped."""
+
+    def _latex(self, printer):
+        inner = ", ".join(printer.doprint(a) for a in self.args)
+        return rf"\operatorname{{embedding\_grad}}\left({inner}\right)"
+
+
+register(OpDef(
+    name="embedding", family="nn", arity=2, nondiff=(1,), infer=_infer_embedding,
+    rules=("d {0}[{1}]/d{0} = ct's rows added into zeros like {0} at the ids",),
+    reference=lambda attrs, table, ids: _np_embedding(table, ids),
+    exact=lambda attrs, table, ids: _np_embedding(table, np.asarray(ids).astype(np.int64)),
+    numpy="_np_embedding({0}, {1})", helpers=(_np_embedding, check_ids),
+    notation=lambda attrs, shapes_, table, ids: _Embedding(table, ids),
+    vjp=lambda b, node, ct, needs: [
+        b.op("embedding_grad", ct, node.operands[1], node.operands[0]), None],
+    test=TestSpec(inputs=(("float", (5, 3), -2.0, 2.0), ("labels", (2, 4), 5))),
+    doc="the rows of table (V, D) at integer ids of any shape: (*ids.shape, D); the "
+        "gradient adds ct's rows into the table's, a repeated id summing them"))
+
+register(OpDef(
+    name="embedding_grad", family="nn", arity=3, nondiff=(1, 2),
+    infer=_infer_embedding_grad,
+    rules=("d embedding_grad({0})/d{0} = embedding(ct, ids): the rows read back",),
+    reference=lambda attrs, ct, ids, like: _np_embedding_grad(ct, ids, like),
+    exact=_exact_embedding_grad,
+    numpy="_np_embedding_grad({0}, {1}, {2})", helpers=(_np_embedding_grad, check_ids),
+    notation=lambda attrs, shapes_, ct, ids, like: _EmbeddingGrad(ct, ids),
+    vjp=lambda b, node, ct, needs: [b.op("embedding", ct, node.operands[1]), None, None],
+    test=TestSpec(inputs=(("float", (2, 4, 3), -2.0, 2.0), ("labels", (2, 4), 5),
+                          ("float", (5, 3), -2.0, 2.0))),
+    doc="embedding's gradient: ct (*ids, D) added row by row into zeros like the table "
+        "(V, D) at the ids (np.add.at), a repeated id summing its rows"))
