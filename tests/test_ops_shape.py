@@ -3,6 +3,8 @@ embedding; values against NumPy, gradients (copies and repeated ids summed) agai
 differences and by hand, generated code against the interpreter, formulas, exact values,
 and bad arguments named."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -192,6 +194,17 @@ def test_bad_arguments_are_named(build, message):
         build(x, n)
 
 
+def test_stack_wants_a_list_and_pad_takes_minus_infinity():
+    g = gc.Graph()
+    x = g.input("x", shape=(3, 2))
+    with pytest.raises(gc.GraphError, match=r"stack takes a list of nodes, "
+                                            r"gc.stack\(\[a, b\]\), got the node 'x' itself"):
+        gc.stack(x)
+    y = gc.pad(x, 1, value=-np.inf)
+    (out,) = agree([y], {"x": np.ones((3, 2))})
+    assert out[0, 0] == -np.inf and out[1, 1] == 1.0
+
+
 def test_embedding_wants_a_float_table_and_integer_ids():
     g = gc.Graph()
     table = g.param("E", shape=(5, 3))
@@ -200,3 +213,13 @@ def test_embedding_wants_a_float_table_and_integer_ids():
         gc.embedding(table, g.input("x", shape=(4,)))
     with pytest.raises(gc.ShapeError, match=r"embedding of table 'v' \(5,\)"):
         gc.embedding(g.param("v", shape=(5,)), g.input("i", shape=(4,), dtype="int64"))
+
+
+def test_the_readmes_embedding_block_prints_what_it_shows(capsys):
+    """The README's block, run as it stands, prints the gradient its comment shows."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = next(b.split("```")[0] for b in readme.split("```python")[1:]
+                 if "gc.embedding(E, tokens)" in b)
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102  (the README's own code)
+    shown = block.split("print(")[-1].split("# ")[1].split(":")[0]
+    assert capsys.readouterr().out.strip() == shown == "[ 6. 24. 12.  0.  6.]"

@@ -221,6 +221,9 @@ def accuracy(scores, labels):
 def stack(xs, axis=0):
     """The nodes of ``xs``, all of one shape, joined along a new axis: three (3,) vectors
     stacked are (3, 3). ``gc.stack([x0, x1], axis=1)``."""
+    if isinstance(xs, Node):  # iterating a node would index it until out of range
+        raise GraphError(f"stack takes a list of nodes, gc.stack([a, b]), got the node "
+                         f"{xs.name!r} itself")
     return _apply("stack", *xs, axis=axis)
 
 
