@@ -182,7 +182,8 @@ def test_formulas_and_exact_values():
     (lambda x, n: gc.tile(x, 0), r"tile of 'x' \(3, 2\): each of reps must be an int >= 1"),
     (lambda x, n: gc.tile(n, (2, 1)), r"the named dimension N must come before every axis "
                                       r"that is copied \(axis 0\)"),
-    (lambda x, n: gc.tile(n, (1, 1, 2)), r"the named dimension N must come before"),
+    (lambda x, n: gc.tile(n, (1, 1, 2)), r"the named dimension N must come before every "
+                                         r"axis that is copied \(a new leading axis\)"),
     (lambda x, n: gc.repeat(x, (2, 3)), r"repeat of 'x' \(3, 2\): repeats \(one int\) must"),
     (lambda x, n: gc.repeat(n, 2), r"the named dimension N must come before"),
     (lambda x, n: gc.repeat(x, 2, axis=2), r"repeat: axis 2 is out of range"),

@@ -213,8 +213,9 @@ def _check_named_first(x, copied, where):
     split the copies off, and a reshape keeps a named dimension only in its place."""
     named = [i for i, d in enumerate(x.shape) if isinstance(d, str)]
     if named and copied and min(copied) <= max(named):
+        first = "a new leading axis" if min(copied) < 0 else f"axis {min(copied)}"
         raise ShapeError(f"{where}: the named dimension {x.shape[max(named)]} must come "
-                         f"before every axis that is copied (axis {min(copied)})")
+                         f"before every axis that is copied ({first})")
 
 
 def _prepare_tile(attrs, args):
