@@ -207,12 +207,7 @@ def _infer_embedding_grad(attrs, args):
 _Embedding = notation.named("embedding", 2, lambda ranks: ranks[1] + 1)
 
 
-class _EmbeddingGrad(notation.named("embedding_grad", 2, lambda ranks: 2)):
-    """``embedding_grad(ct, ids)``; LaTeX wants its underscore escaped."""
-
-    def _latex(self, printer):
-        inner = ", ".join(printer.doprint(a) for a in self.args)
-        return rf"\operatorname{{embedding\_grad}}\left({inner}\right)"
+_EmbeddingGrad = notation.named("embedding_grad", 2, lambda ranks: 2)
 
 
 register(OpDef(

@@ -141,7 +141,8 @@ class _Named(sp.Function):
 
     def _latex(self, printer):
         inner = ", ".join(printer.doprint(a) for a in self.args)
-        return rf"\operatorname{{{self.label}}}\left({inner}\right)"
+        label = self.label.replace("_", r"\_")  # log_softmax: an underscore, not a subscript
+        return rf"\operatorname{{{label}}}\left({inner}\right)"
 
 
 def named(label, nargs, ranked=max):
