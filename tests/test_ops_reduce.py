@@ -2,6 +2,8 @@
 gradients at ties (shared evenly) and at zeros (the product of the others), logsumexp of
 1000 finite in the interpreter and in generated code, formulas, exact values, bad input."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -98,7 +100,8 @@ def test_logsumexp_of_1000_stays_finite_in_the_interpreter_and_the_generated_cod
 
 def test_logsumexp_of_minus_infinity_is_minus_infinity_not_nan():
     g, x = graph_of((2,))
-    value = gc.compile([gc.logsumexp(x)])(x=np.array([-np.inf, -np.inf]))[0]
+    with np.errstate(divide="ignore"):  # log(0), as NumPy warns
+        value = gc.compile([gc.logsumexp(x)])(x=np.array([-np.inf, -np.inf]))[0]
     assert value == -np.inf
 
 
@@ -121,6 +124,10 @@ def test_formulas_name_each_reduction_and_keep_ddof():
     latex = gc.latex(gc.std(x, axis=1, ddof=1))
     assert r"\operatorname{std}_{1}" in latex and r"\mathrm{ddof}=1" in latex
     assert str(gc.formula(gc.prod(x))) == "prod(x)"
+    (d,) = gc.grad(gc.max(x) + 1 / gc.std(x), [x])  # a reduction in a power, an op's name
+    latex = gc.latex(d)
+    assert r"\left(\operatorname{std}\left(x\right)\right)^{-3}" in latex
+    assert r"\operatorname{tie\_share}\left(x, \operatorname{max}\left(x\right)\right)" in latex
 
 
 def test_exact_values_are_exact():
@@ -150,15 +157,37 @@ def test_bad_axes_and_ddof_are_refused_naming_the_node_and_what_was_given(call, 
         assert word in str(caught.value), (word, str(caught.value))
 
 
-def test_integer_input_is_refused_naming_the_op():
+def test_integers_keep_their_dtype_in_max_min_prod_and_become_floats_in_var_std_logsumexp():
     g = gc.Graph()
-    labels = g.input("labels", shape=(3,), dtype="int64")
-    with pytest.raises(gc.GraphcError, match="logsumexp"):
-        gc.logsumexp(labels)
+    labels = g.input("labels", shape=(4,), dtype="int64")
+    at = {"labels": np.array([3, 1, 3, 2])}
+    for op, dtype, want in (("max", "int64", 3), ("min", "int64", 1), ("prod", "int64", 18),
+                            ("var", "float64", 0.6875), ("std", "float64", 0.6875 ** 0.5),
+                            ("logsumexp", "float64", np.log(np.exp([3, 1, 3, 2]).sum()))):
+        y = getattr(gc, op)(labels)
+        assert y.dtype == dtype, op
+        (value,) = gc.compile([y])(**at)
+        assert value.dtype == dtype and np.isclose(value, want), op
+        assert np.isclose(gc.evaluate(y, at=at), want), op
 
 
-def test_prod_has_no_second_derivative_and_says_so():
+def test_prods_second_derivative_is_right_at_a_zero_and_its_third_is_refused():
     g, x = graph_of((3,))
     (d,) = gc.grad(gc.prod(x), [x])
-    with pytest.raises(gc.DifferentiationError, match="prod_others"):
-        gc.grad(gc.sum(d), [x])
+    (h,) = gc.grad(gc.sum(d), [x])  # d/dx_k of sum_i prod_{j != i} x_j
+    at = {"x": [2.0, 0.0, 3.0]}
+    np.testing.assert_allclose(gc.evaluate(h, at=at), [3.0, 5.0, 2.0])
+    np.testing.assert_allclose(gc.compile([h])(**at)[0], [3.0, 5.0, 2.0])
+    with pytest.raises(gc.DifferentiationError, match="prod_pairs"):
+        gc.grad(gc.sum(h), [x])
+
+
+def test_the_readmes_ties_block_prints_what_it_shows(capsys):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = next(b.split("```")[0] for b in readme.split("```python")[1:]
+                 if "gc.max(x)" in b)
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    shown = [line.split("#")[1].strip() for line in block.splitlines() if "print(" in line]
+    assert printed[:2] == shown[:2]
+    assert printed[2].startswith(shown[2].rstrip("."))

@@ -102,12 +102,22 @@ class _Reduction(sp.Function):
         parts += [f"ddof={d}" for d in self.args[3:]]
         return f"{self.label}({', '.join(parts)})"
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         x, axes = self.args[:2]
         below = f"_{{{_axes_text(axes)}}}" if len(axes) else ""
         ddof = [rf"\mathrm{{ddof}}={d}" for d in self.args[3:]]
         inner = ", ".join([printer.doprint(x)] + ddof)
-        return rf"\operatorname{{{self.label}}}{below}\left({inner}\right)"
+        return _raised(rf"{_operator(self.label)}{below}\left({inner}\right)", exp)
+
+
+def _operator(label):
+    r"""``\operatorname{log\_softmax}``: an underscore escaped, not a subscript."""
+    return rf"\operatorname{{{label}}}".replace("_", r"\_")
+
+
+def _raised(tex, exp):
+    """``tex`` to the power ``exp`` (SymPy's printer passes it for a function in a Pow)."""
+    return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
 
 class ReduceSum(_Reduction):
@@ -151,9 +161,9 @@ class _Named(sp.Function):
     def _sympystr(self, printer):
         return f"{self.label}({', '.join(printer.doprint(a) for a in self.args)})"
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         inner = ", ".join(printer.doprint(a) for a in self.args)
-        return rf"\operatorname{{{self.label}}}\left({inner}\right)"
+        return _raised(rf"{_operator(self.label)}\left({inner}\right)", exp)
 
 
 def named(label, nargs, ranked=max):

@@ -1,5 +1,5 @@
 """More reductions: max, min, var, std, logsumexp and prod (whole, or along axes, with
-keepdims), and two ops only their gradients create (tie_share, prod_others).
+keepdims), and the ops only their gradients create (tie_share, prod_others, prod_pairs).
 
 Gradient rules (ct broadcast back over the reduced axes; n the number reduced):
   max, min:  ct * tie_share(x, out): the gradient goes to every element equal to the max
@@ -8,7 +8,8 @@ Gradient rules (ct broadcast back over the reduced axes; n the number reduced):
   std:       ct * (x - mean(x)) / ((n - ddof) std)   (nan where std is 0, as in PyTorch)
   logsumexp: ct * exp(x - out) = ct * softmax(x), stable: x - out <= 0
   prod:      ct * prod_others(x): the product of the other elements, by products of the
-             elements before and after each one, so a zero is right without dividing
+             elements before and after each one, so a zero is right without dividing;
+             prod_others' own gradient is prod_pairs (not differentiable: no third)
 """
 
 import numpy as np
@@ -43,9 +44,11 @@ def _checked_ddof(ddof, axes, x, op):
 
 
 def _infer(attrs, args, op):
+    """max, min and prod keep the dtype (of integers too, as NumPy); var, std and
+    logsumexp give floats, as mean does."""
     x = args[0]
-    shapes.require_float(x, op)
-    return reduced(x.shape, attrs["axes"], attrs["keepdims"]), x.dtype
+    dtype = x.dtype if op in ("max", "min", "prod") else shapes.float_of(x.dtype)
+    return reduced(x.shape, attrs["axes"], attrs["keepdims"]), dtype
 
 
 def _kw(attrs):
@@ -150,8 +153,8 @@ _SPECS = {
     "prod": (np.prod, _vjp_prod, lambda attrs, x: np.prod(x, **_kw(attrs)),
              "d prod({0})/d{0} = ct * prod_others({0})",
              "the product of the elements, or along axis; the gradient at each element is "
-             "the product of the others (right at zeros: no division); no second derivative "
-             "(prod_others, its gradient, has none)"),
+             "the product of the others (right at zeros: no division); its second derivative "
+             "too, but not its third"),
 }
 
 
@@ -176,7 +179,7 @@ def _define(name, reference, vjp, exact, rule, doc):
         helpers=(_np_logsumexp,) if name == "logsumexp" else (),
         test=TestSpec(inputs=_MATRIX, attrs={"axis": 1, "keepdims": name != "prod",
                                              **({"ddof": 1} if name == "std" else {})},
-                      second=name != "prod"),
+                      ),
         doc=doc))
 
 
@@ -222,33 +225,70 @@ register(OpDef(
         "how max and min share their gradient among ties"))
 
 
+def _moved(x, axes):
+    """x with the reduced axes last, joined into one of n elements, and the axis order."""
+    x = np.asarray(x)
+    order = [a for a in range(x.ndim) if a not in axes] + list(axes)
+    moved = np.transpose(x, order)
+    return moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,)), moved.shape, order
+
+
 def _np_prod_others(x, axes):
     """At each element, the product of the other elements over axes: the product of those
     before it times that of those after it (exclusive cumulative products), so a zero is
     right without dividing."""
-    x = np.asarray(x)
-    rest = [a for a in range(x.ndim) if a not in axes]
-    order = rest + list(axes)
-    moved = np.transpose(x, order)
-    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    flat, shape, order = _moved(x, axes)
     ones = np.ones_like(flat[..., :1])
     before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)
-    others = (before * after[..., ::-1]).reshape(moved.shape)
-    return np.transpose(others, np.argsort(order))
+    return np.transpose((before * after[..., ::-1]).reshape(shape), np.argsort(order))
+
+
+def _np_prod_pairs(x, c, axes):
+    """prod_others' gradient: at each element k, the sum over i != k of c_i times the
+    product of the elements other than i and k. Row k of an (n, n) stack is x with x_k set
+    to 1, whose prod_others holds those products: n^2 numbers, no division."""
+    flat, shape, order = _moved(x, axes)
+    cflat = _moved(np.broadcast_to(c, np.shape(x)), axes)[0]
+    eye = np.eye(flat.shape[-1], dtype=bool)
+    rows = np.where(eye, np.ones_like(flat[..., None, :]), flat[..., None, :])
+    pairs = np.where(eye, 0, _np_prod_others(rows, (rows.ndim - 1,)))
+    total = (pairs * cflat[..., None, :]).sum(axis=-1)
+    return np.transpose(total.reshape(shape), np.argsort(order))
+
+
+def _prepare_axes(attrs, args, op):
+    return {"axes": shapes.normalize_axes(attrs.get("axes"), len(args[0].shape), op,
+                                          args[0])}
 
 
 _ProdOthers = notation.named("prod_others", 1)
+_ProdPairs = notation.named("prod_pairs", 2, lambda ranks: ranks[0])
 
 register(OpDef(
     name="prod_others", family="reduce", arity=1, attrs=("axes",),
-    prepare=lambda attrs, args: {"axes": shapes.normalize_axes(
-        attrs.get("axes"), len(args[0].shape), "prod_others", args[0])},
+    prepare=lambda attrs, args: _prepare_axes(attrs, args, "prod_others"),
     infer=_infer_tie_share,
     reference=lambda attrs, x: _np_prod_others(x, attrs["axes"]),
     notation=lambda attrs, shapes_, x: _ProdOthers(x),
-    numpy="_np_prod_others({0}, axes={axes})", helpers=(_np_prod_others,),
-    vjp=None,
-    test=TestSpec(inputs=_MATRIX, attrs={"axes": (1,)}, grad=False),
+    numpy="_np_prod_others({0}, axes={axes})", helpers=(_moved, _np_prod_others),
+    vjp=lambda b, node, ct, needs: [
+        b.op("prod_pairs", node.operands[0], ct, axes=node.attrs["axes"])],
+    rules=("d prod_others({0})/d{0} = prod_pairs({0}, ct)",),
+    test=TestSpec(inputs=_MATRIX, attrs={"axes": (1,)}, second=False),
     doc="the product of the other elements over axes, at each element (prod's gradient); "
-        "not differentiable, so prod has no second derivative"))
+        "its second derivative (prod's third) is not available: prod_pairs has none"))
+
+register(OpDef(
+    name="prod_pairs", family="reduce", arity=2, attrs=("axes",),
+    prepare=lambda attrs, args: _prepare_axes(attrs, args, "prod_pairs"),
+    infer=_infer_tie_share,
+    reference=lambda attrs, x, c: _np_prod_pairs(x, c, attrs["axes"]),
+    notation=lambda attrs, shapes_, x, c: _ProdPairs(x, c),
+    numpy="_np_prod_pairs({0}, {1}, axes={axes})",
+    helpers=(_moved, _np_prod_others, _np_prod_pairs),
+    vjp=None,
+    test=TestSpec(inputs=_MATRIX * 2, attrs={"axes": (1,)}, grad=False),
+    doc="prod_others' gradient: at each element k, sum over i != k of ct_i times the "
+        "product of the elements other than i and k; not differentiable (prod's third "
+        "derivative is not available)"))
