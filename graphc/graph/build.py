@@ -217,6 +217,8 @@ def accuracy(scores, labels):
 
 
 # ---- reductions: max, min, var, std, logsumexp, prod (issue 14) ---------------------------
+# max and min below shadow the builtins in this module (as sum and abs do): write
+# builtins.max in a function here that needs Python's.
 
 def max(x, axis=None, keepdims=False):  # noqa: A001  (mirrors numpy's name)
     """The largest element, or along ``axis`` (an int or a tuple). Ties share the gradient
