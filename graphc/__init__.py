@@ -27,6 +27,7 @@ from .graph.build import (abs, accuracy, add, argmax, avg_pool2d, bce, bce_with_
                           mse, mul, neg, pow, relu, reshape, sigmoid, softmax, squared_hinge,
                           step, sub, sum, tanh, transpose)
 from .graph.build import embedding, expand_dims, pad, repeat, squeeze, stack, tile
+from .graph.build import logsumexp, max, min, prod, std, var  # noqa: A004
 from .symbolic import formula, latex
 from .train import History, optim, train
 
@@ -46,4 +47,5 @@ __all__ = [
     "reshape", "flatten", "concat", "step", "leaky_relu", "mae", "hinge", "squared_hinge",
     "argmax", "accuracy",
     "stack", "squeeze", "expand_dims", "pad", "tile", "repeat", "embedding",
+    "max", "min", "var", "std", "logsumexp", "prod",
 ]

@@ -265,3 +265,42 @@ def embedding(table, ids):
     >>> vectors = gc.embedding(E, tokens)                           # doctest: +SKIP
     """
     return _apply("embedding", table, ids)
+
+
+# ---- reductions: max, min, var, std, logsumexp, prod (issue 14) ---------------------------
+# max and min below shadow the builtins in this module (as sum and abs do): write
+# builtins.max in a function here that needs Python's.
+
+def max(x, axis=None, keepdims=False):  # noqa: A001  (mirrors numpy's name)
+    """The largest element, or along ``axis`` (an int or a tuple). Ties share the gradient
+    evenly (each of k equal maxima gets ct / k), as PyTorch's ``amax``."""
+    return _apply("max", x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    """The smallest element, or along ``axis``; ties share the gradient evenly."""
+    return _apply("min", x, axis=axis, keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    """The variance, divided by n - ddof: ddof=0 as NumPy; PyTorch's ``torch.var`` is
+    unbiased by default, which is ``ddof=1``."""
+    return _apply("var", x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def std(x, axis=None, keepdims=False, ddof=0):
+    """The standard deviation, sqrt(var(x, axis, keepdims, ddof)); ddof=0 as NumPy,
+    ``ddof=1`` as PyTorch's default."""
+    return _apply("std", x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))), stable (the max subtracted): values of 1000 stay finite. Its
+    gradient is softmax(x) * ct."""
+    return _apply("logsumexp", x, axis=axis, keepdims=keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    """The product of the elements, or along ``axis``; the gradient at each element is the
+    product of the others, right where an element is 0."""
+    return _apply("prod", x, axis=axis, keepdims=keepdims)

@@ -81,29 +81,43 @@ def _axes_text(axes):
 
 
 class _Reduction(sp.Function):
-    """``name(x, axis=...)``; args: x, the axes (a Tuple; empty for all) and keepdims."""
+    """``name(x, axis=...)``; args: x, the axes (a Tuple; empty for all), keepdims and, for
+    var and std only, a nonzero ddof."""
 
     label = ""
 
     def rank_of(self, ranks):
-        x, axes, keep = self.args
+        x, axes, keep = self.args[:3]
         if keep:
             return ranks[0]
         return max(ranks[0] - len(axes), 0) if len(axes) else 0
 
     def _sympystr(self, printer):
-        x, axes, keep = self.args
+        x, axes, keep = self.args[:3]
         parts = [printer.doprint(x)]
         if len(axes):
             parts.append(f"axis={_axes_text(axes)}")
         if keep:
             parts.append("keepdims=True")
+        parts += [f"ddof={d}" for d in self.args[3:]]
         return f"{self.label}({', '.join(parts)})"
 
-    def _latex(self, printer):
-        x, axes, _ = self.args
+    def _latex(self, printer, exp=None):
+        x, axes = self.args[:2]
         below = f"_{{{_axes_text(axes)}}}" if len(axes) else ""
-        return rf"\operatorname{{{self.label}}}{below}\left({printer.doprint(x)}\right)"
+        ddof = [rf"\mathrm{{ddof}}={d}" for d in self.args[3:]]
+        inner = ", ".join([printer.doprint(x)] + ddof)
+        return _raised(rf"{_operator(self.label)}{below}\left({inner}\right)", exp)
+
+
+def _operator(label):
+    r"""``\operatorname{log\_softmax}``: an underscore escaped, not a subscript."""
+    return rf"\operatorname{{{label}}}".replace("_", r"\_")
+
+
+def _raised(tex, exp):
+    """``tex`` to the power ``exp`` (SymPy's printer passes it for a function in a Pow)."""
+    return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
 
 class ReduceSum(_Reduction):
@@ -120,10 +134,18 @@ class ReduceMean(_Reduction):
     label = "mean"
 
 
-def reduce(kind, x, axes=(), keepdims=False):
-    """``sum`` or ``mean`` of ``x`` over ``axes`` (all when empty), as notation."""
-    cls = ReduceSum if kind == "sum" else ReduceMean
-    return cls(x, sp.Tuple(*[sp.Integer(a) for a in axes]), sp.true if keepdims else sp.false)
+_REDUCTIONS = {"sum": ReduceSum, "mean": ReduceMean}
+
+
+def reduce(kind, x, axes=(), keepdims=False, ddof=0):
+    """``kind`` (sum, mean, max, var, ...) of ``x`` over ``axes`` (all when empty), as
+    notation; one class per kind, made once, so that equal formulas compare equal."""
+    if kind not in _REDUCTIONS:
+        _REDUCTIONS[kind] = type(f"Reduce_{kind}", (_Reduction,),
+                                 {"nargs": (3, 4), "label": kind})
+    extra = (sp.Integer(ddof),) if ddof else ()
+    return _REDUCTIONS[kind](x, sp.Tuple(*[sp.Integer(a) for a in axes]),
+                             sp.true if keepdims else sp.false, *extra)
 
 
 class _Named(sp.Function):
@@ -139,10 +161,9 @@ class _Named(sp.Function):
     def _sympystr(self, printer):
         return f"{self.label}({', '.join(printer.doprint(a) for a in self.args)})"
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         inner = ", ".join(printer.doprint(a) for a in self.args)
-        label = self.label.replace("_", r"\_")  # log_softmax: an underscore, not a subscript
-        return rf"\operatorname{{{label}}}\left({inner}\right)"
+        return _raised(rf"{_operator(self.label)}\left({inner}\right)", exp)
 
 
 def named(label, nargs, ranked=max):

@@ -1,5 +1,5 @@
 """Reductions: sum and mean (whole, or along axes, with keepdims), and argmax (not
-differentiable).
+differentiable); max, min, var, std, logsumexp and prod are in ``reduce_stats.py``.
 
 Gradient rules:
   d sum(x, axes)/dx  = broadcast ct back over the summed axes
@@ -18,7 +18,7 @@ from . import notation
 from .registry import OpDef, TestSpec, register
 
 
-def _prepare_reduce(attrs, args, op):
+def prepare_reduce(attrs, args, op):
     """``axis`` as the sorted tuple ``axes``; a record's own ``axes`` are taken as they are,
     so its attributes rebuild the node (``replace`` and ``passes.verify`` re-infer it)."""
     x = args[0]
@@ -27,25 +27,25 @@ def _prepare_reduce(attrs, args, op):
     return {"axes": axes, "keepdims": bool(attrs.get("keepdims", False))}
 
 
-def _reduced(shape, axes, keepdims):
+def reduced(shape, axes, keepdims):
     if keepdims:
         return tuple(1 if i in axes else d for i, d in enumerate(shape))
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
-def _spread(b, node, ct):
+def spread(b, node, ct):
     """ct broadcast back to the reduced operand's shape."""
     axes = () if node.attrs["keepdims"] else node.attrs["axes"]
     return b.op("broadcast_like", ct, node.operands[0], axes=axes)
 
 
-def _notation_reduce(name, attrs, operand_shapes, x):
+def notation_reduce(name, attrs, operand_shapes, x):
     """``sum(x, axis=1)``; over every axis just ``sum(x)``; of a scalar, the scalar."""
     (shape,) = operand_shapes
     if not shape:
         return x
     axes = () if len(attrs["axes"]) == len(shape) else attrs["axes"]
-    return notation.reduce(name, x, axes, attrs["keepdims"])
+    return notation.reduce(name, x, axes, attrs["keepdims"], attrs.get("ddof", 0))
 
 
 def _exact_reduce(name, attrs, x):
@@ -58,15 +58,15 @@ def _exact_reduce(name, attrs, x):
 
 def _define_reduce(name, reference, vjp, float_result, doc):
     register(OpDef(
-        notation=lambda attrs, shapes_, x: _notation_reduce(name, attrs, shapes_, x),
+        notation=lambda attrs, shapes_, x: notation_reduce(name, attrs, shapes_, x),
         exact=lambda attrs, x: _exact_reduce(name, attrs, x),
         name=name, family="reduce", arity=1, attrs=("axis", "keepdims", "axes"),
         rules=(f"d {name}({{x}})/d{{x}} = ct broadcast back over the reduced axes"
                + (" / count" if name == "mean" else ""),),
         numpy=f"{{0}}.{name}(axis={{axes}}, keepdims={{keepdims}})",  # the method: quicker
-        prepare=lambda attrs, args: _prepare_reduce(attrs, args, name),
+        prepare=lambda attrs, args: prepare_reduce(attrs, args, name),
         infer=lambda attrs, args: (
-            _reduced(args[0].shape, attrs["axes"], attrs["keepdims"]),
+            reduced(args[0].shape, attrs["axes"], attrs["keepdims"]),
             shapes.float_of(args[0].dtype) if float_result else args[0].dtype),
         reference=lambda attrs, x: reference(x, axis=attrs["axes"],
                                              keepdims=attrs["keepdims"]),
@@ -76,12 +76,12 @@ def _define_reduce(name, reference, vjp, float_result, doc):
         doc=doc))
 
 
-_define_reduce("sum", np.sum, lambda b, node, ct, needs: [_spread(b, node, ct)], False,
+_define_reduce("sum", np.sum, lambda b, node, ct, needs: [spread(b, node, ct)], False,
                "sum of all elements, or along axis (keepdims keeps them as size 1)")
 _define_reduce(
     "mean", np.mean,
     lambda b, node, ct, needs: [
-        _spread(b, node, ct) / b.op("count", node.operands[0], axes=node.attrs["axes"])],
+        spread(b, node, ct) / b.op("count", node.operands[0], axes=node.attrs["axes"])],
     True, "mean of all elements, or along axis")
 
 
@@ -112,7 +112,7 @@ def _prepare_argmax(attrs, args):
 register(OpDef(
     name="argmax", family="reduce", arity=1, attrs=("axis",), nondiff=(0,),
     prepare=_prepare_argmax,
-    infer=lambda attrs, args: (_reduced(args[0].shape, (attrs["axis"],), False), "int64"),
+    infer=lambda attrs, args: (reduced(args[0].shape, (attrs["axis"],), False), "int64"),
     reference=lambda attrs, x: np.argmax(x, axis=attrs["axis"]),
     notation=lambda attrs, shapes_, x: _ArgMax(x, sp.Integer(attrs["axis"])),
     numpy="np.argmax({0}, axis={axis})",
