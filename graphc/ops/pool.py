@@ -4,7 +4,8 @@ x is (N, C, H, W), unbatched (C, H, W), or one image (H, W); the output keeps th
 axes: (.., H', W'), H' = floor((H + p - d (kh - 1) - 1) / s) + 1 as conv2d's (p the padding
 of both sides, d the dilation). The stride defaults to the kernel size; padding is an int,
 a pair (rows, columns) on each side or a pair of pairs ((top, bottom), (left, right)), each
-side at most half the kernel. max pads with -inf and takes a dilation (as PyTorch's
+side at most half the kernel (PyTorch's pooling pads both sides alike; a pair of pairs
+pads as F.pad would first). max pads with -inf and takes a dilation (as PyTorch's
 max_pool2d does; avg_pool2d has none, as in PyTorch); avg counts the padded zeros
 (PyTorch's count_include_pad=True).
 Max pooling sends the gradient to the FIRST maximum of each window (row-major within the
