@@ -230,8 +230,14 @@ def test_named_batch_dimension_runs_at_any_batch_size():
     ((2, 3, 5, 5), (4, 3, 3, 3), {"stride": (1, -2)}, r"stride \(1, -2\) must be positive"),
     ((2, 3, 5, 5), (4, 3, 3, 3), {"padding": -1}, r"padding \(-1, -1\) must be "
                                                   r"non-negative"),
-    ((2, 3, 5, 5), (4, 3, 3, 3), {"padding": 1.5}, r"padding must be an int or a pair"),
-    ((3, 5, 5), (4, 3, 3, 3), {}, r"input 'x' \(3, 5, 5\) must have rank 4, not 3"),
+    ((2, 3, 5, 5), (4, 3, 3, 3), {"padding": 1.5}, r"padding must be an int, a pair of ints "
+                                                   r"\(rows, columns\) or a pair of pairs"),
+    ((1, 2, 3, 5, 5), (4, 3, 3, 3), {}, r"input 'x' \(1, 2, 3, 5, 5\) must be \(N, C, H, W\), "
+                                        r"\(C, H, W\) or \(H, W\), so of rank 4, 3 or 2, not 5"),
+    ((3, 5, 5), (3, 3), {}, r"weights 'w' \(3, 3\) must have rank 4, not 2: "
+                            r"\(F, C / groups, kh, kw\) for an input of rank 3"),
+    ((5, 5), (1, 1, 3, 3), {}, r"weights 'w' \(1, 1, 3, 3\) must have rank 2, not 4: "
+                               r"\(kh, kw\) for an input of rank 2"),
     ((2, 3, 5, 5), (3, 3, 3), {}, r"weights 'w' \(3, 3, 3\) must have rank 4, not 3"),
     ((2, "C", 5, 5), (4, 3, 3, 3), {}, r"input 'x' \(2, C, 5, 5\) must have int dimensions"),
 ])
@@ -263,9 +269,10 @@ def test_pooling_shape_errors(op, args, message):
         getattr(gc, op)(x, *args)
 
 
-def test_pooling_needs_a_rank_4_input():
-    x = gc.Graph().input("x", shape=(3, 5, 6))
-    with pytest.raises(gc.ShapeError, match=r"input 'x' \(3, 5, 6\) must have rank 4, not 3"):
+def test_pooling_needs_an_input_of_rank_4_3_or_2():
+    x = gc.Graph().input("x", shape=(6,))
+    with pytest.raises(gc.ShapeError, match=r"input 'x' \(6,\) must have rank 4 or 3 or 2, "
+                                            r"not 1"):
         gc.max_pool2d(x, 2)
 
 
@@ -321,7 +328,7 @@ def test_conv_kernels_agree_with_the_references(seed):
     ct = rng.normal(size=y.shape).astype(dtype)
     assert_same(conv._np_conv2d_input_grad(ct, w, x.shape, **attrs),
                 conv._ref_conv2d_input_grad(attrs, ct, w, x), dtype)
-    assert_same(conv._np_conv2d_weight_grad(x, ct, kernel, **attrs),
+    assert_same(conv._np_conv2d_weight_grad(x, ct, w.shape, **attrs),
                 conv._ref_conv2d_weight_grad(attrs, x, ct, w), dtype)
 
 

@@ -108,31 +108,40 @@ def elementwise_op(name, expr, args=None, doc=None):
     return apply
 
 
-def conv2d(x, w, b=None, stride=1, padding=0):
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as in PyTorch) of x (N, C, H, W) with weights
-    w (F, C, kh, kw), plus an optional bias b (F,): (N, F, H', W'), where
-    H' = (H - kh + 2 padding) // stride + 1. ``stride`` and ``padding`` (zeros on each side)
-    are an int or a pair (rows, columns).
+    w (F, C / groups, kh, kw), plus an optional bias b (F,): (N, F, H', W'); an unbatched
+    x (C, H, W) gives (F, H', W'), and one image x (H, W) with a kernel w (kh, kw) (and a
+    bias of shape ()) gives (H', W'), the lectures' drawing. H' = floor((H + p - dilation
+    (kh - 1) - 1) / stride) + 1 for p the padding of both sides together. ``stride`` and
+    ``dilation`` are an int or a pair (rows, columns); ``padding`` (zeros) an int, a pair
+    (rows, columns) on each side, or ((top, bottom), (left, right)); ``groups`` splits the
+    channels (C and F divisible by it; groups=C is a depthwise convolution).
 
     >>> y = gc.conv2d(x, w, b, stride=2, padding=1)                 # doctest: +SKIP
+    >>> y = gc.conv2d(x, w, padding=((0, 1), (0, 1)), dilation=2)   # doctest: +SKIP
     """
     operands = (x, w) if b is None else (x, w, b)
-    return _apply("conv2d", *operands, stride=stride, padding=padding)
+    return _apply("conv2d", *operands, stride=stride, padding=padding, dilation=dilation,
+                  groups=groups)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """The max of each window of x (N, C, H, W), as in PyTorch: the stride defaults to the
-    kernel size, padding (-inf on each side) is at most half the kernel. The gradient goes
-    to the first maximum of each window.
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    """The max of each window of x (N, C, H, W), (C, H, W) or (H, W), as in PyTorch: the
+    stride defaults to the kernel size, padding (-inf; an int, a pair or ((top, bottom),
+    (left, right))) is at most half the kernel a side, ``dilation`` spreads the window. The
+    gradient goes to the first maximum of each window.
 
     >>> p = gc.max_pool2d(gc.relu(y), 2)                            # doctest: +SKIP
     """
-    return _apply("max_pool2d", x, kernel_size=kernel_size, stride=stride, padding=padding)
+    return _apply("max_pool2d", x, kernel_size=kernel_size, stride=stride, padding=padding,
+                  dilation=dilation)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """The mean of each window of x (N, C, H, W), as in PyTorch: the stride defaults to the
-    kernel size; padded zeros count in the mean (count_include_pad=True).
+    """The mean of each window of x (N, C, H, W), (C, H, W) or (H, W), as in PyTorch: the
+    stride defaults to the kernel size; padded zeros count in the mean
+    (count_include_pad=True); no dilation (PyTorch's avg_pool2d has none).
 
     >>> p = gc.avg_pool2d(y, 2)                                     # doctest: +SKIP
     """

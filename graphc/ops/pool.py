@@ -1,7 +1,13 @@
-"""Pooling on NCHW tensors: max_pool2d and avg_pool2d, as in PyTorch, and their gradients.
+"""Pooling: max_pool2d and avg_pool2d, as in PyTorch, and their gradients.
 
-The stride defaults to the kernel size; padding is per side and at most half the kernel.
-max pads with -inf; avg counts the padded zeros (PyTorch's count_include_pad=True).
+x is (N, C, H, W), unbatched (C, H, W), or one image (H, W); the output keeps the leading
+axes: (.., H', W'), H' = floor((H + p - d (kh - 1) - 1) / s) + 1 as conv2d's (p the padding
+of both sides, d the dilation). The stride defaults to the kernel size; padding is an int,
+a pair (rows, columns) on each side or a pair of pairs ((top, bottom), (left, right)), each
+side at most half the kernel (PyTorch's pooling pads both sides alike; a pair of pairs
+pads as F.pad would first). max pads with -inf and takes a dilation (as PyTorch's
+max_pool2d does; avg_pool2d has none, as in PyTorch); avg counts the padded zeros
+(PyTorch's count_include_pad=True).
 Max pooling sends the gradient to the FIRST maximum of each window (row-major within the
 window), as PyTorch does.
 
@@ -14,7 +20,7 @@ Gradient rules (u: the cotangent flowing into a gradient op; all are linear in c
 Where the first argmax sits is piecewise constant in x, so the x operand of the max gradient
 ops carries no gradient (nondiff: zero almost everywhere); second derivatives therefore work.
 
-The generated code loops over the kh * kw kernel offsets, each a strided (N, C, H', W') view
+The generated code loops over the kh * kw kernel offsets, each a strided (.., H', W') view
 of the padded input (conv.py's np_window_views): a running maximum or sum for the pooling;
 for the max's gradient, a mask per offset of the windows whose first maximum sits there.
 """
@@ -24,8 +30,9 @@ import numpy as np
 from ..errors import ShapeError
 from .. import shapes
 from . import notation
-from .conv import (np_offsets, np_padded, np_unpadded, np_unwindows, np_window_views,
-                   out_size, pair, require_image, require_shape, where)
+from .conv import (SIDES, np_offsets, np_padded, np_sides, np_unpadded, np_unwindows,
+                   np_window_views, out_size, padding_sides, pair, require_image,
+                   require_shape, where)
 from .registry import OpDef, TestSpec, register
 
 ATTRS = ("kernel_size", "stride", "padding")
@@ -39,18 +46,25 @@ def _prepare(attrs, args, op):
     kernel = pair(attrs["kernel_size"], "kernel_size", op, args, 1)
     stride = attrs.get("stride")
     stride = kernel if stride is None else pair(stride, "stride", op, args, 1)
-    padding = pair(attrs.get("padding", 0), "padding", op, args, 0)
-    if any(2 * p > k for p, k in zip(padding, kernel)):
+    padding = padding_sides(attrs.get("padding", 0), op, args)
+    if any(2 * max(p) > k for p, k in zip(np_sides(padding), kernel)):
         raise ShapeError(f"{where(op, args, {})}: padding {padding} must be at most half "
                          f"the kernel size {kernel}")
-    return {"kernel_size": kernel, "stride": stride, "padding": padding}
+    prepared = {"kernel_size": kernel, "stride": stride, "padding": padding}
+    dilation = pair(attrs.get("dilation", 1), "dilation", op, args, 1)
+    if dilation != (1, 1):  # kept where it is not 1, so plain pooling's code reads as before
+        prepared["dilation"] = dilation
+    return prepared
 
 
 def _pooled(x, op, args, attrs):
-    """x (N, C, H, W) checked; the pooled shape (N, C, H', W')."""
-    require_image(x, "input", op, args, attrs, named_ok=(0, 1))
-    return tuple(x.shape[:2]) + out_size(x.shape[2:], attrs["kernel_size"], attrs["stride"],
-                                         attrs["padding"], op, args, attrs)
+    """x (N, C, H, W), (C, H, W) or (H, W) checked; the pooled shape (.., H', W')."""
+    rank = len(x.shape)
+    require_image(x, "input", op, args, attrs, named_ok=tuple(range(rank - 2)),
+                  ranks=(4, 3, 2))
+    return tuple(x.shape[:-2]) + out_size(x.shape[-2:], attrs["kernel_size"],
+                                          attrs["stride"], attrs["padding"], op, args, attrs,
+                                          attrs.get("dilation", (1, 1)))
 
 
 def _infer_pool(op):
@@ -94,12 +108,12 @@ def np_fold(ufunc, views):
     return out
 
 
-def np_first_max(x, kernel_size, stride, padding):
+def np_first_max(x, kernel_size, stride, padding, dilation=(1, 1)):
     """For each kernel offset, row-major: where the windows of x (padded with -inf) have
     their first maximum at that offset, a bool (N, C, H', W') mask; a tie goes to the
     earliest offset, as np.argmax and PyTorch have it (a window holding a nan equals no
     maximum: none of its masks is set)."""
-    views = np_window_views(x, kernel_size, stride, padding, -np.inf)
+    views = np_window_views(x, kernel_size, stride, padding, -np.inf, dilation)
     top = np_fold(np.maximum, views)
     taken = None  # the windows whose maximum an earlier offset holds
     for view in views:
@@ -110,19 +124,22 @@ def np_first_max(x, kernel_size, stride, padding):
         yield first
 
 
-def _np_max_pool2d(x, kernel_size, stride, padding):
-    """The max of each window of x (N, C, H, W), padded with -inf."""
-    return np_fold(np.maximum, np_window_views(x, kernel_size, stride, padding, -np.inf))
+def _np_max_pool2d(x, kernel_size, stride, padding, dilation=(1, 1)):
+    """The max of each window of x (.., H, W), padded with -inf."""
+    return np_fold(np.maximum, np_window_views(x, kernel_size, stride, padding, -np.inf,
+                                               dilation))
 
 
-def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
-    """ct (N, C, H', W') sent to the first maximum of each window of x."""
-    (ph, pw), (n, c, h, w) = padding, np.shape(x)
-    dx = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=ct.dtype)
-    apart = all(s >= k for s, k in zip(stride, kernel_size))  # no overlap: write, not add
+def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding, dilation=(1, 1)):
+    """ct (.., H', W') sent to the first maximum of each window of x."""
+    ((t, b), (l, r)), (h, w) = np_sides(padding), np.shape(x)[-2:]
+    dx = np.zeros(np.shape(x)[:-2] + (h + t + b, w + l + r), dtype=ct.dtype)
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel_size, dilation)]
+    apart = all(s >= k for s, k in zip(stride, spans))  # no overlap: write, not add
     finite = np.isfinite(ct).all()  # else ct * mask would make 0 * inf = nan off the maxima
-    offsets = np_offsets(np.shape(x), kernel_size, stride, padding)
-    for (_, at), first in zip(offsets, np_first_max(x, kernel_size, stride, padding)):
+    offsets = np_offsets(np.shape(x), kernel_size, stride, padding, dilation)
+    masks = np_first_max(x, kernel_size, stride, padding, dilation)
+    for (_, at), first in zip(offsets, masks):
         if finite and apart:
             np.multiply(ct, first, out=dx[at])
         else:
@@ -130,34 +147,41 @@ def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
     return np_unpadded(dx, padding)
 
 
-def _np_max_pool2d_select(x, u, kernel_size, stride, padding):
-    """u (N, C, H, W) read where each window of x has its first maximum."""
-    views = np_window_views(u, kernel_size, stride, padding)
+def _np_max_pool2d_select(x, u, kernel_size, stride, padding, dilation=(1, 1)):
+    """u (.., H, W) read where each window of x has its first maximum."""
+    views = np_window_views(u, kernel_size, stride, padding, 0, dilation)
     out = np.zeros(np.shape(views[0]), dtype=u.dtype)
-    for view, first in zip(views, np_first_max(x, kernel_size, stride, padding)):
+    for view, first in zip(views, np_first_max(x, kernel_size, stride, padding, dilation)):
         np.copyto(out, view, where=first)
     return out
 
 
 def _np_avg_pool2d(x, kernel_size, stride, padding):
-    """The mean of each window of x (N, C, H, W); padded zeros count."""
+    """The mean of each window of x (.., H, W); padded zeros count."""
     out = np_fold(np.add, np_window_views(x, kernel_size, stride, padding))
     out /= kernel_size[0] * kernel_size[1]  # our own buffer
     return out
 
 
 def _np_avg_pool2d_grad(ct, shape, kernel_size, stride, padding):
-    """ct (N, C, H', W') / (kh kw) spread evenly over each window, into an image of shape."""
+    """ct (.., H', W') / (kh kw) spread evenly over each window, into an image of shape."""
     part = ct / (kernel_size[0] * kernel_size[1])
-    cols = np.broadcast_to(part[:, :, None, None], np.shape(ct)[:2] + tuple(kernel_size) +
-                           np.shape(ct)[2:])
+    cols = np.broadcast_to(part[..., None, None, :, :], np.shape(ct)[:-2] +
+                           tuple(kernel_size) + np.shape(ct)[-2:])
     return np_unwindows(cols, shape, stride, padding)
 
 
 # ---- references: plain loops over the kernel offsets -------------------------------------------
 
 def _offsets(attrs, shape):
-    return np_offsets(shape, attrs["kernel_size"], attrs["stride"], attrs["padding"])
+    return np_offsets(shape, attrs["kernel_size"], attrs["stride"], attrs["padding"],
+                      attrs.get("dilation", (1, 1)))
+
+
+def _zeros_padded(attrs, shape, dtype):
+    """Zeros of the padded image of ``shape`` (.., H, W)."""
+    ((t, b), (l, r)), (h, w) = np_sides(attrs["padding"]), shape[-2:]
+    return np.zeros(tuple(shape[:-2]) + (h + t + b, w + l + r), dtype=dtype)
 
 
 def _ref_first_argmax(attrs, x):
@@ -180,11 +204,10 @@ def _ref_max_pool2d(attrs, x):
 
 def _ref_max_pool2d_grad(attrs, x, ct):
     arg = _ref_first_argmax(attrs, x)[1]
-    (ph, pw), (n, c, h, w) = attrs["padding"], np.shape(x)
-    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=np.asarray(ct).dtype)
+    dxp = _zeros_padded(attrs, np.shape(x), np.asarray(ct).dtype)
     for k, (_, at) in enumerate(_offsets(attrs, np.shape(x))):
         dxp[at] += np.where(arg == k, ct, 0)
-    return dxp[:, :, ph:ph + h, pw:pw + w]
+    return np_unpadded(dxp, attrs["padding"])
 
 
 def _ref_max_pool2d_select(attrs, x, u):
@@ -201,12 +224,11 @@ def _ref_avg_pool2d(attrs, x):
 
 
 def _ref_avg_pool2d_grad(attrs, ct, like):
-    (ph, pw), (n, c, h, w) = attrs["padding"], np.shape(like)
     (kh, kw) = attrs["kernel_size"]
-    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=np.asarray(ct).dtype)
+    dxp = _zeros_padded(attrs, np.shape(like), np.asarray(ct).dtype)
     for _, at in _offsets(attrs, np.shape(like)):
         dxp[at] += ct / (kh * kw)
-    return dxp[:, :, ph:ph + h, pw:pw + w]
+    return np_unpadded(dxp, attrs["padding"])
 
 
 # ---- registration ------------------------------------------------------------------------------
@@ -214,7 +236,7 @@ def _ref_avg_pool2d_grad(attrs, ct, like):
 _SPEC = {"kernel_size": 3, "stride": 2, "padding": 1}
 _X, _Y = ("float", (2, 3, 5, 5), -2.0, 2.0), ("float", (2, 3, 3, 3), -2.0, 2.0)
 _ARGS = "kernel_size={kernel_size}, stride={stride}, padding={padding}"
-_VIEWS = (np_window_views, np_padded, np_offsets)  # the offsets' views and what they call
+_VIEWS = (np_window_views, np_padded, np_offsets) + SIDES  # the offsets' views and calls
 
 # name, infer, reference, vjp (a row: the identity), nondiff, NumPy template, helpers, test
 # inputs, doc
@@ -249,10 +271,17 @@ _OPS = (
     ("avg_pool2d_grad", _infer_avg_pool2d_grad, _ref_avg_pool2d_grad,
      lambda b, node, u, needs: [b.op("avg_pool2d", u, **node.attrs), None],  # its adjoint
      (1,), f"_np_avg_pool2d_grad({{0}}, np.shape({{1}}), {_ARGS})",
-     (_np_avg_pool2d_grad, np_unwindows, np_offsets, np_unpadded), (_Y, _X),
+     (_np_avg_pool2d_grad, np_unwindows, np_offsets, np_unpadded) + SIDES, (_Y, _X),
      "the gradient of avg_pool2d: ct (N, C, H', W') / (kh kw) spread evenly over each "
      "window, in the shape of like"),
 )
+
+def _template(call):
+    """A max pooling's call gets the dilation where the node has one (avg has none)."""
+    def chosen(attrs, operand_shapes):
+        return call[:-1] + (", dilation={dilation})" if "dilation" in attrs else ")")
+    return chosen
+
 
 _RULES = {
     "max_pool2d": ("d max_pool2d({0})/d{0} = ct routed to each window's first maximum",),
@@ -266,9 +295,10 @@ for _name, _infer, _ref, _vjp, _nondiff, _numpy, _helpers, _inputs, _doc in _OPS
     _shown = 1 if _name == "avg_pool2d_grad" else len(_inputs)  # like is shape only
     _notation = notation.named(_name, _shown)
     register(OpDef(
-        name=_name, family="pool", arity=len(_inputs), attrs=ATTRS, nondiff=_nondiff,
+        name=_name, family="pool", arity=len(_inputs), nondiff=_nondiff,
+        attrs=ATTRS + (("dilation",) if _name.startswith("max") else ()),
         rules=_RULES[_name],
         prepare=lambda attrs, args, op=_name: _prepare(attrs, args, op), infer=_infer,
         notation=lambda attrs, shapes_, *xs, cls=_notation, n=_shown: cls(*xs[:n]),
-        reference=_ref, vjp=_vjp, numpy=_numpy, helpers=_helpers,
+        reference=_ref, vjp=_vjp, numpy=_template(_numpy), helpers=_helpers,
         test=TestSpec(inputs=_inputs, attrs=_SPEC), doc=_doc))

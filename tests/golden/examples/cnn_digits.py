@@ -63,8 +63,7 @@ def compute(x, labels, w1, b1, w2, b2):
     dloss_dz1 = dloss_dh1 * (z1 > 0)  # relu'(z1) = step(z1)
     del z1, dloss_dh1
     # d conv2d(x, w1, b1)/dw1 = conv2d_weight_grad(x, ct)
-    dloss_dw1 = _np_conv2d_weight_grad(x, dloss_dz1, np.shape(w1)[2:], stride=(1, 1),
-                 padding=(1, 1))
+    dloss_dw1 = _np_conv2d_weight_grad(x, dloss_dz1, np.shape(w1), stride=(1, 1), padding=(1, 1))
     # d conv2d(x, w1, b1)/db1 = sum(ct, axes (0, 2, 3))
     dloss_db1 = dloss_dz1.sum(axis=(0, 2, 3), keepdims=False)
     return (loss, dloss_dw1, dloss_db1, dloss_dw2, dloss_db2)
@@ -79,41 +78,50 @@ def run(**feeds):
 
 # Helpers of the ops above, from graphc.ops.
 
-def _np_conv2d(x, w, b=None, *, stride, padding):
-    """Cross-correlation of x (N, C, H, W) with w (F, C, kh, kw), plus b (F,): (N, F, H', W'),
-    one matrix product of w as (F, C kh kw) with the columns of x."""
-    cols = np_columns(x, np.shape(w)[2:], stride, padding)
+def _np_conv2d(x, w, b=None, *, stride, padding, dilation=(1, 1), groups=1):
+    """Cross-correlation of x (N, C, H, W) with w (F, C / groups, kh, kw), plus b (F,):
+    (N, F, H', W'), one matrix product a group of w as (F / groups, C kh kw / groups) with
+    the columns of x; the unbatched forms as a batch of one."""
+    lead = 4 - np.ndim(x)
+    x, w = np_image4(x), np_image4(w)
+    cols = np_columns(x, np.shape(w)[2:], stride, padding, dilation)
     (n, c, k, oh, ow), f = cols.shape, np.shape(w)[0]
-    out = np.matmul(np.reshape(w, (f, c * k)), cols.reshape(n, c * k, oh * ow))
+    cols = cols.reshape(n, groups, c // groups * k, oh * ow)
+    out = np.matmul(np.reshape(w, (groups, f // groups, c // groups * k)), cols)
+    out = out.reshape(n, f, oh * ow)
     if b is not None:  # in place where the sum keeps out's dtype: out is our own buffer
         b = np.reshape(b, (f, 1))
         out = np.add(out, b, out=out) if np.result_type(out, b) == out.dtype else out + b
-    return out.reshape(n, f, oh, ow)
+    return out.reshape((n, f, oh, ow)[lead:])
 
 
-def _np_conv2d_weight_grad(x, ct, kernel, *, stride, padding):
-    """The gradient of conv2d wrt w (F, C, *kernel): ct @ the columns of x, summed over N
-    (a product per sample, then a sum: faster than a tensordot, which copies both)."""
-    cols = np_columns(x, kernel, stride, padding)
+def _np_conv2d_weight_grad(x, ct, shape, *, stride, padding, dilation=(1, 1), groups=1):
+    """The gradient of conv2d wrt w of ``shape``: ct @ the columns of x a group, summed over
+    N (a product per sample, then a sum: faster than a tensordot, which copies both)."""
+    x, ct = np_image4(x), np_image4(ct)
+    cols = np_columns(x, tuple(shape[-2:]), stride, padding, dilation)
     (n, c, k, oh, ow), f = cols.shape, np.shape(ct)[1]
-    cols = cols.reshape(n, c * k, oh * ow).transpose(0, 2, 1)
-    dw = np.matmul(np.reshape(ct, (n, f, oh * ow)), cols).sum(axis=0)
-    return dw.reshape((f, c) + tuple(kernel))
+    cols = cols.reshape(n, groups, c // groups * k, oh * ow).transpose(0, 1, 3, 2)
+    dw = np.matmul(np.reshape(ct, (n, groups, f // groups, oh * ow)), cols).sum(axis=0)
+    return dw.reshape(shape)
 
 
-def _np_max_pool2d(x, kernel_size, stride, padding):
-    """The max of each window of x (N, C, H, W), padded with -inf."""
-    return np_fold(np.maximum, np_window_views(x, kernel_size, stride, padding, -np.inf))
+def _np_max_pool2d(x, kernel_size, stride, padding, dilation=(1, 1)):
+    """The max of each window of x (.., H, W), padded with -inf."""
+    return np_fold(np.maximum, np_window_views(x, kernel_size, stride, padding, -np.inf,
+                                               dilation))
 
 
-def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding):
-    """ct (N, C, H', W') sent to the first maximum of each window of x."""
-    (ph, pw), (n, c, h, w) = padding, np.shape(x)
-    dx = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=ct.dtype)
-    apart = all(s >= k for s, k in zip(stride, kernel_size))  # no overlap: write, not add
+def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding, dilation=(1, 1)):
+    """ct (.., H', W') sent to the first maximum of each window of x."""
+    ((t, b), (l, r)), (h, w) = np_sides(padding), np.shape(x)[-2:]
+    dx = np.zeros(np.shape(x)[:-2] + (h + t + b, w + l + r), dtype=ct.dtype)
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel_size, dilation)]
+    apart = all(s >= k for s, k in zip(stride, spans))  # no overlap: write, not add
     finite = np.isfinite(ct).all()  # else ct * mask would make 0 * inf = nan off the maxima
-    offsets = np_offsets(np.shape(x), kernel_size, stride, padding)
-    for (_, at), first in zip(offsets, np_first_max(x, kernel_size, stride, padding)):
+    offsets = np_offsets(np.shape(x), kernel_size, stride, padding, dilation)
+    masks = np_first_max(x, kernel_size, stride, padding, dilation)
+    for (_, at), first in zip(offsets, masks):
         if finite and apart:
             np.multiply(ct, first, out=dx[at])
         else:
@@ -155,12 +163,12 @@ def check_labels(labels, classes):
                           f"({int(np.sum(bad))} bad labels)")
 
 
-def np_columns(x, kernel, stride, padding):
+def np_columns(x, kernel, stride, padding, dilation=(1, 1)):
     """im2col: the zero-padded windows of x (N, C, H, W) as one contiguous
     (N, C, kh * kw, H', W') array; reshaped to (N, C kh kw, H' W') its rows are in the order
     of ``w.reshape(F, -1)``, so one matrix product applies the weights. (A copy a kernel
     offset: twice as fast as np.stack, or as copying a 6-d sliding_window_view.)"""
-    views = np_window_views(x, kernel, stride, padding)
+    views = np_window_views(x, kernel, stride, padding, 0, dilation)
     (n, c, oh, ow) = np.shape(views[0])
     cols = np.empty((n, c, len(views), oh, ow), dtype=views[0].dtype)
     for k, view in enumerate(views):
@@ -168,12 +176,12 @@ def np_columns(x, kernel, stride, padding):
     return cols
 
 
-def np_first_max(x, kernel_size, stride, padding):
+def np_first_max(x, kernel_size, stride, padding, dilation=(1, 1)):
     """For each kernel offset, row-major: where the windows of x (padded with -inf) have
     their first maximum at that offset, a bool (N, C, H', W') mask; a tie goes to the
     earliest offset, as np.argmax and PyTorch have it (a window holding a nan equals no
     maximum: none of its masks is set)."""
-    views = np_window_views(x, kernel_size, stride, padding, -np.inf)
+    views = np_window_views(x, kernel_size, stride, padding, -np.inf, dilation)
     top = np_fold(np.maximum, views)
     taken = None  # the windows whose maximum an earlier offset holds
     for view in views:
@@ -193,47 +201,59 @@ def np_fold(ufunc, views):
     return out
 
 
+def np_image4(x):
+    """x as (N, C, H, W): an (H, W) or (C, H, W) operand with leading axes of 1 (a view)."""
+    return np.reshape(x, (1,) * (4 - np.ndim(x)) + np.shape(x))
+
+
 def np_log_softmax(z, axis):
     z = np.asarray(z)
     shifted = z - z.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def np_offsets(shape, kernel, stride, padding):
+def np_offsets(shape, kernel, stride, padding, dilation=(1, 1)):
     """For each kernel offset (i, j), row-major: (i, j) and the index of the elements of the
-    padded (N, C, H, W) image of ``shape`` that offset meets, one per window: (.., H', W').
+    padded (.., H, W) image of ``shape`` that offset meets, one per window: (.., H', W').
 
     >>> [at for _, at in np_offsets((1, 1, 3, 3), (2, 2), (1, 1), (0, 0))][1]
     (Ellipsis, slice(0, 2, 1), slice(1, 3, 1))
     """
-    oh, ow = ((n - k + 2 * p) // s + 1 for n, k, s, p in zip(shape[2:], kernel, stride,
-                                                             padding))
-    (sh, sw) = stride
+    totals = [a + b for a, b in np_sides(padding)]
+    oh, ow = ((n + p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(
+        shape[-2:], kernel, stride, totals, dilation))
+    (sh, sw), (dh, dw) = stride, dilation
     for i in range(kernel[0]):
         for j in range(kernel[1]):
-            yield (i, j), (Ellipsis, slice(i, i + sh * (oh - 1) + 1, sh),
-                           slice(j, j + sw * (ow - 1) + 1, sw))
+            yield (i, j), (Ellipsis, slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                           slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
 def np_padded(x, padding, fill=0):
-    """x (N, C, H, W) padded on each side with ``fill``; x itself, not a copy, for no padding."""
-    (ph, pw) = padding
-    if ph == pw == 0:
+    """x (.., H, W) padded with ``fill``; x itself, not a copy, for no padding."""
+    sides = np_sides(padding)
+    if not any(sum(sides, ())):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    return np.pad(x, ((0, 0),) * (np.ndim(x) - 2) + sides, constant_values=fill)
+
+
+def np_sides(padding):
+    """((top, bottom), (left, right)) of a padding kept as (rows, columns) or already so."""
+    return tuple((p, p) if isinstance(p, (int, np.integer)) else tuple(p) for p in padding)
 
 
 def np_unpadded(image, padding):
-    """The padding cut off ``image`` (N, C, H, W) again: a fresh array, or image itself."""
-    (ph, pw), (h, w) = padding, np.shape(image)[2:]
-    return image if ph == pw == 0 else image[:, :, ph:h - ph, pw:w - pw].copy()
+    """The padding cut off ``image`` (.., H, W) again: a fresh array, or image itself."""
+    ((t, b), (l, r)), (h, w) = np_sides(padding), np.shape(image)[-2:]
+    return image if t == b == l == r == 0 else image[..., t:h - b, l:w - r].copy()
 
 
-def np_window_views(x, kernel, stride, padding, fill=0):
-    """Each window's element at each kernel offset (row-major) of x (N, C, H, W) padded with
-    ``fill``: a list of kh * kw (N, C, H', W') views, so a loop over the offsets is short."""
+def np_window_views(x, kernel, stride, padding, fill=0, dilation=(1, 1)):
+    """Each window's element at each kernel offset (row-major) of x (.., H, W) padded with
+    ``fill``: a list of kh * kw (.., H', W') views, so a loop over the offsets is short."""
     padded = np_padded(x, padding, fill)
-    return [padded[at] for _, at in np_offsets(np.shape(x), kernel, stride, padding)]
+    return [padded[at] for _, at in np_offsets(np.shape(x), kernel, stride, padding,
+                                                dilation)]
 
 
 # Feed checking, from graphc.graph.feeds (graphc's own checks run the same code).
