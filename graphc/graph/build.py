@@ -214,3 +214,9 @@ def accuracy(scores, labels):
     >>> acc = gc.accuracy(logits, labels)                           # doctest: +SKIP
     """
     return _apply("accuracy", scores, labels)
+
+
+# ---- layers: layer norm, batch norm, dropout, attention (issue 14) ------------------------
+
+from .norms import (BatchNorm, attention, batch_norm, causal_mask, dropout,  # noqa: E402
+                    layer_norm)
