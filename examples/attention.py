@@ -36,7 +36,7 @@ Wq, Wk, Wv = (g.param(name, shape=(D, D)) for name in ("Wq", "Wk", "Wv"))
 with g.scope("attention"):
     Q, K, V = (x @ Wq).named("Q"), (x @ Wk).named("K"), (x @ Wv).named("V")
     Y = gc.attention(Q, K, V, mask=gc.causal_mask(T)).named("Y")
-weights = Y.operands[0]  # softmax(Q K^T / sqrt(d) + M): the attention weights
+A = Y.operands[0]  # softmax(Q K^T / sqrt(d) + M): the attention weights
 loss = gc.mse(Y, target).named("loss")
 
 PARAMS = [Wq, Wk, Wv]
@@ -56,7 +56,7 @@ at = AT  # the point graphc explain, check and render use for this file
 def main(out_dir="out"):
     print(f"graphc: scaled dot-product self-attention, T = {T}, d = {D}\n")
     print(f"Y = {gc.formula(Y)}, where d = {D}\n")
-    a, y, value = gc.compile([weights, Y, loss])(**AT)
+    a, y, value = gc.compile([A, Y, loss])(**AT)
     print("The attention weights A (row i: how much step i looks at each step; causal, so "
           "0 above the diagonal):")
     print(np.array2string(a, precision=4, suppress_small=True))

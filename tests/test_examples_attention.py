@@ -21,7 +21,7 @@ def _np_attention(at):
 
 def test_attention_example_matches_numpy_and_keeps_sqrt_d_symbolic():
     attention = load("attention")
-    a, y, loss = gc.compile([attention.weights, attention.Y, attention.loss])(**attention.AT)
+    a, y, loss = gc.compile([attention.A, attention.Y, attention.loss])(**attention.AT)
     want_a, want_y = _np_attention(attention.AT)
     np.testing.assert_allclose(a, want_a, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(y, want_y, rtol=1e-12)

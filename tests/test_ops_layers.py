@@ -198,3 +198,19 @@ def test_batched_attention_and_bad_shapes():
                                rtol=1e-12)
     with pytest.raises(gc.ShapeError, match=r"q and k must agree on d"):
         gc.attention(g.input("A", (4, 3)), g.input("B", (4, 2)), g.input("C", (4, 2)))
+
+
+def test_second_derivatives_of_the_layers():
+    """A gradcheck of sum(v * dL/dx) checks the Hessian-vector product H v against central
+    differences of the gradient: the layers' second derivatives are their ops'."""
+    g = gc.Graph("second")
+    x, gamma = g.input("x", (6, 4)), g.param("gamma", (4,))
+    q = g.input("q", (6, 4))
+    for name, y in (("layer_norm", gc.layer_norm(x, gamma)),
+                    ("batch_norm", gc.batch_norm(x, gamma).y),
+                    ("attention", gc.attention(x, q, q, mask=gc.causal_mask(6)))):
+        (dx,) = gc.grad(_weighted(y), [x])
+        v = g.literal(np.random.default_rng(2).uniform(-1, 1, size=(6, 4)))
+        report = gc.gradcheck(gc.sum(dx * v), [x], at={"x": X, "gamma": np.arange(1.0, 5.0),
+                                                        "q": X[::-1].copy()})
+        assert report, f"{name}: {report}"
