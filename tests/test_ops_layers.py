@@ -118,6 +118,9 @@ def test_batch_norm_bad_options_are_named():
         gc.batch_norm(x, g.param("gamma", (3,)))
     with pytest.raises(gc.GraphError, match=r"layer_norm of 'x': eps must be .* got -1"):
         gc.layer_norm(x, eps=-1)
+    with pytest.raises(gc.ShapeError, match=r"layer_norm of 'x': beta must be None or a "
+                                            r"node of shape \(4,\)"):
+        gc.layer_norm(x, beta=g.param("beta", (6,)))
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +201,9 @@ def test_batched_attention_and_bad_shapes():
                                rtol=1e-12)
     with pytest.raises(gc.ShapeError, match=r"q and k must agree on d"):
         gc.attention(g.input("A", (4, 3)), g.input("B", (4, 2)), g.input("C", (4, 2)))
+    with pytest.raises(gc.ShapeError, match=r"the mask array \(2, 2\) must broadcast "
+                                            r"against the scores .* \(2, 4, 4\)"):
+        gc.attention(q, q, q, mask=np.zeros((2, 2)))
 
 
 def test_second_derivatives_of_the_layers():

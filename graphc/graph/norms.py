@@ -58,6 +58,9 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, eps=1e-5):
     where = f"layer_norm of {x.name!r}"
     eps = _check_number(eps, where, "eps", 0, np.inf, low_open=True)
     axes = shapes.normalize_axes(axis, len(x.shape), "layer_norm", x.record.arg)
+    normalised = tuple(x.shape[a] for a in axes)
+    for what, v in (("gamma", gamma), ("beta", beta)):
+        _check_affine(v, what, normalised, where)
     mean = _op("mean", x, axis=axes, keepdims=True)
     centred = x - mean
     var = _op("mean", centred ** 2, axis=axes, keepdims=True)
@@ -65,6 +68,15 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, eps=1e-5):
     if gamma is not None:
         y = y * gamma
     return y if beta is None else y + beta
+
+
+def _check_affine(v, what, normalised, where):
+    """gamma and beta of layer_norm: None, or a node of the normalised axes' shape."""
+    if v is None or (isinstance(v, Node) and tuple(v.shape) == normalised):
+        return
+    got = shapes.describe(v.record.arg) if isinstance(v, Node) else repr(v)
+    raise ShapeError(f"{where}: {what} must be None or a node of shape "
+                     f"{shapes.fmt(normalised)} (the normalised axes), got {got}")
 
 
 def _channels(x, where):
@@ -190,13 +202,17 @@ def causal_mask(T, dtype="float64"):
 
 
 def _constant(g, name, value, dtype):
-    """The constant ``name`` of ``g``, made now or reused when it holds the same value."""
-    if name not in g:
-        return g.const(name, value, dtype=dtype)
-    node = g.node(name)
-    if node.record.role == "const" and np.array_equal(node.record.value, value):
-        return node
-    return g.literal(value, dtype=dtype)
+    """The constant ``name`` of ``g`` (else ``name2``, ``name3``, ... if that is taken by
+    another value), reused when it holds the same value: two attention layers of one size
+    share one d."""
+    for k in range(1, len(g) + 2):
+        label = name if k == 1 else f"{name}{k}"
+        if label not in g:
+            return g.const(label, value, dtype=dtype)
+        node = g.node(label)
+        if node.record.role == "const" and np.array_equal(node.record.value, value):
+            return node
+    raise AssertionError("unreachable: some name is free")
 
 
 def attention(q, k, v, mask=None):
@@ -214,8 +230,12 @@ def attention(q, k, v, mask=None):
     kT = k.T if len(k.shape) == 2 else _op("transpose", k, axes=(0, 2, 1))
     scores = q @ kT / _constant(g, "d", float(d), None) ** 0.5
     if mask is not None:
-        if not isinstance(mask, Node):
-            mask = _constant(g, "M", np.asarray(mask), q.dtype)
+        if isinstance(mask, Node):
+            _check_mask(mask.shape, shapes.describe(mask.record.arg), scores)
+        else:  # checked before it becomes a constant, so a bad one leaves no node behind
+            mask = np.asarray(mask)
+            _check_mask(mask.shape, f"array {shapes.fmt(mask.shape)}", scores)
+            mask = _constant(g, "M", mask, q.dtype)
         scores = scores + mask
     return _op("softmax", scores, axis=-1) @ v
 
@@ -233,3 +253,13 @@ def _check_attention_shapes(q, k, v):
     if not isinstance(q.shape[-1], int):
         raise ShapeError(f"attention of {described}: d (the last axis of q) must be a number, "
                          f"so that sqrt(d) is known")
+
+
+def _check_mask(shape, described, scores):
+    """The mask is added to the scores (T, S): it must not make them bigger."""
+    grown = len(shape) > len(scores.shape) or any(
+        m not in (1, s) for m, s in zip(tuple(shape)[::-1], scores.shape[::-1]))
+    if grown:
+        raise ShapeError(f"attention: the mask {described} must "
+                         f"broadcast against the scores q @ k.T, of shape "
+                         f"{shapes.fmt(scores.shape)} (T, S)")
