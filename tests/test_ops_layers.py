@@ -121,6 +121,9 @@ def test_batch_norm_bad_options_are_named():
     with pytest.raises(gc.ShapeError, match=r"layer_norm of 'x': beta must be None or a "
                                             r"node of shape \(4,\)"):
         gc.layer_norm(x, beta=g.param("beta", (6,)))
+    with pytest.raises(gc.ShapeError, match=r"gamma and beta need the normalised axes to "
+                                            r"be the last ones .* got axis 0 of 'x' \(6, 4\)"):
+        gc.layer_norm(x, g.param("gamma6", (6,)), axis=0)
 
 
 @pytest.fixture(scope="module")

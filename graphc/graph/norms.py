@@ -59,6 +59,10 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, eps=1e-5):
     eps = _check_number(eps, where, "eps", 0, np.inf, low_open=True)
     axes = shapes.normalize_axes(axis, len(x.shape), "layer_norm", x.record.arg)
     normalised = tuple(x.shape[a] for a in axes)
+    trailing = tuple(sorted(axes)) == tuple(range(len(x.shape) - len(axes), len(x.shape)))
+    if not trailing and (gamma is not None or beta is not None):
+        raise ShapeError(f"{where}: gamma and beta need the normalised axes to be the last "
+                         f"ones (as in PyTorch), got axis {axis!r} of {_described(x)}")
     for what, v in (("gamma", gamma), ("beta", beta)):
         _check_affine(v, what, normalised, where)
     mean = _op("mean", x, axis=axes, keepdims=True)
@@ -68,6 +72,10 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, eps=1e-5):
     if gamma is not None:
         y = y * gamma
     return y if beta is None else y + beta
+
+
+def _described(x):
+    return shapes.describe(x.record.arg)
 
 
 def _check_affine(v, what, normalised, where):
