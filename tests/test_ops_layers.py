@@ -223,3 +223,13 @@ def test_second_derivatives_of_the_layers():
         report = gc.gradcheck(gc.sum(dx * v), [x], at={"x": X, "gamma": np.arange(1.0, 5.0),
                                                         "q": X[::-1].copy()})
         assert report, f"{name}: {report}"
+
+
+def test_float32_graphs_stay_float32():
+    g = gc.Graph("f32")
+    x, seed = g.input("x", (4, 3), dtype="float32"), g.input("seed", dtype="int64")
+    ys = [gc.layer_norm(x), *gc.batch_norm(x), gc.dropout(x, 0.2, seed),
+          gc.attention(x, x, x, mask=gc.causal_mask(4))]
+    assert [y.dtype for y in ys] == ["float32"] * 6
+    data = np.arange(12, dtype=np.float32).reshape(4, 3)
+    assert all(v.dtype == np.float32 for v in gc.compile(ys)(x=data, seed=1))

@@ -236,7 +236,7 @@ def attention(q, k, v, mask=None):
     _check_attention_shapes(q, k, v)
     g, d = q.graph, q.shape[-1]
     kT = k.T if len(k.shape) == 2 else _op("transpose", k, axes=(0, 2, 1))
-    scores = q @ kT / _constant(g, "d", float(d), None) ** 0.5
+    scores = q @ kT / _constant(g, "d", float(d), q.dtype) ** 0.5
     if mask is not None:
         if isinstance(mask, Node):
             _check_mask(mask.shape, shapes.describe(mask.record.arg), scores)
