@@ -28,6 +28,7 @@ from .graph.build import (abs, accuracy, add, argmax, avg_pool2d, bce, bce_with_
                           step, sub, sum, tanh, transpose)
 from .graph.build import embedding, expand_dims, pad, repeat, squeeze, stack, tile
 from .graph.build import logsumexp, max, min, prod, std, var  # noqa: A004
+from .graph.build import attention, batch_norm, BatchNorm, causal_mask, dropout, layer_norm
 from .symbolic import formula, latex
 from .train import History, optim, train
 
@@ -48,4 +49,5 @@ __all__ = [
     "argmax", "accuracy",
     "stack", "squeeze", "expand_dims", "pad", "tile", "repeat", "embedding",
     "max", "min", "var", "std", "logsumexp", "prod",
+    "layer_norm", "batch_norm", "BatchNorm", "dropout", "attention", "causal_mask",
 ]

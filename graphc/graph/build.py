@@ -313,3 +313,9 @@ def prod(x, axis=None, keepdims=False):
     """The product of the elements, or along ``axis``; the gradient at each element is the
     product of the others, right where an element is 0."""
     return _apply("prod", x, axis=axis, keepdims=keepdims)
+
+
+# ---- layers: layer norm, batch norm, dropout, attention (issue 14) ------------------------
+
+from .norms import (BatchNorm, attention, batch_norm, causal_mask, dropout,  # noqa: E402
+                    layer_norm)

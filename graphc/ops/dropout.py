@@ -1,0 +1,82 @@
+"""Dropout (inverted, as in PyTorch), with its random mask drawn from a seed operand.
+
+``dropout(x, seed)`` keeps each element of x with probability 1 - p and scales the kept ones
+by 1 / (1 - p), so the mean is preserved. The mask is ``np.random.default_rng(seed)
+.random(x.shape) >= p``: the seed is an int64 scalar operand (an input node), not hidden
+state, so the same feeds give the same output, and generated code imports only numpy.
+
+Gradient rule:
+  dropout(x, seed):  dx = dropout(ct, seed)   (the same mask; no gradient to the seed)
+For a fixed seed the op is linear in x, so its gradient and second derivative are exact.
+"""
+
+import numpy as np
+import sympy as sp
+
+from ..errors import DTypeError, GraphError, ShapeError
+from .. import shapes
+from . import notation
+from .registry import OpDef, TestSpec, register
+
+
+def _prepare(attrs, args):
+    p = attrs.get("p", 0.5)
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) \
+            or not 0 <= p < 1:
+        raise GraphError(f"dropout of {args[0].name!r}: p (the probability of dropping an "
+                         f"element) must be a number in [0, 1), got {p!r}")
+    return {"p": float(p)}
+
+
+def _infer(attrs, args):
+    x, seed = args
+    shapes.require_float(x, "dropout")
+    if seed.dtype not in shapes.INTS:
+        raise DTypeError(f"dropout of {x.name!r}: the seed {seed.name!r} must be an integer "
+                         f"(int64) node, got {seed.dtype}")
+    if tuple(seed.shape) != ():
+        raise ShapeError(f"dropout of {x.name!r}: the seed {shapes.describe(seed)} must be "
+                         f"a scalar, shape ()")
+    return tuple(x.shape), x.dtype
+
+
+def _reference(attrs, x, seed):
+    x = np.asarray(x)
+    keep = np.random.default_rng(int(seed)).random(x.shape) >= attrs["p"]
+    return np.where(keep, x / (1 - attrs["p"]), 0).astype(x.dtype)
+
+
+# What generated modules call; written apart from the reference so that the reference
+# interpreter stays an independent oracle for the generated code.
+
+def _np_dropout(x, seed, p):
+    """x with each element dropped (0) with probability p, the others scaled by 1/(1-p)."""
+    x = np.asarray(x)
+    mask = np.random.default_rng(int(seed)).random(x.shape) >= p
+    return x * (mask / (1 - p)).astype(x.dtype)
+
+
+def _exact(attrs, x, seed):
+    x = np.asarray(x, dtype=object)
+    keep = np.random.default_rng(int(seed)).random(x.shape) >= attrs["p"]
+    scale = 1 / (1 - sp.Rational(repr(attrs["p"])))  # 0.1 is 1/10, so values stay exact
+    return np.where(keep, x * scale, sp.Integer(0)).astype(object)
+
+
+_Dropout = notation.named("dropout", 2, lambda ranks: ranks[0])
+
+
+register(OpDef(
+    name="dropout", family="nn", arity=2, attrs=("p",), defaults={"p": 0.5}, nondiff=(1,),
+    prepare=_prepare, infer=_infer, reference=_reference, exact=_exact,
+    notation=lambda attrs, shapes_, x, seed: _Dropout(x, seed),
+    numpy="_np_dropout({0}, {1}, {p})", helpers=(_np_dropout,),
+    rules=("d dropout({0}, {1})/d{0} = dropout(ct, {1})",),
+    vjp=lambda b, node, ct, needs: [
+        b.op("dropout", ct, node.operands[1], p=node.attrs["p"]), None],
+    test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0), ("labels", (), 1000)),
+                  attrs={"p": 0.25}),
+    doc="inverted dropout (as PyTorch): each element of x is dropped with probability p, "
+        "the kept ones scaled by 1/(1-p); the mask is "
+        "np.random.default_rng(seed).random(x.shape) >= p, from the int64 scalar operand "
+        "seed, so the same feeds give the same output"))
