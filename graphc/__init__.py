@@ -21,6 +21,7 @@ from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, 
 from .evaluate import evaluate
 from .explain import explain
 from .graph import Graph, Node
+from .graph import layers as nn
 from .graph.build import (abs, accuracy, add, argmax, avg_pool2d, bce, bce_with_logits,
                           concat, conv2d, cross_entropy, div, elementwise_op, exp, flatten,
                           hinge, leaky_relu, log, log_softmax, mae, matmul, max_pool2d, mean,
@@ -44,4 +45,5 @@ __all__ = [
     "conv2d", "max_pool2d", "avg_pool2d",
     "reshape", "flatten", "concat", "step", "leaky_relu", "mae", "hinge", "squared_hinge",
     "argmax", "accuracy",
+    "nn",
 ]
