@@ -3,6 +3,7 @@ in (one diagram cluster per layer or step), their values against NumPy written o
 hand, their gradients against finite differences, and their errors."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,6 +187,19 @@ def test_errors_name_the_helper_the_option_and_what_was_given():
         gc.nn.rnn(g, X, 3)
     with pytest.raises(gc.ShapeError, match=r"list of step inputs of one shape \(D,\)"):
         gc.nn.lstm(g, [g.input("a", shape=(2,)), g.input("b", shape=(3,))], 3)
-    with pytest.raises(gc.GraphError, match="sizes must list at least one layer"):
-        gc.nn.mlp(g, X, [])
+    with pytest.raises(gc.GraphError, match=r"sizes must list each layer's output size, such "
+                                            r"as \[8, 3\], got 8"):
+        gc.nn.mlp(g, X, 8)
+    with pytest.raises(gc.ShapeError, match=r"kernel must be an int k or a pair \(kh, kw\), "
+                                            r"got '3'"):
+        gc.nn.conv(g, g.input("im", shape=(1, 1, 4, 4)), 2, "3", name="c")
     assert "W" not in g and "W_i" not in g  # a failed helper adds no params
+
+
+def test_the_readmes_layers_block_prints_what_it_shows(capsys):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Layers as helpers")[1].split("\n## ")[0]
+    block = section.split("```python")[1].split("```")[0]
+    shown = [line.split("# ")[-1] for line in block.splitlines() if line.startswith("print(")]
+    exec(compile(block, "README.md", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == shown == ["['W1', 'b1', 'W2', 'b2']", "True"]

@@ -55,7 +55,10 @@ def conv(g, x, filters, kernel, stride=1, padding=0, act=None, name="1"):
     if not isinstance(x, Node) or len(x.shape) < 3 or isinstance(x.shape[-3], str):
         raise ShapeError(f"{where}: x must be a node of shape (N, C, H, W) with a known "
                          f"channel count C, got {_show(x)}")
-    kh, kw = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
+    pair = (kernel, kernel) if isinstance(kernel, int) else kernel
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ShapeError(f"{where}: kernel must be an int k or a pair (kh, kw), got {kernel!r}")
+    kh, kw = pair
     activation = _activation(act, where)
     _free(g, where, f"W{name}", f"b{name}", f"z{name}")
     with g.scope(f"conv{name}"):
@@ -74,10 +77,9 @@ def mlp(g, x, sizes, act="relu"):
 
     >>> logits = gc.nn.mlp(g, X, [8, 3])                  # doctest: +SKIP
     """
-    sizes = list(sizes)
-    if not sizes:
-        raise GraphError("gc.nn.mlp: sizes must list at least one layer's output size, "
-                         "got []")
+    if not isinstance(sizes, (list, tuple)) or not sizes:
+        raise GraphError(f"gc.nn.mlp: sizes must list each layer's output size, such as "
+                         f"[8, 3], got {sizes!r}")
     for i, out in enumerate(sizes, start=1):
         x = dense(g, x, out, act=act if i < len(sizes) else None, name=str(i))
     return x
