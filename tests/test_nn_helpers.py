@@ -83,6 +83,7 @@ def test_conv_declares_filters_C_k_k_in_scope_conv1_and_is_a_cross_correlation()
     h = gc.nn.conv(g, images, 4, 3, padding=1, act="relu")
     assert (g["W1"].shape, g["b1"].shape, h.shape) == ((4, 3, 3, 3), (4,), (2, 4, 5, 5))
     assert {n.scope for n in g.nodes() if n.role != "input"} == {"conv1"}
+    assert clusters(g) == ["conv1"]
     at = values(g, images=RNG.normal(size=(2, 3, 5, 5)))
     padded = np.pad(at["images"], ((0, 0), (0, 0), (1, 1), (1, 1)))
     want = np.zeros((2, 4, 5, 5))

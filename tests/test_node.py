@@ -235,8 +235,8 @@ def test_a_named_dimension_makes_size_unknown_and_len_of_a_batch_too():
         len(X)
 
 
-@pytest.mark.skipif(not HAS_MAX, reason="the ops max and min (issue 14, graphc/ops/reduce.py) "
-                                        "are added on another branch; the lead merges both")
+@pytest.mark.skipif(not HAS_MAX, reason="the ops max and min (issue 14) are added on "
+                                        "branch o2; the lead merges both, then drops this")
 def test_max_and_min_methods_are_gc_max_and_gc_min():
     x = gc.Graph().input("x", shape=(2, 3))
     at = {"x": np.array([[1.0, 5.0, -2.0], [4.0, 0.0, 3.0]])}
