@@ -21,6 +21,7 @@ from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, 
 from .evaluate import evaluate
 from .explain import explain
 from .graph import Graph, Node
+from .graph import layers as nn
 from .graph.build import (abs, accuracy, add, argmax, avg_pool2d, bce, bce_with_logits,
                           concat, conv2d, cross_entropy, div, elementwise_op, exp, flatten,
                           hinge, leaky_relu, log, log_softmax, mae, matmul, max_pool2d, mean,
@@ -50,4 +51,5 @@ __all__ = [
     "stack", "squeeze", "expand_dims", "pad", "tile", "repeat", "embedding",
     "max", "min", "var", "std", "logsumexp", "prod",
     "layer_norm", "batch_norm", "BatchNorm", "dropout", "attention", "causal_mask",
+    "nn",
 ]

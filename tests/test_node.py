@@ -201,3 +201,113 @@ def test_the_editing_api_checks_what_it_is_given():
     assert len(g) == 6 and [n.op for n in g][3:] == ["matmul", "sigmoid", "bce"]
     n = g.add(NodeRecord("neg", "op", "n", (), "float64"), [z])
     assert g.record(n).name == "n" and g.operands(n) == [z.id]
+
+
+# ---- Node as Python and NumPy users expect (issue 14) ---------------------------------------
+
+
+
+def test_abs_reshape_ndim_size_and_len_read_as_numpys():
+    g = gc.Graph()
+    x = g.input("x", shape=(2, 3))
+    assert (x.ndim, x.size, len(x)) == (2, 6, 2)
+    assert (abs(x).op, abs(x).operands) == ("abs", [x])
+    assert x.reshape(3, 2).shape == x.reshape((3, 2)).shape == x.reshape([3, 2]).shape == (3, 2)
+    assert x.reshape(-1).shape == (6,) and x.reshape(3, -1).attrs["shape"] == (3, 2)
+    at = {"x": np.arange(6.0).reshape(2, 3) - 2}
+    np.testing.assert_array_equal(gc.evaluate(abs(x).reshape(3, 2), at=at),
+                                  np.abs(at["x"]).reshape(3, 2))
+    scalar = g.input("s")
+    assert (scalar.ndim, scalar.size) == (0, 1)
+    with pytest.raises(TypeError, match=r"len\(\) of unsized object: node 's' is a scalar"):
+        len(scalar)
+
+
+def test_a_named_dimension_makes_size_unknown_and_len_of_a_batch_too():
+    X = gc.Graph().input("X", shape=("N", 784))
+    assert X.ndim == 2
+    with pytest.raises(gc.ShapeError, match=r"node 'X' \(N, 784\): its size is unknown until "
+                                            r"the graph runs \(named dimension N\)"):
+        X.size
+    with pytest.raises(TypeError, match=r"len\(\) of node 'X' \(N, 784\): its first dimension "
+                                        r"N is named"):
+        len(X)
+
+
+def test_max_and_min_methods_are_gc_max_and_gc_min():
+    x = gc.Graph().input("x", shape=(2, 3))
+    at = {"x": np.array([[1.0, 5.0, -2.0], [4.0, 0.0, 3.0]])}
+    top, low = x.max(axis=1), x.min(axis=0, keepdims=True)
+    assert (top.op, top.shape, low.op, low.shape) == ("max", (2,), "min", (1, 3))
+    assert (top.attrs["keepdims"], low.attrs["keepdims"]) == (False, True)
+    np.testing.assert_array_equal(gc.evaluate(top, at=at), [5.0, 4.0])
+    np.testing.assert_array_equal(gc.evaluate(low, at=at), [[1.0, 0.0, -2.0]])
+    assert float(gc.evaluate(x.max(), at=at)) == 5.0 and float(gc.evaluate(x.min(), at=at)) == -2
+
+
+OPERATORS = [  # (expression with a NumPy value on the left, its op, NumPy's own result)
+    (lambda a, y: a + y, "add", np.add), (lambda a, y: a - y, "sub", np.subtract),
+    (lambda a, y: a * y, "mul", np.multiply), (lambda a, y: a / y, "div", np.divide),
+    (lambda a, y: a ** y, "pow", np.power), (lambda a, y: a @ y, "matmul", np.matmul)]
+
+
+LEFT = {"array": np.array([1.0, 2.0, 3.0]), "scalar": np.float64(2.0)}
+CASES = [(side, *o) for side in LEFT for o in OPERATORS if (side, o[1]) != ("scalar", "matmul")]
+
+
+@pytest.mark.parametrize("side, expr, op, numpy", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
+def test_every_operator_with_numpy_on_the_left_builds_the_op_with_a_constant(side, expr, op,
+                                                                              numpy):
+    left = LEFT[side]
+    g = gc.Graph()
+    y = g.input("y", shape=(3,))
+    node = expr(left, y)
+    assert isinstance(node, gc.Node) and node.op == op
+    const, operand = node.operands
+    assert operand == y and const.op == "const"
+    np.testing.assert_array_equal(const.value, left)
+    feed = np.array([0.5, 1.5, 2.0])
+    np.testing.assert_allclose(gc.evaluate(node, at={"y": feed}), numpy(left, feed))
+
+
+def test_a_numpy_float_stays_weak_and_a_float32_array_keeps_its_dtype():
+    y = gc.Graph().input("y", shape=(2,), dtype="float32")
+    assert (np.float64(2.0) * y).dtype == "float32"
+    assert (np.ones(2, dtype="float32") + y).operands[0].dtype == "float32"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x, y: np.sum(x), r"np.sum got a graphc node, which has no value until the graph "
+                             r"runs: use gc.sum\(x\) \(or x.sum\(\)\)"),
+    (lambda x, y: np.mean(x, axis=0), r"use gc.mean\(x\) \(or x.mean\(\)\)"),
+    (lambda x, y: np.exp(x), r"np.exp got a graphc node.*: use gc.exp\(x\)$"),
+    (lambda x, y: np.abs(x), r"np.absolute .*use gc.abs\(x\) \(or abs\(x\)\)"),
+    (lambda x, y: np.dot(x, y), r"np.dot .*use gc.matmul\(x, y\) \(or x @ y\)"),
+    (lambda x, y: np.matmul(x, y), r"use gc.matmul\(x, y\) \(or x @ y\)"),
+    (lambda x, y: np.multiply(x, 2), r"use gc.mul\(x, ...\) \(or x \* ...\)"),
+    (lambda x, y: np.transpose(x), r"use gc.transpose\(x\) \(or x.T\)"),
+    (lambda x, y: np.concatenate([x, y]), r"np.concatenate .*use gc.concat"),
+    (lambda x, y: np.add(x, 1, out=np.zeros(3)), r"np.add cannot write a graph node into a "
+                                                 r"NumPy array \(out=...\)"),
+    (lambda x, y: np.sin(x), r"np.sin got a graphc node: graphc nodes are not arrays: use "
+                             r"graphc's functions \(gc.exp, gc.sum, ...\)"),
+    (lambda x, y: np.add.reduce(x), r"np.add.reduce got a graphc node: graphc nodes are not"),
+    (lambda x, y: np.asarray(x), r"node 'x' has no value until the graph runs: "
+                                 r"gc.evaluate\(x, at=\{...\}\) computes it"),
+], ids=["sum", "mean", "exp", "abs", "dot", "matmul", "multiply", "transpose", "concatenate",
+        "out", "sin", "reduce", "asarray"])
+def test_numpys_functions_on_a_node_name_the_graphc_function_to_use(call, message):
+    g = gc.Graph()
+    x, y = g.input("x", shape=(3,)), g.input("y", shape=(3,))
+    before = len(g)
+    with pytest.raises(TypeError, match=message):
+        call(x, y)
+    assert len(g) == before
+
+
+def test_numpys_in_place_operators_refuse_a_node():
+    a = np.ones(3)
+    with pytest.raises(TypeError, match=r"np.add cannot write a graph node into a NumPy array "
+                                        r"\(out=...\).*build a new node instead: ... \+ y$"):
+        a += gc.Graph().input("y", shape=(3,))
+    np.testing.assert_array_equal(a, np.ones(3))

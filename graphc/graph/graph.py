@@ -24,7 +24,7 @@ from ..errors import DTypeError, GraphcError, GraphError, ShapeError
 from ..ops.shape import index_key
 from ..ops.scalar import arg
 from ..shapes import fmt, normalize_dtype, normalize_shape
-from . import walk
+from . import arraylike, walk
 from .node import NodeRecord, NodeStore, infer
 from .params import check_init, initial_values, summarize
 
@@ -277,11 +277,13 @@ def elementwise_expr(node):
 class Node:
     """A handle on one node of a Graph, with NumPy-style operators.
 
-    ``+ - * / @ **``, unary ``-`` and ``.T`` add nodes; plain numbers become constants.
+    ``+ - * / @ **``, unary ``-``, ``abs()`` and ``.T`` add nodes; plain numbers and NumPy
+    arrays become constants, on either side (``np.ones(2) + x``). ``shape``, ``ndim``,
+    ``size`` and ``len()`` read as NumPy's; NumPy's own functions (``np.sum(x)``) raise a
+    TypeError naming the graphc function to use (graphc/graph/arraylike.py).
     """
 
     __slots__ = ("graph", "id")
-    __array_ufunc__ = None  # NumPy defers to our reflected operators: np.float64(2) * x
 
     def __init__(self, graph, node_id):
         self.graph = graph
@@ -335,6 +337,21 @@ class Node:
     def __rmatmul__(self, other): return self._apply("matmul", other, self)
     def __neg__(self): return self._apply("neg", self)
     def __pos__(self): return self
+    def __abs__(self): return self._apply("abs", self)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.ones(2) + x`` builds the add, as ``x.__radd__`` would; ``np.exp(x)`` and
+        every other ufunc raise a TypeError naming the graphc function (gc.exp)."""
+        return arraylike.ufunc(self, ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.sum(x)``, ``np.dot(x, y)``, ...: a TypeError naming the graphc function."""
+        raise arraylike.refusal(func.__name__, args)
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(x)``: a TypeError, since a node has no value until the graph runs."""
+        raise TypeError(f"node {self.name!r} has no value until the graph runs: "
+                        f"gc.evaluate({self.name}, at={{...}}) computes it")
 
     def __getitem__(self, index):
         """Basic indexing, as in NumPy: ints, slices with steps, ``...`` and None.
@@ -358,6 +375,28 @@ class Node:
 
     def mean(self, axis=None, keepdims=False):
         return self._apply("mean", self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """The largest element, or along ``axis``, as ``gc.max``."""
+        return self._apply("max", self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """The smallest element, or along ``axis``, as ``gc.min``."""
+        return self._apply("min", self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        """As NumPy's: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one -1 is inferred."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return self._apply("reshape", self, shape=shape)
+
+    ndim = property(lambda self: len(self.record.shape), doc="the number of axes")
+    size = property(arraylike.size, doc="the number of elements, an int (ShapeError when a "
+                                        "dimension is named: unknown until the graph runs)")
+
+    def __len__(self):
+        """The first dimension, as ``len`` of a NumPy array (TypeError for a scalar)."""
+        return arraylike.length(self)
 
     def __eq__(self, other):
         return isinstance(other, Node) and other.graph is self.graph and other.id == self.id
