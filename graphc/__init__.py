@@ -26,6 +26,7 @@ from .graph.build import (abs, accuracy, add, argmax, avg_pool2d, bce, bce_with_
                           hinge, leaky_relu, log, log_softmax, mae, matmul, max_pool2d, mean,
                           mse, mul, neg, pow, relu, reshape, sigmoid, softmax, squared_hinge,
                           step, sub, sum, tanh, transpose)
+from .graph.build import clip, gelu, maximum, minimum, sign, silu, sqrt, square, where
 from .symbolic import formula, latex
 from .train import History, optim, train
 
@@ -44,4 +45,5 @@ __all__ = [
     "conv2d", "max_pool2d", "avg_pool2d",
     "reshape", "flatten", "concat", "step", "leaky_relu", "mae", "hinge", "squared_hinge",
     "argmax", "accuracy",
+    "sqrt", "square", "sign", "maximum", "minimum", "where", "clip", "gelu", "silu",
 ]

@@ -95,7 +95,8 @@ def _function_printer(name):
 
     def _print(self, expr):
         self.helpers.update((h.__name__, h) for h in helpers)
-        return template.format(*[self._print(a) for a in expr.args])
+        texts = [self._print(a) for a in expr.args]
+        return template(*texts) if callable(template) else template.format(*texts)
     return _print
 
 

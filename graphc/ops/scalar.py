@@ -5,6 +5,8 @@ composition stays in lecture form (``sigmoid' = sigmoid (1 - sigmoid)``). At kin
 derivative follows PyTorch: relu'(0) = 0, step'(x) = 0.
 """
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -122,6 +124,68 @@ class maximum(sp.Function):
         return self.args[0].is_real and self.args[1].is_real
 
 
+# ---- where, clip, erf: the element-wise ops of issue 14 -------------------------------------
+
+class where(sp.Function):
+    """where(c, a, b): a where c is nonzero, else b, as ``np.where``; its derivative is
+    where(c, 1, 0) for a, where(c, 0, 1) for b and 0 for the condition."""
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, c, a, b):
+        if c.is_zero:
+            return b
+        if c.is_zero is False:
+            return a
+        if a == b:
+            return a
+        return None
+
+    def fdiff(self, argindex=1):
+        c = self.args[0]
+        return {1: sp.S.Zero, 2: where(c, 1, 0), 3: where(c, 0, 1)}[argindex]
+
+    def _eval_is_real(self):
+        return self.args[1].is_real and self.args[2].is_real
+
+
+class clip(sp.Function):
+    """clip(x, lo, hi): x limited to [lo, hi] (lo = -oo or hi = oo: no limit there). Its
+    derivative is 1 for lo <= x <= hi, the ends included, as in PyTorch's clamp, else 0."""
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, x, lo, hi):
+        if (x - lo).is_extended_negative:
+            return lo
+        if (x - hi).is_extended_positive:
+            return hi
+        if (x - lo).is_extended_nonnegative and (x - hi).is_extended_nonpositive:
+            return x
+        return None
+
+    def fdiff(self, argindex=1):
+        x, lo, hi = self.args
+        below = step(lo - x) if lo != -sp.oo else sp.S.Zero  # 1 only for x < lo
+        above = step(x - hi) if hi != sp.oo else sp.S.Zero   # 1 only for x > hi
+        return {1: (1 - below) * (1 - above), 2: below, 3: above}[argindex]
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _sympystr(self, printer):
+        x, lo, hi = self.args  # None for no limit, as np.clip and gc.clip are called
+        ends = ["None" if abs(e) == sp.oo else printer.doprint(e) for e in (lo, hi)]
+        return f"clip({printer.doprint(x)}, {ends[0]}, {ends[1]})"
+
+    def _latex(self, printer, exp=None):
+        inner = ", ".join(printer.doprint(a) for a in self.args)
+        text = rf"\operatorname{{clip}}\left({inner}\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
+
 def np_sigmoid(x):
     """exp(-log(1 + exp(-x))): no overflow for any x, accurate in both tails."""
     return np.exp(-np.logaddexp(0.0, -x))
@@ -140,6 +204,43 @@ def np_leaky_relu(x, slope):
     return np.where(x > 0, x, slope * x)
 
 
+def np_erf(x):
+    """The error function for NumPy, which lacks it (SciPy is not a dependency): for
+    |x| < 2.5 the series 2/sqrt(pi) exp(-x**2) sum 2**n x**(2n+1) / (1*3*...*(2n+1)), whose
+    terms are all positive (no cancellation), else 1 - erfc(x) from erfc's continued
+    fraction; within 2e-15 of math.erf everywhere. Each branch reads its inputs clipped to
+    its own range, so neither overflows or divides by 0. Computed in float64; a float32
+    input gives float32."""
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    a = np.abs(x.astype(np.float64))
+    near = np.minimum(a, 2.5)
+    z = near * near
+    term, total = near, near
+    for n in range(1, 48):  # the 48th term is below 1e-17 of the sum at 2.5
+        term = term * (2.0 * z / (2 * n + 1))
+        total = total + term
+    far = np.maximum(a, 2.5)
+    fraction = far
+    for k in range(60, 0, -1):  # erfc(x) = exp(-x**2) / (sqrt(pi) (x + 1/2 / (x + 1 / ...)))
+        fraction = far + (0.5 * k) / fraction
+    out = np.where(a < 2.5, total * np.exp(-z) * 1.1283791670955126,
+                   1.0 - np.exp(-far * far) / (1.7724538509055159 * fraction))
+    return (np.sign(x) * out).astype(dtype)
+
+
+def np_heaviside(x, at_zero=0.5):
+    """SymPy's Heaviside: 0 below 0, 1 above, ``at_zero`` at 0 (1/2 by default)."""
+    return np.heaviside(x, at_zero)
+
+
+
+def _where_text(c, a, b):
+    """where(c, 1, 0), a gradient's mask, as ``(c != 0)``: a product with it keeps the
+    other factor's dtype, where np.where(c, 1, 0) would make it int64 (float64 after)."""
+    masks = {("1", "0"): f"({c} != 0)", ("0", "1"): f"({c} == 0)"}
+    return masks.get((a, b), f"np.where({c}, {a}, {b})")
+
 #: NumPy implementations of the functions above, by SymPy name (for ``lambdify``).
 NUMPY_FUNCTIONS = {
     "sigmoid": np_sigmoid,
@@ -147,6 +248,10 @@ NUMPY_FUNCTIONS = {
     "step": np_step,
     "maximum": np.maximum,
     "leaky_relu": np_leaky_relu,
+    "where": np.where,
+    "clip": np.clip,
+    "erf": np_erf,
+    "Heaviside": np_heaviside,
 }
 
 #: How generated code writes each of them, by SymPy name: a template over the arguments
@@ -157,6 +262,13 @@ NUMPY_TEMPLATES = {
     "step": ("np.heaviside({0}, 0)", ()),            # step(0) = 0
     "maximum": ("np.maximum({0}, {1})", ()),
     "leaky_relu": ("np_leaky_relu({0}, {1})", (np_leaky_relu,)),
+    "where": (lambda c, a, b: _where_text(c, a, b), ()),  # nonzero is true
+    "clip": ("np.clip({0}, {1}, {2})", ()),         # no limit: -np.inf, np.inf
+    "erf": ("np_erf({0})", (np_erf,)),
+    "Heaviside": (lambda x, h=None: f"np.heaviside({x}, {h or 0.5})", ()),  # H(0) = 1/2
+    # SymPy's Max and Min of any number of arguments (Max(a, Max(b, c)) is Max(a, b, c))
+    "Max": (lambda *xs: functools.reduce(lambda a, b: f"np.maximum({a}, {b})", xs), ()),
+    "Min": (lambda *xs: functools.reduce(lambda a, b: f"np.minimum({a}, {b})", xs), ()),
 }
 
 #: How the Python-float path of tiny static shapes (``compile/tiny.py``, opt=2) writes them
@@ -168,11 +280,14 @@ MATH_TEMPLATES = {
     "step": "(1.0 if {0} > 0 else 0.0)",      # step(0) = 0
     "maximum": "max({0}, {1})",
     "leaky_relu": "({0} if {0} > 0 else {1} * {0})",
+    "where": "({1} if {0} else {2})",
+    "clip": "min(max({0}, {1}), {2})",
+    "erf": "math.erf({0})",
 }
 
 #: The functions a formula may use besides SymPy's own (exp, log, tanh, Abs, sign, ...).
 FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step, "maximum": maximum,
-             "leaky_relu": leaky_relu}
+             "leaky_relu": leaky_relu, "where": where, "clip": clip}
 
 _SYMBOLS = {}
 
