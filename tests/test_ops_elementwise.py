@@ -168,3 +168,12 @@ def test_generated_code_imports_only_numpy_and_ships_erf():
     assert "import numpy as np" in imports
     assert not [line for line in imports if "math" in line or "scipy" in line]
     assert "np.sqrt(2)" not in source  # a float64 scalar would widen float32
+
+
+def test_ties_and_ends_are_exact_too():
+    x, y = _graph((), ())
+    at = {"x": 1, "y": 1}
+    assert gc.evaluate(gc.grad(gc.maximum(x, y), [x, y]), at=at, exact=True) == [
+        sp.Rational(1, 2), sp.Rational(1, 2)]
+    assert gc.evaluate(gc.grad(gc.clip(x, -1, 1), [x]), at=at, exact=True) == [1]
+    assert gc.evaluate(gc.clip(x, 0.5, None), at={"x": "sqrt(2)"}, exact=True) == sp.sqrt(2)

@@ -167,10 +167,15 @@ class clip(sp.Function):
         return None
 
     def fdiff(self, argindex=1):
+        """Heaviside(x - lo, 1) Heaviside(hi - x, 1) for x: 1 for lo <= x <= hi (H(0) = 1);
+        lo's is 1 for x < lo, hi's 1 for x > hi."""
         x, lo, hi = self.args
-        below = step(lo - x) if lo != -sp.oo else sp.S.Zero  # 1 only for x < lo
-        above = step(x - hi) if hi != sp.oo else sp.S.Zero   # 1 only for x > hi
-        return {1: (1 - below) * (1 - above), 2: below, 3: above}[argindex]
+        if argindex == 1:
+            inside = [sp.Heaviside(x - lo, 1) if lo != -sp.oo else sp.S.One,
+                      sp.Heaviside(hi - x, 1) if hi != sp.oo else sp.S.One]
+            return inside[0] * inside[1]
+        end = lo - x if argindex == 2 else x - hi
+        return sp.Heaviside(end, 0) if abs(self.args[argindex - 1]) != sp.oo else sp.S.Zero
 
     def _eval_is_real(self):
         return self.args[0].is_real
