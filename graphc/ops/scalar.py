@@ -211,8 +211,8 @@ def np_leaky_relu(x, slope):
 
 def np_erf(x):
     """The error function for NumPy, which lacks it (SciPy is not a dependency), within
-    1e-15 of math.erf everywhere and about as fast as NumPy's exp (50 ns an element) where
-    np.vectorize(math.erf) takes 150: for |x| < 2.5 the series 2/sqrt(pi) exp(-x**2)
+    1e-15 of math.erf everywhere; about 35 ns an element (some 50 passes of np.exp), a
+    third of np.vectorize(math.erf)'s 95 ns: for |x| < 2.5 the series 2/sqrt(pi) exp(-x**2)
     sum 2**n x**(2n+1) / (1*3*...*(2n+1)), whose terms are all positive (no cancellation),
     else 1 - erfc(x) by erfc's continued fraction (no overflow, no division by 0). The
     interpreter and generated modules run this same function. Computed in float64; a
