@@ -261,7 +261,7 @@ class _Pass:
                  for slot, o in enumerate(operands)]
         if not any(needs):
             return
-        if node.op == "step":
+        if node.op in ZERO_DERIVATIVE:
             b.steps.append(node)
         vjp = self.vjps.get(node.id, opdef.vjp)
         if vjp is None:
@@ -338,15 +338,24 @@ def _gradient_name(graph, of, node):
     return name
 
 
+#: The ops whose derivative is 0 everywhere, and what to do instead: a gradient that gets
+#: nothing but through one of them is an error, not a silent zero.
+ZERO_DERIVATIVE = {
+    "step": "the perceptron is trained with its own update rule (gc.optim.perceptron_update)",
+    "sign": "sign'(0) = 0 too, as PyTorch takes it; for a gradient use a smooth stand-in "
+            "such as gc.tanh(k * x)",
+}
+
+
 def _check_steps(b, y_name, w):
-    """DifferentiationError when ``w`` gets no gradient because a step op is on its way."""
+    """DifferentiationError when ``w`` gets no gradient because a step op (or another op of
+    ZERO_DERIVATIVE) is on its way."""
     for step in b.steps:
         if w.id in walk.upstream(b.graph, [step.id]):
             raise DifferentiationError(
-                f"the gradient of {y_name!r} with respect to {w.name!r} passes through step "
-                f"node {step.name!r}, whose derivative is 0 everywhere: gradient descent "
-                f"would train nothing; the perceptron is trained with its own update rule "
-                f"(gc.optim.perceptron_update)")
+                f"the gradient of {y_name!r} with respect to {w.name!r} passes through "
+                f"{step.op} node {step.name!r}, whose derivative is 0 everywhere: gradient "
+                f"descent would train nothing; {ZERO_DERIVATIVE[step.op]}")
 
 
 def _sweep(b, keep):

@@ -83,6 +83,8 @@ class FormulaPrinter(NumPyPrinter):
     def _print_Pow(self, expr, rational=False):
         if expr.exp.is_Rational and expr.exp.is_negative:
             return self._print_Mul(sp.Mul(sp.S.One, expr, evaluate=False))
+        if expr.exp == sp.S.Half and expr.base.is_number:  # a Python float: np.sqrt(2),
+            return repr(float(expr))                      # a float64, would widen float32
         if expr.exp == sp.S.Half:
             return f"np.sqrt({self._print(expr.base)})"
         prec = precedence(expr)
@@ -95,7 +97,8 @@ def _function_printer(name):
 
     def _print(self, expr):
         self.helpers.update((h.__name__, h) for h in helpers)
-        return template.format(*[self._print(a) for a in expr.args])
+        texts = [self._print(a) for a in expr.args]
+        return template(*texts) if callable(template) else template.format(*texts)
     return _print
 
 

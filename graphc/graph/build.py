@@ -319,3 +319,63 @@ def prod(x, axis=None, keepdims=False):
 
 from .norms import (BatchNorm, attention, batch_norm, causal_mask, dropout,  # noqa: E402
                     layer_norm)
+
+
+# ---- element-wise ops (issue 14) ------------------------------------------------------------
+
+def sqrt(a):
+    """The square root; sqrt'(a) = 1 / (2 sqrt(a)). ``gc.formula`` keeps sqrt(2) exact."""
+    return _apply("sqrt", a)
+
+
+def square(a):
+    """a ** 2."""
+    return _apply("square", a)
+
+
+def sign(a):
+    """-1, 0 or 1. Its derivative is 0 everywhere (sign'(0) = 0, as in PyTorch), so
+    ``gc.grad`` through it alone raises DifferentiationError, as through step."""
+    return _apply("sign", a)
+
+
+def maximum(a, b):
+    """The larger of a and b, element by element (broadcast); at a tie each side gets half
+    the gradient, as in PyTorch.
+
+    >>> h = gc.maximum(z, 0.1 * z)                                  # doctest: +SKIP
+    """
+    return _apply("maximum", a, b)
+
+
+def minimum(a, b):
+    """The smaller of a and b, element by element (broadcast); ties share the gradient."""
+    return _apply("minimum", a, b)
+
+
+def where(cond, a, b):
+    """a where ``cond`` is nonzero, else b (broadcast, as np.where); the gradient goes to a
+    where cond holds, to b elsewhere, and none to cond.
+
+    >>> y = gc.where(mask, x, 0.0)                                  # doctest: +SKIP
+    """
+    return _apply("where", cond, a, b)
+
+
+def clip(x, lo=None, hi=None):
+    """x limited to [lo, hi], numbers (either may be None); the gradient is 1 for
+    lo <= x <= hi, the ends included (as PyTorch's clamp), 0 outside.
+
+    >>> y = gc.clip(x, 0.0, 6.0)                                    # doctest: +SKIP
+    """
+    return _apply("clip", x, lo=lo, hi=hi)
+
+
+def gelu(a):
+    """a * Phi(a) = a (1 + erf(a / sqrt(2))) / 2, the exact form (PyTorch's default)."""
+    return _apply("gelu", a)
+
+
+def silu(a):
+    """a * sigmoid(a) (swish); silu' = sigmoid(a) (1 + a (1 - sigmoid(a)))."""
+    return _apply("silu", a)

@@ -14,8 +14,8 @@ import sympy as sp
 from ..errors import GraphError
 from .. import shapes
 from .registry import OpDef, TestSpec, get, register
-from .scalar import (NUMPY_FUNCTIONS, arg, leaky_relu, np_leaky_relu, np_relu, np_sigmoid,
-                     np_step, relu, sigmoid, step)
+from .scalar import (NUMPY_FUNCTIONS, arg, clip, leaky_relu, np_erf, np_leaky_relu, np_relu,
+                     np_sigmoid, np_step, relu, sigmoid, step, where)
 
 #: The cotangent flowing into the op, and the op's own output, in gradient formulas.
 CT = sp.Symbol("ct", real=True)
@@ -182,6 +182,87 @@ register(OpDef(
         "slope, as in PyTorch"))
 
 
+# ---- sqrt, square, sign, maximum, minimum, where, clip, gelu, silu (issue 14) ---------------
+# Kinks and ties as in PyTorch: sign'(0) = 0 (sign's derivative is 0 everywhere, so gc.grad
+# through it is an error, as through step); maximum and minimum send half the gradient to
+# each side of a tie (SymPy's Max' is Heaviside(a - b), Heaviside(0) = 1/2); clip passes
+# the gradient at x == lo and x == hi.
+
+define("sqrt", sp.sqrt, np.sqrt, TestSpec(inputs=(_float((3, 4), 0.5, 3.0),)),
+       "square root, for a >= 0 (nan below, as in NumPy); sqrt' = 1 / (2 sqrt(a))",
+       numpy="np.sqrt({0})")
+define("square", lambda a: a ** 2, np.square, TestSpec(inputs=(_float((3, 4)),)), "a ** 2",
+       float_only=False, numpy="np.square({0})")
+define("sign", sp.sign, np.sign, TestSpec(inputs=(_nonzero((3, 4)),), grad=False),
+       "-1, 0 or 1 (sign(0) = 0); its derivative is 0 everywhere (0 at 0 too, as PyTorch "
+       "takes it), so gc.grad through it is an error, as through step",
+       float_only=False, numpy="np.sign({0})")
+define("maximum", sp.Max, np.maximum, _PAIR,
+       "the larger of a and b, broadcast; at a tie each gets half the gradient (as PyTorch)",
+       arity=2, float_only=False, numpy="np.maximum({0}, {1})")
+define("minimum", sp.Min, np.minimum, _PAIR,
+       "the smaller of a and b, broadcast; at a tie each gets half the gradient (as PyTorch)",
+       arity=2, float_only=False, numpy="np.minimum({0}, {1})")
+define("gelu", lambda a: a * (1 + sp.erf(a / sp.sqrt(2))) / 2,
+       lambda x: _reference_expr({"expr": _GELU}, x), TestSpec(inputs=(_float((3, 4), -3, 3),)),
+       "a Phi(a) = a (1 + erf(a / sqrt(2))) / 2, the exact form (PyTorch's default); erf is "
+       "np_erf, shipped in the generated module (NumPy has none)", helpers=(np_erf,))
+define("silu", lambda a: a * sigmoid(a), lambda x: x * np_sigmoid(x),
+       TestSpec(inputs=(_float((3, 4), -3, 3),)), "a sigmoid(a), also called swish",
+       helpers=(np_sigmoid,))
+
+
+def _infer_where(attrs, args):
+    """The broadcast shape of all three; the dtype of a and b (the condition's is no part
+    of the value: a float condition does not widen float32 branches)."""
+    shape = shapes.broadcast(args, "where")
+    return shape, shapes.promote(args[1:], "where")
+
+
+register(OpDef(
+    name="where", family="elementwise", arity=3, infer=_infer_where,
+    scalar=where, reference=lambda attrs, c, a, b: np.where(c, a, b), vjp=elementwise_vjp,
+    numpy="{formula}", nondiff=(0,),
+    test=TestSpec(inputs=(("labels", (3, 4), 2), _float((3, 4)), _float((4,)))),
+    doc="where(cond, a, b): a where cond is nonzero, else b, broadcast; the gradient goes to "
+        "a where cond holds, to b elsewhere, none to cond"))
+
+
+def _prepare_clip(attrs, args):
+    name = args[0].name
+    ends = {}
+    for key in ("lo", "hi"):
+        v = attrs.get(key)
+        ok = v is None or (isinstance(v, (int, float, np.integer, np.floating))
+                           and not isinstance(v, bool) and np.isfinite(v))
+        if not ok:
+            raise GraphError(f"clip of {name!r}: {key} must be a finite number or None, got "
+                             f"{v!r}")
+        ends[key] = None if v is None else float(v)
+    if ends["lo"] is None and ends["hi"] is None:
+        raise GraphError(f"clip of {name!r}: give lo, hi or both (both are None)")
+    if None not in ends.values() and ends["lo"] > ends["hi"]:
+        raise GraphError(f"clip of {name!r}: lo {ends['lo']!r} is above hi {ends['hi']!r}")
+    return ends
+
+
+def _clip_formula(a, lo, hi):
+    return clip(a, -sp.oo if lo is None else _exact_slope(lo),
+                sp.oo if hi is None else _exact_slope(hi))
+
+
+register(OpDef(
+    name="clip", family="elementwise", arity=1, attrs=("lo", "hi"),
+    defaults={"lo": None, "hi": None}, prepare=_prepare_clip,
+    infer=infer_elementwise("clip", True), scalar=_clip_formula,
+    reference=lambda attrs, x: np.clip(x, attrs["lo"], attrs["hi"]).astype(
+        shapes.float_of(str(np.asarray(x).dtype))),
+    vjp=elementwise_vjp, numpy="{formula}",
+    test=TestSpec(inputs=(_float((3, 4)),), attrs={"lo": -1.0, "hi": 1.5}),
+    doc="x limited to [lo, hi] (either may be None: no limit there); the gradient is 1 for "
+        "lo <= x <= hi, the ends included, as PyTorch's clamp, and 0 outside"))
+
+
 # The generic element-wise op: any SymPy formula over a0 .. a{n-1}. Gradients are made of
 # it, fused element-wise regions are made of it, and so are users' own element-wise ops.
 
@@ -207,6 +288,9 @@ def _infer_expr(attrs, args):
         raise GraphError(f"elementwise: formula {expr} uses {', '.join(stray)}, which are "
                          f"not operands (a0 .. a{len(args) - 1})")
     return infer_elementwise("elementwise", True)(attrs, args)
+
+
+_GELU = arg(0) * (1 + sp.erf(arg(0) / sp.sqrt(2))) / 2
 
 
 def _reference_expr(attrs, *xs):
