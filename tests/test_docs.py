@@ -35,6 +35,22 @@ def test_the_readme_lists_every_example_with_its_command():
         assert f"`python examples/{path.name}`" in readme, f"README lacks {path.name}"
 
 
+def test_the_readmes_op_table_lists_every_public_op_in_its_familys_row():
+    """Every registered op that graphc exports as gc.NAME is named in the op table, in the
+    row of its family (the table's families are the registry's, in words)."""
+    import graphc as gc
+    readme = (DOCS.parent / "README.md").read_text()
+    table = readme[readme.index("## Ops"):readme.index("Notes for the lectures")]
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith("| family")}
+    words = {"elementwise": "element-wise", "linalg": "linear algebra", "reduce": "reductions",
+             "losses": "losses (shape `()`)", "conv": "conv, pool", "pool": "conv, pool"}
+    for op in gc.ops.all_ops():
+        if op.name in gc.__all__:
+            row = rows[words.get(op.family, op.family)]
+            assert f"gc.{op.name}" in row, f"the {op.family} row lacks gc.{op.name}"
+
+
 def readme_block(marker):
     """The lines of the README's fenced code block that holds ``marker``, dedented."""
     readme = (DOCS.parent / "README.md").read_text()
