@@ -7,6 +7,8 @@ rule for names: a named dimension matches only itself or 1.
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import DTypeError, ShapeError
 
 FLOATS = ("float32", "float64")
@@ -110,17 +112,29 @@ def require_float(arg, op):
         raise DTypeError(f"{op}: operand {describe(arg)} is {arg.dtype}; it needs a float")
 
 
+def _integer(a):
+    """``a`` as a Python int when it is an integer (NumPy's too, not a bool), else None."""
+    if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+        return None
+    return int(a)
+
+
 def normalize_axes(axis, ndim, op, arg):
     """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if _integer(axis) is not None or not isinstance(axis, (tuple, list)) \
+        else tuple(axis)
     out = []
     for a in axes:
-        if not isinstance(a, int) or isinstance(a, bool) or not -ndim <= a < ndim:
+        index = _integer(a)
+        if index is None:
+            raise ShapeError(f"{op}: axis {a!r} of {describe(arg)} must be an int (or a tuple "
+                             f"of ints, or None for every axis)")
+        if not -ndim <= index < ndim:
             raise ShapeError(f"{op}: axis {a!r} is out of range for {describe(arg)} "
                              f"of rank {ndim}")
-        out.append(a % ndim)
+        out.append(index % ndim)
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: axis {axis!r} repeats an axis of {describe(arg)}")
     return tuple(sorted(out))

@@ -233,3 +233,10 @@ def test_float32_graphs_stay_float32():
     assert [y.dtype for y in ys] == ["float32"] * 6
     data = np.arange(12, dtype=np.float32).reshape(4, 3)
     assert all(v.dtype == np.float32 for v in gc.compile(ys)(x=data, seed=1))
+
+
+def test_dropouts_formula_names_its_seed_and_p():
+    g = gc.Graph("dropout formula")
+    x, seed = g.input("x", shape=(3,)), g.input("seed", dtype="int64")
+    assert str(gc.formula(gc.dropout(x, 0.25, seed))) == "dropout(x, seed, p=0.25)"
+    assert "p=0.25" in gc.latex(gc.dropout(x, 0.25, seed))

@@ -191,3 +191,14 @@ def test_the_readmes_ties_block_prints_what_it_shows(capsys):
     shown = [line.split("#")[1].strip() for line in block.splitlines() if "print(" in line]
     assert printed[:2] == shown[:2]
     assert printed[2].startswith(shown[2].rstrip("."))
+
+
+def test_axes_take_numpys_integers_and_refuse_anything_else_by_name():
+    g = gc.Graph("axes")
+    x = g.input("x", shape=(2, 3))
+    assert gc.max(x, axis=np.int64(1)).shape == (2,)
+    assert gc.sum(x, axis=(np.int32(0),)).shape == (3,)
+    for bad in (1.5, (0, None), "a", True):
+        with pytest.raises(gc.ShapeError, match=r"max: axis .* of 'x' \(2, 3\) must be an "
+                                                r"int \(or a tuple of ints"):
+            gc.max(x, axis=bad)

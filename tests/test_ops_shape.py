@@ -224,3 +224,11 @@ def test_the_readmes_embedding_block_prints_what_it_shows(capsys):
     exec(compile(block, "README.md", "exec"), {})  # noqa: S102  (the README's own code)
     shown = block.split("print(")[-1].split("# ")[1].split(":")[0]
     assert capsys.readouterr().out.strip() == shown == "[ 6. 24. 12.  0.  6.]"
+
+
+def test_a_pads_formula_names_its_value_as_its_exact_value_uses_it():
+    g = gc.Graph("pad value")
+    x = g.input("x", shape=(2,))
+    assert str(gc.formula(gc.pad(x, 1, value=2.0))) == "pad(x, ((1, 1),), value=2)"
+    assert str(gc.formula(gc.pad(x, 1))) == "pad(x, ((1, 1),))"
+    assert list(gc.evaluate(gc.pad(x, 1, value=2.0), at={"x": [1, 2]})) == [2, 1, 2, 2]

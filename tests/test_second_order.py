@@ -17,10 +17,12 @@ SECOND = [op for op in all_ops() if op.test is not None and op.test.grad and op.
 
 def first_gradient_sum(opdef, seed):
     """(graph, s, wrt, feeds): s = sum_i <v_i, d f/d x_i> for fixed random v_i, so that
-    d s/d x is a Hessian-vector product of f = scalar_of(op's output)."""
+    d s/d x is a Hessian-vector product of f = scalar_of(out * out). The square makes f
+    nonlinear even for a linear op (pad, tile, a conv in its input), so the gradient of
+    its gradient rule is exercised too, not only a zero on both sides."""
     g, out, operands, feeds = build(opdef, seed)
     wrt = differentiable(opdef, operands)
-    firsts = gc.grad(scalar_of(out, seed), wrt)
+    firsts = gc.grad(scalar_of(out * out, seed), wrt)
     rng = np.random.default_rng(seed + 7)
     terms = [gc.sum(d * rng.uniform(0.5, 1.5, size=d.shape)) if d.shape else
              d * rng.uniform(0.5, 1.5) for d in firsts]

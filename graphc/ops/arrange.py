@@ -187,6 +187,12 @@ def _vjp_pad(b, node, ct, needs):
     return [b.op("getitem", ct, index=index)]
 
 
+def _pad_text(attrs):
+    """``pad(x, ((1, 1),), value=2.0)``: the value is written unless it is 0."""
+    value = attrs["value"]
+    return f"{attrs['pad_width']}" + (f", value={value:g}" if value else "")
+
+
 def _exact_pad(attrs, x):
     value = sp.nsimplify(attrs["value"])
     return np.pad(np.asarray(x, dtype=object), attrs["pad_width"], constant_values=value)
@@ -198,8 +204,7 @@ register(OpDef(
     infer=_infer_pad, vjp=_vjp_pad, exact=_exact_pad,
     reference=lambda attrs, x: np.pad(x, attrs["pad_width"], constant_values=attrs["value"]),
     numpy="np.pad({0}, {pad_width}, constant_values={value})",
-    notation=lambda attrs, shapes_, x: notation_of(
-        "pad", f"{attrs['pad_width']}", len(shapes_[0]))(x),
+    notation=lambda attrs, shapes_, x: notation_of("pad", _pad_text(attrs), len(shapes_[0]))(x),
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0),),
                   attrs={"pad_width": ((1, 0), (0, 2)), "value": 0.5}),
     doc="x with constant value (0 by default) on each side: pad_width as NumPy takes it, "

@@ -15,8 +15,8 @@ import sympy as sp
 
 from ..errors import DTypeError, GraphError, ShapeError
 from .. import shapes
-from . import notation
 from .registry import OpDef, TestSpec, register
+from .shape import notation_of
 
 
 def _prepare(attrs, args):
@@ -63,13 +63,16 @@ def _exact(attrs, x, seed):
     return np.where(keep, x * scale, sp.Integer(0)).astype(object)
 
 
-_Dropout = notation.named("dropout", 2, lambda ranks: ranks[0])
+def _notation(attrs, x, seed):
+    """``dropout(x, seed, p=0.25)``: p is part of what the node computes (the seed, an
+    int64 input or constant, is written as its name or value)."""
+    return notation_of("dropout", f"{seed}, p={attrs['p']:g}")(x)
 
 
 register(OpDef(
     name="dropout", family="nn", arity=2, attrs=("p",), defaults={"p": 0.5}, nondiff=(1,),
     prepare=_prepare, infer=_infer, reference=_reference, exact=_exact,
-    notation=lambda attrs, shapes_, x, seed: _Dropout(x, seed),
+    notation=lambda attrs, shapes_, x, seed: _notation(attrs, x, seed),
     numpy="_np_dropout({0}, {1}, {p})", helpers=(_np_dropout,),
     rules=("d dropout({0}, {1})/d{0} = dropout(ct, {1})",),
     vjp=lambda b, node, ct, needs: [
