@@ -240,3 +240,17 @@ def test_dropouts_formula_names_its_seed_and_p():
     x, seed = g.input("x", shape=(3,)), g.input("seed", dtype="int64")
     assert str(gc.formula(gc.dropout(x, 0.25, seed))) == "dropout(x, seed, p=0.25)"
     assert "p=0.25" in gc.latex(gc.dropout(x, 0.25, seed))
+
+
+def test_two_dropouts_on_one_seed_draw_two_masks_the_first_default_rngs_own():
+    g = gc.Graph("two dropouts")
+    x, seed = g.input("x", shape=(64,)), g.input("seed", dtype="int64")
+    first, second = gc.dropout(x, 0.5, seed), gc.dropout(2 * x, 0.5, seed)
+    at = {"x": np.ones(64), "seed": 7}
+    a, b = gc.evaluate([first, second], at=at)
+    assert np.array_equal(a != 0, np.random.default_rng(7).random(64) >= 0.5)
+    assert np.array_equal(b != 0, np.random.default_rng([7, 1]).random(64) >= 0.5)
+    assert not np.array_equal(a != 0, b != 0)
+    compiled = gc.compile([first, second])(**at)
+    assert all(np.array_equal(c, r) for c, r in zip(compiled, (a, b)))
+    assert str(gc.formula(second)) == "dropout(2*x, seed, p=0.5, stream=1)"

@@ -181,7 +181,9 @@ def dropout(x, p, seed, train=True):
     """Inverted dropout, as in PyTorch: each element of x is set to 0 with probability
     ``p`` and the others are scaled by 1 / (1 - p), so the mean is kept. ``seed`` is an
     int64 scalar node (an input): the mask is ``np.random.default_rng(seed).random(x.shape)
-    >= p``, so the same feeds give the same output. With ``train=False`` dropout is the
+    >= p``, so the same feeds give the same output; each further dropout fed by the same
+    seed node draws another mask (``default_rng([seed, k])`` for the k-th), so two dropout
+    layers on one seed do not drop the same units. With ``train=False`` dropout is the
     identity: x itself is returned (no node is added).
 
     >>> h = gc.dropout(h, 0.5, g.input("seed", dtype="int64"))        # doctest: +SKIP
@@ -193,7 +195,16 @@ def dropout(x, p, seed, train=True):
         return x
     if not isinstance(x, Node):
         raise GraphError(f"dropout: x must be a graph node, got {x!r}")
-    return _op("dropout", x, seed, p=p)
+    return _op("dropout", x, seed, p=p, stream=_streams(x.graph, seed))
+
+
+def _streams(graph, seed):
+    """How many dropouts the user's graph already feeds from ``seed``: the next one draws
+    mask number that many (two dropout layers on one seed must not drop the same units)."""
+    if not isinstance(seed, Node):
+        return 0
+    return sum(1 for n in graph if n.op == "dropout" and n.record.role != "grad"
+               and n.operands[1] == seed)
 
 
 def causal_mask(T, dtype="float64"):

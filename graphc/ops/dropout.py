@@ -25,7 +25,11 @@ def _prepare(attrs, args):
             or not 0 <= p < 1:
         raise GraphError(f"dropout of {args[0].name!r}: p (the probability of dropping an "
                          f"element) must be a number in [0, 1), got {p!r}")
-    return {"p": float(p)}
+    stream = attrs.get("stream", 0)
+    if isinstance(stream, bool) or not isinstance(stream, (int, np.integer)) or stream < 0:
+        raise GraphError(f"dropout of {args[0].name!r}: stream must be an int >= 0, got "
+                         f"{stream!r}")
+    return {"p": float(p), "stream": int(stream)}
 
 
 def _infer(attrs, args):
@@ -40,25 +44,33 @@ def _infer(attrs, args):
     return tuple(x.shape), x.dtype
 
 
+def _entropy(seed, stream):
+    """What the mask's generator is seeded with: the seed itself for the first dropout fed
+    by a seed node, ``[seed, stream]`` for the next ones (another mask from the same seed)."""
+    return int(seed) if stream == 0 else [int(seed), stream]
+
+
 def _reference(attrs, x, seed):
     x = np.asarray(x)
-    keep = np.random.default_rng(int(seed)).random(x.shape) >= attrs["p"]
+    keep = np.random.default_rng(_entropy(seed, attrs["stream"])).random(x.shape) >= attrs["p"]
     return np.where(keep, x / (1 - attrs["p"]), 0).astype(x.dtype)
 
 
 # What generated modules call; written apart from the reference so that the reference
 # interpreter stays an independent oracle for the generated code.
 
-def _np_dropout(x, seed, p):
-    """x with each element dropped (0) with probability p, the others scaled by 1/(1-p)."""
+def _np_dropout(x, seed, p, stream=0):
+    """x with each element dropped (0) with probability p, the others scaled by 1/(1-p);
+    the mask from default_rng(seed), or default_rng([seed, stream]) for stream > 0."""
     x = np.asarray(x)
-    mask = np.random.default_rng(int(seed)).random(x.shape) >= p
+    entropy = int(seed) if stream == 0 else [int(seed), stream]
+    mask = np.random.default_rng(entropy).random(x.shape) >= p
     return x * (mask / (1 - p)).astype(x.dtype)
 
 
 def _exact(attrs, x, seed):
     x = np.asarray(x, dtype=object)
-    keep = np.random.default_rng(int(seed)).random(x.shape) >= attrs["p"]
+    keep = np.random.default_rng(_entropy(seed, attrs["stream"])).random(x.shape) >= attrs["p"]
     scale = 1 / (1 - sp.Rational(repr(attrs["p"])))  # 0.1 is 1/10, so values stay exact
     return np.where(keep, x * scale, sp.Integer(0)).astype(object)
 
@@ -66,20 +78,26 @@ def _exact(attrs, x, seed):
 def _notation(attrs, x, seed):
     """``dropout(x, seed, p=0.25)``: p is part of what the node computes (the seed, an
     int64 input or constant, is written as its name or value)."""
-    return notation_of("dropout", f"{seed}, p={attrs['p']:g}")(x)
+    stream = f", stream={attrs['stream']}" if attrs["stream"] else ""
+    return notation_of("dropout", f"{seed}, p={attrs['p']:g}{stream}")(x)
 
 
 register(OpDef(
-    name="dropout", family="nn", arity=2, attrs=("p",), defaults={"p": 0.5}, nondiff=(1,),
+    name="dropout", family="nn", arity=2, attrs=("p", "stream"), defaults={"p": 0.5, "stream": 0},
+    nondiff=(1,),
     prepare=_prepare, infer=_infer, reference=_reference, exact=_exact,
     notation=lambda attrs, shapes_, x, seed: _notation(attrs, x, seed),
-    numpy="_np_dropout({0}, {1}, {p})", helpers=(_np_dropout,),
+    numpy=lambda attrs, shapes_: ("_np_dropout({0}, {1}, {p}, stream={stream})"
+                                  if attrs["stream"] else "_np_dropout({0}, {1}, {p})"),
+    helpers=(_np_dropout,),
     rules=("d dropout({0}, {1})/d{0} = dropout(ct, {1})",),
     vjp=lambda b, node, ct, needs: [
-        b.op("dropout", ct, node.operands[1], p=node.attrs["p"]), None],
+        b.op("dropout", ct, node.operands[1], p=node.attrs["p"],
+             stream=node.attrs["stream"]), None],
     test=TestSpec(inputs=(("float", (3, 4), -2.0, 2.0), ("labels", (), 1000)),
                   attrs={"p": 0.25}),
     doc="inverted dropout (as PyTorch): each element of x is dropped with probability p, "
         "the kept ones scaled by 1/(1-p); the mask is "
         "np.random.default_rng(seed).random(x.shape) >= p, from the int64 scalar operand "
-        "seed, so the same feeds give the same output"))
+        "seed, so the same feeds give the same output; a further dropout fed by the same "
+        "seed node draws another mask, from default_rng([seed, stream])"))
