@@ -17,7 +17,7 @@ import sympy as sp
 from ..errors import ShapeError
 from .. import shapes
 from .registry import OpDef, TestSpec, register
-from .shape import notation_of
+from .shape import Joined, notation_of
 
 FULL = (None, None, None)  # ``:`` as getitem's attribute writes it
 
@@ -55,19 +55,13 @@ def _vjp_stack(b, node, ct, needs):
             for i, need in enumerate(needs)]
 
 
-class _Stack(sp.Function):
+class _Stack(Joined):
     """``stack((a, b), axis=0)``: the tensors, then the axis."""
+
+    label = "stack"
 
     def rank_of(self, ranks):
         return max(ranks[:-1]) + 1
-
-    def _sympystr(self, printer):
-        xs = ", ".join(printer.doprint(a) for a in self.args[:-1])
-        return f"stack(({xs}), axis={self.args[-1]})"
-
-    def _latex(self, printer):
-        xs = ", ".join(printer.doprint(a) for a in self.args[:-1])
-        return rf"\operatorname{{stack}}_{{{self.args[-1]}}}\left({xs}\right)"
 
 
 register(OpDef(

@@ -225,16 +225,19 @@ def _vjp_concat(b, node, ct, needs):
     return grads
 
 
-class _Concat(sp.Function):
-    """``concat((a, b), axis=1)``: the tensors, then the axis."""
+class Joined(sp.Function):
+    """``concat((a, b), axis=1)``: tensors joined along an axis, the tensors then the axis
+    (``label`` is the op: concat here, stack in arrange.py)."""
+
+    label = "concat"
 
     def _sympystr(self, printer):
         xs = ", ".join(printer.doprint(a) for a in self.args[:-1])
-        return f"concat(({xs}), axis={self.args[-1]})"
+        return f"{self.label}(({xs}), axis={self.args[-1]})"
 
     def _latex(self, printer):
         xs = ", ".join(printer.doprint(a) for a in self.args[:-1])
-        return rf"\operatorname{{concat}}_{{{self.args[-1]}}}\left({xs}\right)"
+        return rf"\operatorname{{{self.label}}}_{{{self.args[-1]}}}\left({xs}\right)"
 
 register(OpDef(
     name="concat", family="shape", arity=None, attrs=("axis",), prepare=_prepare_concat,
@@ -242,7 +245,7 @@ register(OpDef(
     infer=_infer_concat, vjp=_vjp_concat,
     reference=lambda attrs, *xs: np.concatenate(xs, axis=attrs["axis"]),
     numpy="np.concatenate([{operands}], axis={axis})",
-    notation=lambda attrs, shapes_, *xs: _Concat(*xs, sp.Integer(attrs["axis"])),
+    notation=lambda attrs, shapes_, *xs: Joined(*xs, sp.Integer(attrs["axis"])),
     test=TestSpec(inputs=(("float", (3, 1), -2.0, 2.0), ("float", (3, 2), -2.0, 2.0),
                           ("float", (3, 4), -2.0, 2.0)), attrs={"axis": -1}),
     doc="the operands joined along axis (0 by default); they agree on every other axis"))
