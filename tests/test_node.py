@@ -311,3 +311,10 @@ def test_numpys_in_place_operators_refuse_a_node():
                                         r"\(out=...\).*build a new node instead: ... \+ y$"):
         a += gc.Graph().input("y", shape=(3,))
     np.testing.assert_array_equal(a, np.ones(3))
+
+
+def test_a_numpy_submodules_function_is_named_as_a_user_writes_it():
+    x = gc.Graph().input("x", shape=(3,))
+    with pytest.raises(TypeError, match=r"^np\.linalg\.norm got a graphc node: graphc nodes "
+                                        r"are not arrays"):
+        np.linalg.norm(x)

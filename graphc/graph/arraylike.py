@@ -73,6 +73,15 @@ def ufunc(node, func, method, inputs, kwargs):
     return node.graph.apply(op, inputs)
 
 
+def numpy_name(func):
+    """A NumPy function's name as a user writes it after ``np.``: ``linalg.norm`` for
+    np.linalg.norm (a public submodule), ``sum`` for np.sum (whatever module defines it)."""
+    module = getattr(func, "__module__", None) or "numpy"
+    sub = module.split(".", 1)[1] if module.startswith("numpy.") else ""
+    public = sub and not any(part.startswith("_") or part == "core" for part in sub.split("."))
+    return f"{sub}.{func.__name__}" if public else func.__name__
+
+
 def refusal(numpy_name, args, writes=False):
     """The TypeError for NumPy's ``numpy_name`` given graphc nodes among ``args``: it
     names the graphc function (and method or operator) that builds the same thing."""

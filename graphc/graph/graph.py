@@ -346,7 +346,7 @@ class Node:
 
     def __array_function__(self, func, types, args, kwargs):
         """``np.sum(x)``, ``np.dot(x, y)``, ...: a TypeError naming the graphc function."""
-        raise arraylike.refusal(func.__name__, args)
+        raise arraylike.refusal(arraylike.numpy_name(func), args)
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(x)``: a TypeError, since a node has no value until the graph runs."""
