@@ -15,6 +15,7 @@ back through an allowlist of SymPy classes (graphc/graph/saved_expr.py).
 """
 
 import contextlib
+import difflib
 import heapq
 import io
 import json
@@ -26,6 +27,7 @@ import sympy as sp
 
 from ..errors import GraphcError, GraphError
 from ..files import write_atomic
+from .. import ops
 from . import saved_expr
 from .node import LEAVES, ROLES
 
@@ -121,7 +123,8 @@ def read_json(path):
     """The JSON document at ``path``: size capped, duplicate keys and NaN/Infinity refused."""
     data = _read_capped(path)
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                          parse_float=_finite)
     except SavedGraphError as err:
         raise SavedGraphError(f"{path}: {err}") from None
     except (ValueError, RecursionError) as err:
@@ -150,6 +153,13 @@ def _no_duplicates(pairs):
     return seen
 
 
+def _finite(token):
+    value = float(token)
+    if not math.isfinite(value):
+        raise SavedGraphError(f"the number {token[:20]}... is too large for a float")
+    return value
+
+
 def _no_constant(token):
     raise SavedGraphError(f"the token {token} is not a number JSON allows (graphc writes "
                           f"non-finite attribute values as {{\"float\": \"inf\"}})")
@@ -158,15 +168,24 @@ def _no_constant(token):
 # ---- loading -------------------------------------------------------------------------------
 
 def load(path):
-    """The graph saved at ``path`` by ``Graph.save``, rebuilt and checked."""
-    from .graph import Graph
+    """The graph saved at ``path`` by ``Graph.save``, rebuilt and checked; every error
+    is a SavedGraphError that names the file and the node."""
     path = Path(path)
-    doc = read_json(path)
-    nodes, edges = _check_document(doc, path)
+    try:
+        return _load(path)
+    except SavedGraphError as err:
+        if str(err).startswith(str(path)):
+            raise
+        raise SavedGraphError(f"{path}: {err}") from None
+
+
+def _load(path):
+    from .graph import Graph
+    nodes, edges, name = _check_document(read_json(path), path)
     operands = _operands(nodes, edges)
     order = _topological(nodes, operands)
     arrays = _read_arrays(_sidecar(path), nodes)
-    graph = Graph(doc["name"])
+    graph = Graph(name)
     built = {}
     for key in order:
         entry = nodes[key]
@@ -175,12 +194,10 @@ def load(path):
         except SavedGraphError:
             raise
         except GraphcError as err:
-            raise SavedGraphError(f"{path}: node {entry['name']!r} ({entry['op']}): "
-                                  f"{err}") from None
+            raise SavedGraphError(f"node {entry['name']!r} ({entry['op']}): {err}") from None
     for key in order:
         if "origin" in nodes[key]:
-            origin = _origin(nodes[key], built)
-            graph.update(built[key], origin=origin)
+            graph.update(built[key], origin=_origin(nodes[key], built))
     return graph
 
 
@@ -213,7 +230,7 @@ def _check_document(doc, path):
         if entry["id"] in nodes:
             raise SavedGraphError(f"node {entry['name']!r}: id {entry['id']} is used twice")
         nodes[entry["id"]] = entry
-    return nodes, doc["edges"]
+    return nodes, doc["edges"], doc["name"]
 
 
 def _expect(entry, key, kind, what, optional=False):
@@ -237,6 +254,11 @@ def _check_node(entry):
     if entry["role"] not in ROLES:
         raise SavedGraphError(f"{what}: role {entry['role']!r} is not one of "
                               f"{', '.join(ROLES)}")
+    if entry["op"] not in LEAVES and entry["op"] not in {o.name for o in ops.all_ops()}:
+        close = difflib.get_close_matches(entry["op"], [o.name for o in ops.all_ops()], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SavedGraphError(f"{what}: unknown op {entry['op']!r}{hint} (an op made by "
+                              f"gc.elementwise_op must be defined again before loading)")
     if entry["op"] in LEAVES and entry["role"] not in (entry["op"], "grad"):
         raise SavedGraphError(f"{what}: op {entry['op']!r} needs role {entry['op']!r}, got "
                               f"{entry['role']!r}")
@@ -381,7 +403,10 @@ def _attr_in(value, name, key, depth):
     if tag == "ellipsis" and inner is True:
         return Ellipsis
     if tag == "sympy":
-        return saved_expr.from_text(inner, name)
+        try:
+            return saved_expr.from_text(inner, name)
+        except GraphError as err:
+            raise SavedGraphError(str(err)) from None
     if tag == "float" and inner in ("inf", "-inf", "nan"):
         return float(inner)
     raise SavedGraphError(f"node {name!r}: attribute {key!r} has a value graphc does not "
