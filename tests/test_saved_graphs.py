@@ -107,6 +107,9 @@ CHANGES = {
     "shape": (lambda d: node(d, "x").update(shape=["N", 4]), "'matmul.*\\(N, 4\\)"),
     "declared shape": (lambda d: node(d, "loss").update(shape=[1]),
                        "'loss' \\(mean\\): the file says shape \\(1,\\)"),
+    "constant shape": (lambda d: node(d, "scale").update(shape=[3]),
+                       "'scale' \\(const\\): the file says shape \\(3,\\) float32, it is "
+                       "\\(2,\\) float32"),
     "wrong type": (lambda d: node(d, "x").update(shape="N"), "'x'.*'shape' must be list"),
     "id not int": (lambda d: node(d, "x").update(id="0"), "'x'.*'id' must be int"),
     "node not object": (lambda d: d["nodes"].append([1, 2]), "each node must be an object"),

@@ -344,6 +344,10 @@ def _build(graph, entry, operands, arrays):
         for part in filter(None, entry["scope"].split("/")):
             stack.enter_context(graph.scope(part))
         node = _add(graph, entry, operands, arrays)
+    shape = tuple(entry["shape"])
+    if (node.shape, node.dtype) != (shape, entry["dtype"]):
+        raise SavedGraphError(f"node {name!r} ({op}): the file says shape {shape} "
+                              f"{entry['dtype']}, it is {node.shape} {node.dtype} as built")
     if not entry["named"]:
         graph.rename(node, name, named=False)
     if entry["role"] not in ("input", "param", "const", "op") or entry.get("note"):
@@ -367,12 +371,7 @@ def _add(graph, entry, operands, arrays):
             return graph.literal(value, None, given)
         return graph.literal(value, entry["dtype"], given)
     attrs = {k: _attr_in(a, name, k, 0) for k, a in entry["attrs"].items()}
-    node = graph.apply(op, operands, attrs, name=given)
-    shape = tuple(entry["shape"])
-    if (node.shape, node.dtype) != (shape, entry["dtype"]):
-        raise SavedGraphError(f"node {name!r} ({op}): the file says shape {shape} "
-                              f"{entry['dtype']}, its operands give {node.shape} {node.dtype}")
-    return node
+    return graph.apply(op, operands, attrs, name=given)
 
 
 def _init(entry, arrays):
