@@ -30,6 +30,7 @@ from .graph.build import (abs, accuracy, add, argmax, avg_pool2d, bce, bce_with_
 from .graph.build import embedding, expand_dims, pad, repeat, squeeze, stack, tile
 from .graph.build import logsumexp, max, min, prod, std, var  # noqa: A004
 from .graph.build import attention, batch_norm, BatchNorm, causal_mask, dropout, layer_norm
+from .graph.io import SavedGraphError, load, load_params, save_params
 from .graph.build import clip, gelu, maximum, minimum, sign, silu, sqrt, square, where
 from .symbolic import formula, latex
 from .train import History, optim, train
@@ -54,4 +55,5 @@ __all__ = [
     "layer_norm", "batch_norm", "BatchNorm", "dropout", "attention", "causal_mask",
     "nn",
     "sqrt", "square", "sign", "maximum", "minimum", "where", "clip", "gelu", "silu",
+    "load", "save_params", "load_params", "SavedGraphError",
 ]

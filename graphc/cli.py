@@ -36,6 +36,7 @@ from .check import check
 from .check.values import parse_assignments
 from .errors import GraphcError, GraphError
 from .graph import Graph, Node, walk
+from .graph.io import load as load_saved
 from .passes import LEVELS
 from .symbolic import formula, formula_text, latex
 
@@ -45,10 +46,15 @@ class UsageError(Exception):
 
 
 def load(path):
-    """Run the Python file ``path`` as a module and return its namespace."""
+    """Run the Python file ``path`` as a module and return its namespace; a ``.json``
+    FILE is a graph saved by ``Graph.save``, read (never run) by ``graphc.load``: its
+    namespace holds just that graph, so its loss is found by the usual rule and the point
+    to evaluate at comes from --at."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
+    if path.suffix == ".json":
+        return {"graph": load_saved(path)}
     name = f"graphc_file_{path.stem}"
     # the loader named outright: a FILE need not end in .py, and by its suffix alone
     # importlib finds no loader for one that does not

@@ -254,6 +254,18 @@ class Graph(NodeStore):
         from .networkx import build
         return build(cls(name), G)
 
+    def to_networkx(self):
+        """A plain ``networkx.MultiDiGraph`` that ``Graph.from_networkx`` rebuilds: each
+        node's documented attributes (a const's ``value`` too), each edge's ``slot``."""
+        from .networkx import export
+        return export(self)
+
+    def save(self, path):
+        """Save to ``path`` (``model.json``) and ``model.npz`` beside it; ``graphc.load``
+        reads it back (graphc/graph/io.py). Returns the JSON path."""
+        from .io import save
+        return save(self, path)
+
 
 def _at_node(err, name):
     """``err`` with the name of the node being built, when it has one, put in front."""

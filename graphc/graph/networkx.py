@@ -1,9 +1,11 @@
-"""Graph.from_networkx: rebuild a DAG made directly with NetworkX, checking everything."""
+"""Graph.from_networkx: rebuild a DAG made directly with NetworkX, checking everything;
+Graph.to_networkx: the plain DAG it reads."""
 
 import networkx as nx
 
 from .. import ops
 from ..errors import GraphError
+from .node import VIEW
 
 
 def build(graph, G):
@@ -70,3 +72,19 @@ def _expects(opdef):
     if opdef.arity is None:
         return "one or more operand slots 0, 1, ..."
     return f"operand slots {list(range(opdef.arity))}"
+
+
+def export(graph):
+    """A ``networkx.MultiDiGraph`` of ``graph``'s nodes in graph order (no records)."""
+    G = nx.MultiDiGraph(name=graph.name)
+    for v in graph.order():
+        record = graph.record(v)
+        data = {key: graph.nx.nodes[v][key] for key in VIEW}
+        data["attrs"] = dict(record.attrs)
+        if record.op == "const":
+            data["value"] = record.value
+        G.add_node(v, **data)
+    for v in graph.order():
+        for slot, u in enumerate(graph.operands(v)):
+            G.add_edge(u, v, key=slot, slot=slot)
+    return G
