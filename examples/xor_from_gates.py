@@ -17,8 +17,7 @@ slides give them all. Seed 001 says "if one can represent AND, OR, NOT, one can 
 any logic circuit (including XOR)" and writes XOR(x1, x2) = (x1 AND NOT x2) OR (NOT x1 AND
 x2); the circuit here is an equal one with four gates instead of five (both give 0110).
 
-Run it:                python examples/xor_from_gates.py [OUT_DIR]
-Draw it:               graphc render examples/xor_from_gates.py --view forward -o xor.svg
+Run it:  python examples/xor_from_gates.py [OUT_DIR]     (the diagram goes to OUT_DIR)
 """
 
 import sys
