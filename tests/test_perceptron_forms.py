@@ -74,6 +74,12 @@ def test_pocket_keeps_better_weights_than_the_last_ones():
      ["form must be one of", "'step'", "'sign'", "got 'tanh'"]),
     (lambda: gc.optim.pocket([0, 0], POINTS, SIGN_LABELS, form="sign"),
      ["pocket", "(2,)", "(3,)"]),
+    (lambda: gc.optim.pocket([0, 0, 0], POINTS, [1, -1], form="sign"),
+     ["pocket", "4 points and 2 labels"]),
+    (lambda: gc.optim.pocket([0, 0, 0], POINTS, SIGN_LABELS, epochs=0, form="sign"),
+     ["pocket", "epochs", "got 0"]),
+    (lambda: gc.optim.pocket([0, 0, 0], POINTS, STEP_LABELS, form="sign"),
+     ["pocket", "-1 or 1", "got 0"]),
 ])
 def test_bad_inputs_are_named(call, words):
     with pytest.raises(gc.GraphcError) as info:

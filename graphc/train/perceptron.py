@@ -76,11 +76,7 @@ def pocket(w0, points, labels, epochs=10, lr=1, form="step"):
     >>> pocket([0, 0, 0], [[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], [0, 1, 1, 0])
     (array([0., 0., 0.]), 2, 10)
     """
-    _form(form, "pocket")
-    w = _vectors(w0, w0, "pocket")[0]
-    points = [_vectors(w, p, "pocket")[1] for p in points]
-    for y in labels:
-        _label(y, form, "pocket")
+    w, points, labels = _training_set(w0, points, labels, epochs, form)
     best, fewest = w.copy(), errors(w, points, labels, form)
     for epoch in range(1, epochs + 1):
         updated = False
@@ -93,6 +89,21 @@ def pocket(w0, points, labels, epochs=10, lr=1, form="step"):
         if not updated:
             return best, fewest, epoch
     return best, fewest, epochs
+
+
+def _training_set(w0, points, labels, epochs, form):
+    """pocket's arguments checked: ``(w, points, labels)``, each error naming what was
+    given."""
+    _form(form, "pocket")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise DomainError(f"pocket: epochs must be a positive int, got {epochs!r}")
+    points, labels = list(points), list(labels)
+    if len(points) != len(labels) or not points:
+        raise ShapeError(f"pocket: points and labels must pair up, one label a point, got "
+                         f"{len(points)} points and {len(labels)} labels")
+    w = _vectors(w0, w0, "pocket")[0]
+    points = [_vectors(w, p, "pocket")[1] for p in points]
+    return w, points, [_label(y, form, "pocket") for y in labels]
 
 
 def _vectors(w, x, where):
