@@ -86,3 +86,15 @@ def test_bad_inputs_are_named(call, words):
         call()
     for word in words:
         assert word in str(info.value)
+
+
+def test_the_readmes_perceptron_block_prints_what_it_shows(capsys):
+    from cmdline import ROOT
+    readme = (ROOT / "README.md").read_text()
+    block = next(b.split("```")[0] for b in readme.split("```python")[1:]
+                 if "gc.optim.pocket(" in b.split("```")[0])
+    exec(compile(block, "README.md", "exec"), {})
+    comments = [line.split("# ")[1] for line in block.splitlines() if line.startswith("print(")]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["[ 1.  1. -2.] True", "[ 1.  1. -2.] 0 2"]
+    assert all(comment.startswith(line) for line, comment in zip(printed, comments, strict=True))
