@@ -1,4 +1,5 @@
-"""Optimizers over dicts of arrays: SGD with momentum, and the perceptron rule.
+"""Optimizers over dicts of arrays: SGD with momentum, and the perceptron rule and pocket
+(from perceptron.py).
 
 Parameter values live with the caller as ``{name: array}``; an optimizer returns a new dict
 and never changes the caller's arrays.
@@ -11,7 +12,8 @@ array([0., 3.])
 
 import numpy as np
 
-from ..errors import DomainError, ShapeError
+from ..errors import ShapeError
+from .perceptron import perceptron_update, pocket  # noqa: F401 (gc.optim.*)
 
 
 class SGD:
@@ -59,26 +61,3 @@ class SGD:
     def __repr__(self):
         return f"SGD({self.names}, lr={self.lr}, momentum={self.momentum})"
 
-
-def perceptron_update(w, x, y, lr=1):
-    """One step of the perceptron rule on one example (seed 003's slides).
-
-    ``w`` and ``x`` are extended vectors (the bias, and the constant input 1, included) and
-    ``y`` is the label, 0 or 1. The prediction is ``step(w . x)``: 1 if ``w . x > 0`` else 0.
-    If it is wrong, ``w <- w + lr * (y - yhat) * x``: x is added for a missed 1 and
-    subtracted for a false 1. Returns ``(new_w, updated)``.
-
-    >>> perceptron_update([1, 2, -1], [0, 1, 1], 0)     # the slides' first update
-    (array([ 1.,  1., -2.]), True)
-    """
-    w, x = np.asarray(w), np.asarray(x)
-    w = w if w.dtype.kind == "f" else w.astype(np.float64)
-    if w.shape != x.shape or w.ndim != 1:
-        raise ShapeError(f"perceptron_update: w {w.shape} and x {x.shape} must be vectors "
-                         f"of one length")
-    if y not in (0, 1):
-        raise DomainError(f"perceptron_update: the label y must be 0 or 1, got {y!r}")
-    yhat = 1 if float(w @ x) > 0 else 0
-    if yhat == y:
-        return w.copy(), False
-    return w + lr * (y - yhat) * x, True
