@@ -34,6 +34,8 @@ import graphc as gc
 #: (layer, filters, kernel, stride, padding) of each conv layer; pooling between them.
 LENET_CONVS = [("C1", 6, 5, 1, 0), ("C3", 16, 5, 1, 0), ("C5", 120, 5, 1, 0)]
 ALEXNET_CONVS = [("conv1", 96, 11, 4, 0), ("conv2", 256, 5, 1, 2), ("conv3", 384, 3, 1, 1)]
+#: (layer, kernel, stride) of each max pooling layer: no padding, no parameters.
+POOLS = {"S2": (2, 2), "S4": (2, 2), "pool1": (3, 2), "pool2": (3, 2)}
 
 
 def conv_layer(g, x, layer, filters, kernel, stride, padding):
@@ -63,9 +65,9 @@ g = gc.Graph("LeNet-5")
 x = g.input("x", shape=("N", 1, 32, 32))
 labels = g.input("labels", shape=("N",), dtype="int64")
 c1 = conv_layer(g, x, *LENET_CONVS[0])                     # (N, 6, 28, 28)
-s2 = pool_layer(g, c1, "S2", 2, 2)                         # (N, 6, 14, 14)
+s2 = pool_layer(g, c1, "S2", *POOLS["S2"])                 # (N, 6, 14, 14)
 c3 = conv_layer(g, s2, *LENET_CONVS[1])                    # (N, 16, 10, 10)
-s4 = pool_layer(g, c3, "S4", 2, 2)                         # (N, 16, 5, 5)
+s4 = pool_layer(g, c3, "S4", *POOLS["S4"])                 # (N, 16, 5, 5)
 c5 = conv_layer(g, s4, *LENET_CONVS[2])                    # (N, 120, 1, 1)
 f6 = gc.relu(dense_layer(g, gc.flatten(c5).named("flat"), "F6", 84)).named("F6")
 logits = dense_layer(g, f6, "output", 10)                  # (N, 10)
@@ -78,9 +80,9 @@ LENET_LAYERS = [("C1", x, c1), ("S2", c1, s2), ("C3", s2, c3), ("S4", c3, s4), (
 alexnet = gc.Graph("AlexNet, first layers")
 image = alexnet.input("image", shape=("N", 3, 227, 227))
 a1 = conv_layer(alexnet, image, *ALEXNET_CONVS[0])         # (N, 96, 55, 55)
-p1 = pool_layer(alexnet, a1, "pool1", 3, 2)                # (N, 96, 27, 27)
+p1 = pool_layer(alexnet, a1, "pool1", *POOLS["pool1"])     # (N, 96, 27, 27)
 a2 = conv_layer(alexnet, p1, *ALEXNET_CONVS[1])            # (N, 256, 27, 27)
-p2 = pool_layer(alexnet, a2, "pool2", 3, 2)                # (N, 256, 13, 13)
+p2 = pool_layer(alexnet, a2, "pool2", *POOLS["pool2"])     # (N, 256, 13, 13)
 a3 = conv_layer(alexnet, p2, *ALEXNET_CONVS[2])            # (N, 384, 13, 13)
 ALEXNET_LAYERS = [("conv1", image, a1), ("pool1", a1, p1), ("conv2", p1, a2), ("pool2", a2, p2),
                   ("conv3", p2, a3)]
@@ -124,6 +126,11 @@ def report(graph, layers, convs):
             line += f"  | formula: {size}x{size}, {f_with:,} and {f_without:,}"
             if (node.shape[-1], found[layer]) != (size, (f_with, f_without)):
                 wrong.append(layer)
+        if layer in POOLS:
+            kernel, stride = POOLS[layer]
+            size = out_size(layer_in.shape[-1], kernel, 0, stride)
+            line += f"  | formula: {size}x{size}"
+            wrong += [layer] if node.shape[-1] != size else []
         print(line.rstrip())
     print(f"  total: {graph.summary().total:,} parameters (weights and biases)")
     return wrong
@@ -135,7 +142,7 @@ def main(out_dir="out"):
     wrong += report(alexnet, ALEXNET_LAYERS, ALEXNET_CONVS)
     if wrong:
         sys.exit(f"graphc and the formulas disagree on {', '.join(wrong)}")
-    print("\ngraph.summary() and the formulas agree on every conv layer.")
+    print("\ngraph.summary() and the formulas agree on every conv and pooling layer.")
     import visualize  # only here: loading this file for graphc compile needs no Graphviz
     path = visualize.export(visualize.draw(loss, collapse=True), Path(out_dir) / "lenet.svg")
     print(f"LeNet-5, one box per layer, is in {path}")

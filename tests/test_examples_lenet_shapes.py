@@ -35,13 +35,16 @@ def test_the_counts_and_shapes_are_the_known_ones(run):
     assert rows(run[0]) == KNOWN
 
 
-def test_the_formula_agrees_on_every_conv_layer(run):
+def test_the_formula_agrees_on_every_conv_and_pooling_layer(run):
     out = run[0]
     formulas = dict(re.findall(r"^  (\w+) .*\| formula: (\d+)x\d+", out, re.M))
-    assert set(formulas) == {"C1", "C3", "C5", "conv1", "conv2", "conv3"}
+    assert formulas == {"C1": "28", "C3": "10", "C5": "1", "S2": "14", "S4": "5",
+                        "conv1": "55", "conv2": "27", "conv3": "13", "pool1": "27",
+                        "pool2": "13"}
     assert "| formula: 55x55, 34,944 and 34,848" in out
-    assert "agree on every conv layer" in out
-    assert "S2      (N, 6, 14, 14)" in out and "pool2   (N, 256, 13, 13)" in out
+    assert "agree on every conv and pooling layer" in out
+    assert re.search(r"^  S2 +\(N, 6, 14, 14\) +\| formula: 14x14$", out, re.M)
+    assert re.search(r"^  pool2 +\(N, 256, 13, 13\) +\| formula: 13x13$", out, re.M)
 
 
 def test_the_totals_and_the_diagram(run):

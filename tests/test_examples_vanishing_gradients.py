@@ -29,13 +29,20 @@ def test_sigmoid_gradient_vanishes_toward_the_input(run):
     sigmoid = norms(run[0])["sigmoid"]
     assert sigmoid[0] < 1e-4 * sigmoid[-1]                     # orders of magnitude
     assert all(a < b for a, b in zip(sigmoid, sigmoid[1:]))    # shrinking layer by layer
-    assert re.search(r"sigmoid +(\S+)", run[0].split("first layer / last layer:")[1])
+    assert ratio(run[0], "sigmoid") < 1e-4
+
+
+def ratio(out, act):
+    """The printed first-layer / last-layer ratio of ``act``."""
+    text = out.split("first layer / last layer:")[1]
+    return float(re.search(rf"^  {act} +(\S+)$", text, re.M).group(1))
 
 
 @pytest.mark.parametrize("act", ["tanh", "relu"])
 def test_tanh_and_relu_gradients_keep_their_size(run, act):
     values = norms(run[0])[act]
     assert 0.1 < values[0] / values[-1] < 10
+    assert abs(ratio(run[0], act) - values[0] / values[-1]) < 1e-2 * ratio(run[0], act)
     assert max(values) < 10 * min(values)
 
 
