@@ -4,8 +4,9 @@
 Only calls of allowlisted names are rebuilt: SymPy's own expression classes (``Add``,
 ``Symbol``, ``Integer``, ``exp``, ...) and graphc's scalar functions (``sigmoid``,
 ``step``, ...), with literal arguments. They are built with evaluation off, so a hostile
-file cannot make SymPy compute ``Pow(10, 10**4000)``; ``srepr`` of a graphc expression is
-already in the form SymPy evaluates to, so the rebuilt expression equals the saved one.
+file cannot make SymPy compute ``Pow(10, 10**4000)``; then sums, products, element-wise
+functions and powers with small exponents are evaluated again (``CANONICAL``), which puts
+their arguments in SymPy's order, so the rebuilt expression equals the saved one.
 
 >>> text = to_text(sp.Symbol("a0") + 1)
 >>> from_text(text, "n") == sp.Symbol("a0") + 1
@@ -41,6 +42,7 @@ def from_text(text, name):
         tree = ast.parse(text, mode="eval")
         with sp.evaluate(False):
             expr = _build(tree.body, name)
+        expr = _canonical(expr)
     except GraphError:
         raise
     except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError) as err:
@@ -68,6 +70,28 @@ def _build(node, name):
         return make(*args, **kwargs)
     raise GraphError(f"node {name!r}: the saved expression holds {ast.dump(node)[:60]}, "
                      f"which is not a call of a SymPy class on literals")
+
+
+#: Classes rebuilt with SymPy's evaluation on, which puts their arguments in SymPy's own
+#: order (so the expression read back equals the one saved) and cannot blow up: sums,
+#: products and the element-wise functions. A power is evaluated only for a small exponent;
+#: anything else stays as it was read.
+CANONICAL = (sp.Add, sp.Mul, sp.exp, sp.log, sp.tanh, sp.Abs, sp.sign, sp.Max, sp.Min,
+             sp.Heaviside, sp.erf)
+SMALL_EXPONENT = 1000
+
+
+def _canonical(expr):
+    """``expr`` (built with evaluation off) with its safe parts evaluated, bottom up."""
+    if not expr.args:
+        return expr
+    args = [_canonical(a) for a in expr.args]
+    power = expr.func is sp.Pow and args[1].is_Rational and abs(args[1].p) <= SMALL_EXPONENT \
+        and abs(args[1].q) <= SMALL_EXPONENT
+    if power or expr.func in CANONICAL or expr.func in GRAPHC_FUNCTIONS.values():
+        return expr.func(*args)
+    with sp.evaluate(False):
+        return expr.func(*args)
 
 
 def _allowed(func, name):
