@@ -185,12 +185,15 @@ def blobs(n, seed, d=2, shift=1.5):
     return {"X": X, "labels": labels}
 
 
+VALID_10 = blobs(200, 2, d=10, shift=0.7)
+
+
 @pytest.fixture(scope="module")
 def early():
     """Training that overfits a tiny set, stopped early on a validation set."""
     loss, g = classifier(d=10)  # 12 samples, 10 noise-laden features: it overfits
     return gc.train(loss, g.initial_params(seed=0), blobs(12, 1, d=10, shift=0.7),
-                    epochs=200, lr=0.5, validation=blobs(200, 2, d=10, shift=0.7),
+                    epochs=200, lr=0.5, validation=VALID_10,
                     patience=3, progress=False)
 
 
@@ -224,7 +227,12 @@ def test_early_stopping_says_why_and_keeps_the_best(early):
     assert all(v >= h.validation_losses[best - 1] for v in h.validation_losses[best:])
     assert h.stopped.startswith("early stopping: the validation loss did not improve")
     assert h.stopped.endswith(f"(best at epoch {best}), after epoch {h.epochs}")
-    assert set(h.best_params) == {"W", "b"}
+    X, labels = VALID_10["X"], VALID_10["labels"]
+    logits = X @ h.best_params["W"] + h.best_params["b"]
+    shifted = logits - logits.max(1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    assert -np.mean(logp[np.arange(len(labels)), labels]) == \
+        pytest.approx(h.validation_losses[best - 1])
     assert not np.array_equal(h.best_params["W"], h.params["W"])
 
 
@@ -249,6 +257,8 @@ def test_train_rejects_bad_stopping_options():
         gc.train(loss, params, DATA, weight_decay=0.1, optimizer=gc.optim.Adam(["w"]))
     with pytest.raises(gc.FeedError, match="validation= takes a dict"):
         gc.train(loss, params, DATA, validation=[1, 2], progress=False)
+    with pytest.raises(gc.FeedError, match="train: validation data: missing feed for 'y'"):
+        gc.train(loss, params, DATA, validation={"x": DATA["x"]}, progress=False)
 
 
 def test_plot_has_train_and_validation_lines(early):

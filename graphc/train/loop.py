@@ -143,8 +143,8 @@ def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, 
     data, params, batched = _checked(run, data, params, batched)
     call, optimizer = _stepping(run, names, optimizer, lr, momentum, weight_decay)
     rng, order = np.random.default_rng(seed), [name for name, _, _ in run.inputs]
-    record, bar = _Record(loss, validation, Stopping(patience, tol, validation is not None)), \
-        _bar(epochs, progress)
+    stopping = Stopping(patience, tol, validation is not None)
+    record, bar = _Record(loss, validation, stopping, params), _bar(epochs, progress)
     try:
         for epoch in range(epochs):
             getattr(optimizer, "start_epoch", lambda epoch: None)(epoch)
@@ -171,8 +171,10 @@ def _clipped(names, grads, clip_norm):
 class _Record:
     """The History being written, epoch by epoch, with the validation and stopping."""
 
-    def __init__(self, loss, validation, stopping):
+    def __init__(self, loss, validation, stopping, params):
         self.validate = None if validation is None else Validation(loss, validation)
+        if self.validate is not None:
+            self.validate.check(params)
         self.stopping = stopping
         self.losses, self.lrs, self.val_losses, self.val_accs = [], [], [], []
         self.best_params, self.best_epoch, self.stopped = None, None, None

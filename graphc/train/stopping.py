@@ -28,6 +28,14 @@ class Validation:
             self.target = loss.operands[1].name
         self.run = compile_nodes(outputs, unused="ignore")
 
+    def check(self, params):
+        """The validation feeds checked once before training, so that a missing or
+        misshapen entry is reported at once, as validation data, not after an epoch."""
+        try:
+            self.run.check(**self.data, **params)
+        except FeedError as error:
+            raise FeedError(f"train: validation data: {error}") from None
+
     def __call__(self, params):
         """``(loss, accuracy)``; accuracy None when the loss is no classification loss."""
         values = self.run(**self.data, **params)
