@@ -117,7 +117,7 @@ def test_clip_grad_norm_is_global():
     np.testing.assert_allclose(clipped["a"] / clipped["b"][1], 3 / 4)  # direction kept
     same, _ = gc.optim.clip_grad_norm(grads, 10.0)
     assert same["a"] is grads["a"]
-    with pytest.raises(ValueError, match="clip_norm must be > 0"):
+    with pytest.raises(ValueError, match="clip_norm must be a number > 0"):
         gc.optim.clip_grad_norm(grads, 0)
 
 
@@ -251,6 +251,10 @@ def test_train_rejects_bad_stopping_options():
         gc.train(loss, params, DATA, patience=2, progress=False)
     with pytest.raises(ValueError, match="patience must be an int >= 1 or None, got 0"):
         gc.train(loss, params, DATA, patience=0, validation=DATA, progress=False)
+    with pytest.raises(ValueError, match="clip_norm must be a number > 0, got 'big'"):
+        gc.train(loss, params, DATA, clip_norm="big", progress=False)
+    with pytest.raises(ValueError, match="Adam: clip_norm must be a number > 0 or None"):
+        gc.optim.Adam(["w"], clip_norm=-1)
     with pytest.raises(ValueError, match="tol must be a number >= 0"):
         gc.train(loss, params, DATA, tol=-1, progress=False)
     with pytest.raises(ValueError, match="with optimizer= give weight_decay to the optim"):

@@ -133,15 +133,14 @@ def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, 
     weight_decay)``; ``lr`` may be a schedule (epoch -> rate). ``clip_norm`` clips the
     gradients' global norm before each step. ``validation`` (a dict like ``data``) is
     evaluated after each epoch; ``patience``, ``tol``: see README "## Training". tqdm
-    shows a bar if ``progress`` (None: stderr is a terminal).
-
-    >>> h = gc.train(loss, g.initial_params(0), data, epochs=20, progress=False)  # doctest: +SKIP
-    """
+    shows a bar if ``progress`` (None: stderr is a terminal). The module's doctest shows a
+    call."""
     names = list(params)
     run = _compile(loss, names)
     batched, n = _batched(loss.graph, data, names)
     data, params, batched = _checked(run, data, params, batched)
     call, optimizer = _stepping(run, names, optimizer, lr, momentum, weight_decay)
+    clip_grad_norm({}, 1.0 if clip_norm is None else clip_norm)  # a bad value fails now
     rng, order = np.random.default_rng(seed), [name for name, _, _ in run.inputs]
     stopping = Stopping(patience, tol, validation is not None)
     record, bar = _Record(loss, validation, stopping, params), _bar(epochs, progress)

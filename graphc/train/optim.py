@@ -30,10 +30,11 @@ def clip_grad_norm(grads, max_norm):
     >>> clip_grad_norm({"w": np.array([3.0, 4.0])}, 1.0)[1]
     5.0
     """
-    if not float(max_norm) > 0:
-        raise ValueError(f"clip_norm must be > 0, got {max_norm!r}")
+    limit = _number(max_norm)
+    if not limit > 0:
+        raise ValueError(f"clip_norm must be a number > 0, got {max_norm!r}")
     total = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values()))
-    coef = float(max_norm) / (total + 1e-6)
+    coef = limit / (total + 1e-6)
     if coef >= 1:
         return dict(grads), total
     return {k: np.asarray(g) * coef for k, g in grads.items()}, total
@@ -52,8 +53,9 @@ class Optimizer:
         self.schedule = lr if callable(lr) else None
         self.lr = _nonnegative(self.kind, "lr", lr(0) if callable(lr) else lr)
         self.weight_decay = _nonnegative(self.kind, "weight_decay", weight_decay)
-        if clip_norm is not None and not float(clip_norm) > 0:
-            raise ValueError(f"{self.kind}: clip_norm must be > 0 or None, got {clip_norm!r}")
+        if clip_norm is not None and not _number(clip_norm) > 0:
+            raise ValueError(f"{self.kind}: clip_norm must be a number > 0 or None, got "
+                             f"{clip_norm!r}")
         self.clip_norm = clip_norm
         self.state = {}  # name -> the buffers of that parameter, once a step has run
 
@@ -172,7 +174,7 @@ class RMSprop(Optimizer):
     """RMSprop, as ``torch.optim.RMSprop`` (not centered, no momentum):
     ``v = alpha*v + (1-alpha)*g**2`` (from 0), ``p = p - lr * g / (sqrt(v) + eps)``.
 
-    >>> RMSprop(["w"], lr=0.01).step({"w": np.ones(1)}, [np.array([1.0])])["w"]
+    >>> RMSprop(["w"], lr=0.01).step({"w": np.ones(1)}, [np.array([1.0])])["w"].round(6)
     array([0.9])
     """
 
@@ -193,12 +195,19 @@ class RMSprop(Optimizer):
         return {"alpha": self.alpha, "eps": self.eps, **super().settings()}
 
 
+def _number(value):
+    """``value`` as a float; NaN (which fails every bound) for what is not a number."""
+    if isinstance(value, bool):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def _nonnegative(kind, what, value):
     """``value`` as a float, or a ValueError naming the optimizer and the option."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
+    number = _number(value)
     if not number >= 0:
         raise ValueError(f"{kind}: {what} must be a number >= 0, got {value!r}")
     return number

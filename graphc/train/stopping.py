@@ -61,7 +61,7 @@ class Stopping:
         if patience is not None and not validated:
             raise ValueError("train: patience= counts epochs without improvement of the "
                              "validation loss: give validation= data too")
-        if tol is not None and not float(tol) >= 0:
+        if tol is not None and (isinstance(tol, (bool, str)) or not float(tol) >= 0):
             raise ValueError(f"train: tol must be a number >= 0 or None, got {tol!r}")
         self.patience, self.tol = patience, None if tol is None else float(tol)
         self.best, self.best_epoch, self.waited = np.inf, None, 0
