@@ -39,16 +39,14 @@ class History:
     >>> h.plot("out/loss.png")                                    # doctest: +SKIP
     """
 
-    def __init__(self, losses, params, **extra):
-        self.losses = list(losses)
-        self.params = dict(params)
-        self.lrs = list(extra.get("lrs", []))
-        self.validation_losses = list(extra.get("validation_losses", []))
-        self.validation_accuracies = list(extra.get("validation_accuracies", []))
-        self.best_epoch = extra.get("best_epoch")
-        self.best_params = extra.get("best_params")
+    def __init__(self, losses, params, *, lrs=(), validation_losses=(),
+                 validation_accuracies=(), best_epoch=None, best_params=None, stopped=None):
+        self.losses, self.params, self.lrs = list(losses), dict(params), list(lrs)
+        self.validation_losses = list(validation_losses)
+        self.validation_accuracies = list(validation_accuracies)
+        self.best_epoch, self.best_params = best_epoch, best_params
         self.epochs = len(self.losses)
-        self.stopped = extra.get("stopped", f"ran all {self.epochs} epochs")
+        self.stopped = stopped or f"ran all {self.epochs} epochs"
 
     def plot(self, path, log=False):
         """Write a PNG of the loss curve to ``path`` (matplotlib: ``pip install
