@@ -25,19 +25,28 @@ from ..compile import compile as compile_nodes
 from ..errors import FeedError, GraphcError
 from ..files import write_atomic
 from ..graph import Node
-from .optim import SGD
+from .optim import SGD, clip_grad_norm
+from .stopping import Stopping, Validation
 
 
 class History:
-    """What ``gc.train`` did: ``losses`` (the mean loss of each epoch) and ``params`` (the
-    final values, ``{name: array}``).
+    """What ``gc.train`` did: ``losses`` (the mean loss of each epoch), ``params`` (the
+    final values, ``{name: array}``), ``lrs`` (the rate of each epoch); with validation
+    data ``validation_losses``, ``validation_accuracies`` (None entries when the loss is no
+    ``cross_entropy``), ``best_epoch`` and ``best_params`` (the lowest validation loss);
+    ``stopped`` (why training ended) and ``epochs`` (how many ran).
 
     >>> h.plot("out/loss.png")                                    # doctest: +SKIP
     """
 
-    def __init__(self, losses, params):
-        self.losses = list(losses)
-        self.params = dict(params)
+    def __init__(self, losses, params, *, lrs=(), validation_losses=(),
+                 validation_accuracies=(), best_epoch=None, best_params=None, stopped=None):
+        self.losses, self.params, self.lrs = list(losses), dict(params), list(lrs)
+        self.validation_losses = list(validation_losses)
+        self.validation_accuracies = list(validation_accuracies)
+        self.best_epoch, self.best_params = best_epoch, best_params
+        self.epochs = len(self.losses)
+        self.stopped = stopped or f"ran all {self.epochs} epochs"
 
     def plot(self, path, log=False):
         """Write a PNG of the loss curve to ``path`` (matplotlib: ``pip install
@@ -51,7 +60,8 @@ class History:
 
     def figure(self, log=False):
         """The loss curve as a matplotlib ``Figure`` (it shows itself in a notebook): the
-        mean loss of each epoch over whole-numbered epochs, on a log axis if ``log``."""
+        mean loss of each epoch over whole-numbered epochs, and the validation loss beside
+        it when there is one, on a log axis if ``log``."""
         try:
             from matplotlib.figure import Figure
             from matplotlib.ticker import MaxNLocator
@@ -60,9 +70,15 @@ class History:
                               "is not installed: pip install graphc[plot]") from None
         fig = Figure(figsize=(5, 3.5))
         ax = fig.subplots()
-        ax.plot(range(1, len(self.losses) + 1), self.losses, marker="." if
-                len(self.losses) < 50 else None)
-        ax.set(xlabel="epoch", ylabel="mean loss", title="training loss")
+        marker = "." if len(self.losses) < 50 else None
+        ax.plot(range(1, len(self.losses) + 1), self.losses, marker=marker, label="training")
+        if self.validation_losses:
+            ax.plot(range(1, len(self.validation_losses) + 1), self.validation_losses,
+                    marker=marker, label="validation")
+            ax.legend()
+        ax.set(xlabel="epoch", ylabel="mean loss",
+               title="training and validation loss" if self.validation_losses else
+               "training loss")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 2.5
         if log:
             ax.set_yscale("log")
@@ -82,6 +98,8 @@ class History:
 
     def __repr__(self):
         last = f", last loss {self.losses[-1]:.6g}" if self.losses else ""
+        if self.validation_losses:
+            last += f", last validation loss {self.validation_losses[-1]:.6g}"
         return f"<History: {len(self.losses)} epochs{last}>"
 
 
@@ -101,54 +119,103 @@ def minibatches(n, batch_size, rng):
 
 
 def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, seed=0,
-          progress=None, optimizer=None):
+          progress=None, optimizer=None, *, validation=None, patience=None, tol=None,
+          clip_norm=None, weight_decay=0.0):
     """Minimize the scalar node ``loss`` over ``params`` by minibatch gradient descent.
 
     ``params`` is ``{name: starting value}`` (``g.initial_params(seed)``); ``data`` feeds
     every input: arrays of inputs whose first dimension is named (``("N", 4)``) share that
     batch axis and are shuffled each epoch (``numpy.random.default_rng(seed)``) and cut
     into batches of ``batch_size`` (None: the full batch); other inputs are fed whole.
-    ``optimizer`` (anything with ``step(params, grads)``) replaces ``SGD(lr, momentum)``.
-    A tqdm bar shows when ``progress`` is True, or None and stderr is a terminal. The same
-    arguments give the same History: ``losses`` (per epoch, the mean over the samples of
-    the loss each batch had before its step) and the final ``params``.
-
-    >>> h = gc.train(loss, g.initial_params(0), data, epochs=20, batch_size=4,
-    ...              progress=False)                              # doctest: +SKIP
-    """
+    ``optimizer`` (with ``step(params, grads)``) replaces ``SGD(lr, momentum,
+    weight_decay)``; ``lr`` may be a schedule (epoch -> rate). ``clip_norm`` clips the
+    gradients' global norm before each step. ``validation`` (a dict like ``data``) is
+    evaluated after each epoch; ``patience``, ``tol``: see README "## Training". tqdm
+    shows a bar if ``progress`` (None: stderr is a terminal). The module's doctest shows a
+    call."""
     names = list(params)
     run = _compile(loss, names)
     batched, n = _batched(loss.graph, data, names)
     data, params, batched = _checked(run, data, params, batched)
-    call, optimizer = _stepping(run, names, optimizer, lr, momentum)
-    rng = np.random.default_rng(seed)
-    order = [name for name, _, _ in run.inputs]
-    losses, bar = [], _bar(epochs, progress)
+    call, optimizer = _stepping(run, names, optimizer, lr, momentum, weight_decay)
+    clip_grad_norm({}, 1.0 if clip_norm is None else clip_norm)  # a bad value fails now
+    rng, order = np.random.default_rng(seed), [name for name, _, _ in run.inputs]
+    stopping = Stopping(patience, tol, validation is not None)
+    record, bar = _Record(loss, validation, stopping, params), _bar(epochs, progress)
     try:
-        for _ in range(epochs):
+        for epoch in range(epochs):
+            getattr(optimizer, "start_epoch", lambda epoch: None)(epoch)
             total = 0.0
             for idx in minibatches(n, batch_size, rng):
                 feeds = {**data, **{k: v[idx] for k, v in batched.items()}, **params}
                 value, *grads = call(*[feeds[name] for name in order])
                 total += float(value) * len(idx)
-                params = optimizer.step(params, dict(zip(names, grads)))
-            losses.append(total / n)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{losses[-1]:.4g}")
+                params = optimizer.step(params, _clipped(names, grads, clip_norm))
+            if record.epoch(total / n, params, optimizer, bar):
+                break
     finally:
         if bar is not None:
             bar.close()
-    return History(losses, params)
+    return record.history(params)
 
 
-def _stepping(run, names, optimizer, lr, momentum):
+def _clipped(names, grads, clip_norm):
+    """The step's gradients by name, their global norm clipped to ``clip_norm`` if given."""
+    grads = dict(zip(names, grads))
+    return grads if clip_norm is None else clip_grad_norm(grads, clip_norm)[0]
+
+
+class _Record:
+    """The History being written, epoch by epoch, with the validation and stopping."""
+
+    def __init__(self, loss, validation, stopping, params):
+        self.validate = None if validation is None else Validation(loss, validation)
+        if self.validate is not None:
+            self.validate.check(params)
+        self.stopping = stopping
+        self.losses, self.lrs, self.val_losses, self.val_accs = [], [], [], []
+        self.best_params, self.best_epoch, self.stopped = None, None, None
+
+    def epoch(self, loss, params, optimizer, bar):
+        """Record one epoch; True when training should stop."""
+        validate, stopping = self.validate, self.stopping
+        self.losses.append(loss)
+        self.lrs.append(getattr(optimizer, "lr", None))
+        shown = {"loss": f"{loss:.4g}"}
+        val = None
+        if validate is not None:
+            val, acc = validate(params)
+            self.val_losses.append(val)
+            self.val_accs.append(acc)
+            shown["val"] = f"{val:.4g}"
+        self.stopped = stopping.update(len(self.losses), self.losses, val)
+        if validate is not None and stopping.best_epoch == len(self.losses):
+            self.best_params, self.best_epoch = dict(params), stopping.best_epoch
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(**shown)
+        return self.stopped is not None
+
+    def history(self, params):
+        extra = {"lrs": self.lrs, "validation_losses": self.val_losses,
+                 "validation_accuracies": self.val_accs, "best_epoch": self.best_epoch,
+                 "best_params": self.best_params}
+        if self.stopped is not None:
+            extra["stopped"] = f"{self.stopped}, after epoch {len(self.losses)}"
+        return History(self.losses, params, **extra)
+
+
+def _stepping(run, names, optimizer, lr, momentum, weight_decay):
     """How each step computes (from arrays in INPUTS order) and the optimizer. SGD makes
     new arrays of the parameters' dtype, so it gets the unchecked path; a user's optimizer
     may hand back lists or other dtypes, or change a gradient in place (which could share
     memory with the data there), so it gets the checked call."""
     if optimizer is None:
-        return run.unchecked, SGD(names, lr=lr, momentum=momentum)
+        return run.unchecked, SGD(names, lr=lr, momentum=momentum,
+                                  weight_decay=weight_decay)
+    if weight_decay:
+        raise ValueError("train: weight_decay= sets the built-in SGD's decay; with "
+                         "optimizer= give weight_decay to the optimizer instead")
     order = [name for name, _, _ in run.inputs]
     return (lambda *arrays: run(**dict(zip(order, arrays)))), optimizer
 

@@ -1,8 +1,10 @@
-"""Optimizers over dicts of arrays: SGD with momentum, and the perceptron rule and pocket
+"""Optimizers over dicts of arrays: SGD (momentum, weight decay), Adam, RMSprop, global
+gradient-norm clipping, learning-rate schedules, and the perceptron rule and pocket
 (from perceptron.py).
 
 Parameter values live with the caller as ``{name: array}``; an optimizer returns a new dict
-and never changes the caller's arrays.
+and never changes the caller's arrays. The update formulas are PyTorch's (torch.optim, the
+pseudocode in each class's documentation), so a student can check one against the other.
 
 >>> import graphc as gc
 >>> opt = gc.optim.SGD(["w"], lr=0.5)
@@ -10,31 +12,60 @@ and never changes the caller's arrays.
 array([0., 3.])
 """
 
+import math
+
 import numpy as np
 
-from ..errors import ShapeError
-from .perceptron import perceptron_update, pocket  # noqa: F401 (gc.optim.*)
+from ..errors import DomainError, ShapeError
+from .perceptron import perceptron_update, pocket
+from .schedules import CosineLR, ExponentialLR, InverseTimeLR, StepLR, constant
+
+__all__ = ["SGD", "Adam", "RMSprop", "clip_grad_norm", "perceptron_update", "pocket", "StepLR",
+           "ExponentialLR", "InverseTimeLR", "CosineLR", "constant"]
 
 
-class SGD:
-    """Stochastic gradient descent, with momentum as in PyTorch:
-    ``v = momentum * v + g`` (``v = g`` on the first step), then ``p = p - lr * v``.
+def clip_grad_norm(grads, max_norm):
+    """``(clipped, total_norm)``: the gradients scaled so that their global L2 norm (all
+    arrays together) is at most ``max_norm``, as ``torch.nn.utils.clip_grad_norm_``:
+    ``coef = max_norm / (total_norm + 1e-6)``, applied only when ``coef < 1``.
 
-    ``params`` names the parameters it updates (names or param nodes); ``step`` takes and
-    returns dicts keyed by those names (other entries are passed through unchanged).
-
-    >>> opt = SGD(["W1", "b1"], lr=0.1, momentum=0.9)             # doctest: +SKIP
-    >>> params = opt.step(params, grads)                          # doctest: +SKIP
+    >>> clip_grad_norm({"w": np.array([3.0, 4.0])}, 1.0)[1]
+    5.0
     """
+    limit = _number(max_norm)
+    if not limit > 0:
+        raise ValueError(f"clip_norm must be a number > 0, got {max_norm!r}")
+    total = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values()))
+    coef = limit / (total + 1e-6)
+    if coef >= 1:
+        return dict(grads), total
+    return {k: np.asarray(g) * coef for k, g in grads.items()}, total
 
-    def __init__(self, params, lr=0.1, momentum=0.0):
+
+class Optimizer:
+    """What SGD, Adam and RMSprop share: the names they update, ``lr`` (a number, or a
+    schedule ``epoch -> lr``; ``start_epoch(epoch)`` sets ``self.lr`` from it, and
+    ``gc.train`` calls it before each epoch), L2 ``weight_decay`` (``g = g + wd * p``, as
+    torch) and optional ``clip_norm`` (global norm clipping before the update)."""
+
+    kind = "Optimizer"
+
+    def __init__(self, params, lr, weight_decay=0.0, clip_norm=None):
         self.names = [p if isinstance(p, str) else p.name for p in params]
-        if not float(lr) >= 0:
-            raise ValueError(f"SGD: lr must be >= 0, got {lr!r}")
-        if not 0 <= float(momentum) < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        self.lr, self.momentum = float(lr), float(momentum)
-        self.velocity = {}  # name -> the momentum buffer v, once a step has run
+        self.schedule = lr if callable(lr) else None
+        self.lr = _nonnegative(self.kind, "lr", lr(0) if callable(lr) else lr)
+        self.weight_decay = _nonnegative(self.kind, "weight_decay", weight_decay)
+        if clip_norm is not None and not _number(clip_norm) > 0:
+            raise ValueError(f"{self.kind}: clip_norm must be a number > 0 or None, got "
+                             f"{clip_norm!r}")
+        self.clip_norm = clip_norm
+        self.state = {}  # name -> the buffers of that parameter, once a step has run
+
+    def start_epoch(self, epoch):
+        """Set ``self.lr`` to the schedule's rate for ``epoch`` (counted from 0); a no-op
+        with a constant rate."""
+        if self.schedule is not None:
+            self.lr = _nonnegative(self.kind, f"lr at epoch {epoch}", self.schedule(epoch))
 
     def step(self, params, grads):
         """New parameter values after one step; ``grads`` is a dict by name, or a sequence
@@ -45,19 +76,141 @@ class SGD:
         """
         if not isinstance(grads, dict):
             grads = dict(zip(self.names, grads, strict=True))
+        if self.clip_norm is not None:
+            grads = {**grads, **clip_grad_norm({k: grads[k] for k in self.names},
+                                               self.clip_norm)[0]}
         new = dict(params)
         for name in self.names:
             p, g = np.asarray(params[name]), np.asarray(grads[name])
             if p.shape != g.shape:
-                raise ShapeError(f"SGD: param {name!r} has shape {p.shape} but its gradient "
-                                 f"has shape {g.shape}")
-            if self.momentum:
-                v = self.velocity.get(name)
-                g = g.copy() if v is None else self.momentum * v + g
-                self.velocity[name] = g
-            new[name] = (p - self.lr * g).astype(p.dtype, copy=False)
+                raise ShapeError(f"{self.kind}: param {name!r} has shape {p.shape} but its "
+                                 f"gradient has shape {g.shape}")
+            if self.weight_decay:
+                g = g + self.weight_decay * p
+            state = self.state.setdefault(name, {})
+            new[name] = (p - self.lr * self.direction(g, state)).astype(p.dtype, copy=False)
         return new
 
+    def direction(self, g, state):
+        """The step's direction for one parameter (its buffers in ``state``)."""
+        raise NotImplementedError
+
     def __repr__(self):
-        return f"SGD({self.names}, lr={self.lr}, momentum={self.momentum})"
+        lr = self.schedule if self.schedule is not None else self.lr
+        extra = "".join(f", {k}={v!r}" for k, v in self.settings().items())
+        return f"{self.kind}({self.names}, lr={lr!r}{extra})"
+
+    def settings(self):
+        """The keyword settings that ``repr`` shows."""
+        return {"weight_decay": self.weight_decay, "clip_norm": self.clip_norm}
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, as ``torch.optim.SGD``: ``g = g + weight_decay * p``;
+    with momentum ``v = momentum * v + g`` (``v = g`` on the first step) and ``g = v``;
+    then ``p = p - lr * g``.
+
+    ``params`` names the parameters it updates (names or param nodes); ``step`` takes and
+    returns dicts keyed by those names (other entries are passed through unchanged).
+
+    >>> opt = SGD(["W1", "b1"], lr=0.1, momentum=0.9)             # doctest: +SKIP
+    >>> params = opt.step(params, grads)                          # doctest: +SKIP
+    """
+
+    kind = "SGD"
+
+    def __init__(self, params, lr=0.1, momentum=0.0, weight_decay=0.0, clip_norm=None):
+        super().__init__(params, lr, weight_decay, clip_norm)
+        if not 0 <= float(momentum) < 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+
+    @property
+    def velocity(self):
+        """name -> the momentum buffer v, once a step has run."""
+        return {k: s["v"] for k, s in self.state.items() if "v" in s}
+
+    def direction(self, g, state):
+        if not self.momentum:
+            return g
+        v = state.get("v")
+        state["v"] = g.copy() if v is None else self.momentum * v + g
+        return state["v"]
+
+    def settings(self):
+        return {"momentum": self.momentum, **super().settings()}
+
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam`` (L2 weight decay added to the gradient, not AdamW):
+    ``m = b1*m + (1-b1)*g``, ``v = b2*v + (1-b2)*g**2`` (both from 0), at step t
+    ``m_hat = m / (1 - b1**t)``, ``v_hat = v / (1 - b2**t)``, and
+    ``p = p - lr * m_hat / (sqrt(v_hat) + eps)``.
+
+    >>> Adam(["w"], lr=0.1).step({"w": np.ones(1)}, [np.array([5.0])])["w"]
+    array([0.9])
+    """
+
+    kind = "Adam"
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 clip_norm=None):
+        super().__init__(params, lr, weight_decay, clip_norm)
+        if len(betas) != 2 or not all(0 <= float(b) < 1 for b in betas):
+            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
+        self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
+
+    def direction(self, g, state):
+        b1, b2 = self.betas
+        t = state["t"] = state.get("t", 0) + 1
+        state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
+        state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+        m_hat, v_hat = state["m"] / (1 - b1 ** t), state["v"] / (1 - b2 ** t)
+        return m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def settings(self):
+        return {"betas": self.betas, "eps": self.eps, **super().settings()}
+
+
+class RMSprop(Optimizer):
+    """RMSprop, as ``torch.optim.RMSprop`` (not centered, no momentum):
+    ``v = alpha*v + (1-alpha)*g**2`` (from 0), ``p = p - lr * g / (sqrt(v) + eps)``.
+
+    >>> RMSprop(["w"], lr=0.01).step({"w": np.ones(1)}, [np.array([1.0])])["w"].round(6)
+    array([0.9])
+    """
+
+    kind = "RMSprop"
+
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0,
+                 clip_norm=None):
+        super().__init__(params, lr, weight_decay, clip_norm)
+        if not 0 <= float(alpha) < 1:
+            raise ValueError(f"RMSprop: alpha must be in [0, 1), got {alpha!r}")
+        self.alpha, self.eps = float(alpha), float(eps)
+
+    def direction(self, g, state):
+        state["v"] = self.alpha * state.get("v", 0.0) + (1 - self.alpha) * g * g
+        return g / (np.sqrt(state["v"]) + self.eps)
+
+    def settings(self):
+        return {"alpha": self.alpha, "eps": self.eps, **super().settings()}
+
+
+def _number(value):
+    """``value`` as a float; NaN (which fails every bound) for what is not a number."""
+    if isinstance(value, bool):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _nonnegative(kind, what, value):
+    """``value`` as a float, or a ValueError naming the optimizer and the option."""
+    number = _number(value)
+    if not number >= 0:
+        raise ValueError(f"{kind}: {what} must be a number >= 0, got {value!r}")
+    return number
 

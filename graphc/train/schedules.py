@@ -1,0 +1,98 @@
+"""Learning-rate schedules: each is a function ``epoch -> lr`` (epochs counted from 0, as
+torch.optim.lr_scheduler steps them), passed as ``lr=`` to ``gc.train`` or an optimizer.
+
+>>> import graphc as gc
+>>> [gc.optim.StepLR(0.1, step_size=2, gamma=0.5)(e) for e in range(5)]
+[0.1, 0.1, 0.05, 0.05, 0.025]
+"""
+
+import math
+
+
+class Schedule:
+    """A learning-rate schedule; a subclass defines ``rate(epoch)``; calling it checks the
+    epoch. Its repr shows its settings, so a History's optimizer reads back plainly."""
+
+    def __call__(self, epoch):
+        if isinstance(epoch, bool) or int(epoch) != epoch or epoch < 0:
+            raise ValueError(f"{type(self).__name__}: the epoch must be an int >= 0, "
+                             f"got {epoch!r}")
+        return float(self.rate(int(epoch)))
+
+    def rate(self, epoch):
+        """The rate of ``epoch``."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+def _positive(kind, what, value):
+    """``value`` as a float > 0, or a ValueError naming the schedule and the option."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{kind}: {what} must be a number > 0, got {value!r}")
+    return float(value)
+
+
+class constant(Schedule):  # noqa: N801 - reads as a function: constant(0.1)
+    """The same rate every epoch."""
+
+    def __init__(self, lr):
+        self.lr = _positive("constant", "lr", lr)
+
+    def rate(self, epoch):
+        return self.lr
+
+
+class StepLR(Schedule):
+    """``lr * gamma ** (epoch // step_size)``, as torch's StepLR."""
+
+    def __init__(self, lr, step_size, gamma=0.1):
+        self.lr = _positive("StepLR", "lr", lr)
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")
+        self.step_size, self.gamma = step_size, _positive("StepLR", "gamma", gamma)
+
+    def rate(self, epoch):
+        return self.lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(Schedule):
+    """``lr * gamma ** epoch``, as torch's ExponentialLR."""
+
+    def __init__(self, lr, gamma):
+        self.lr, self.gamma = _positive("ExponentialLR", "lr", lr), \
+            _positive("ExponentialLR", "gamma", gamma)
+
+    def rate(self, epoch):
+        return self.lr * self.gamma ** epoch
+
+
+class InverseTimeLR(Schedule):
+    """``lr / t`` with ``t = epoch + 1`` (1, 1/2, 1/3, ...): the decaying rate of the
+    perceptron convergence proof (the rates sum to infinity, their squares do not)."""
+
+    def __init__(self, lr):
+        self.lr = _positive("InverseTimeLR", "lr", lr)
+
+    def rate(self, epoch):
+        return self.lr / (epoch + 1)
+
+
+class CosineLR(Schedule):
+    """``min_lr + (lr - min_lr) * (1 + cos(pi * epoch / epochs)) / 2``, as torch's
+    CosineAnnealingLR with ``T_max=epochs`` (from ``lr`` at epoch 0 down to ``min_lr`` at
+    ``epochs``; held at ``min_lr`` after)."""
+
+    def __init__(self, lr, epochs, min_lr=0.0):
+        self.lr = _positive("CosineLR", "lr", lr)
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"CosineLR: epochs must be an int >= 1, got {epochs!r}")
+        if not 0 <= min_lr <= self.lr:
+            raise ValueError(f"CosineLR: min_lr must be in [0, lr], got {min_lr!r}")
+        self.epochs, self.min_lr = epochs, float(min_lr)
+
+    def rate(self, epoch):
+        t = min(epoch, self.epochs) / self.epochs
+        return self.min_lr + (self.lr - self.min_lr) * (1 + math.cos(math.pi * t)) / 2

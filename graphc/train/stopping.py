@@ -1,0 +1,84 @@
+"""Validation and stopping for ``gc.train``: the loss (and accuracy) on held-out data after
+each epoch, early stopping by patience, and the tolerance on the training loss."""
+
+import numpy as np
+
+from ..compile import compile as compile_nodes
+from ..errors import FeedError
+from ..graph import Node
+
+
+class Validation:
+    """The loss on ``data`` (every input fed whole) for given params, compiled once from a
+    copy of the graph; and the accuracy when the loss is ``cross_entropy(logits, target)``:
+    the fraction of rows whose largest logit is the label (integer labels, or the largest
+    entry of probability rows)."""
+
+    def __init__(self, loss, data):
+        if not isinstance(data, dict):
+            raise FeedError(f"train: validation= takes a dict of inputs like data, got "
+                            f"{type(data).__name__}")
+        graph = loss.graph.copy()
+        loss = Node(graph, loss.id)
+        self.data = {k: np.asarray(v) for k, v in data.items()}
+        outputs = [loss]
+        self.target = None
+        if loss.op == "cross_entropy" and loss.operands[1].role == "input":
+            outputs.append(loss.operands[0])
+            self.target = loss.operands[1].name
+        self.run = compile_nodes(outputs, unused="ignore")
+
+    def check(self, params):
+        """The validation feeds checked once before training, so that a missing or
+        misshapen entry is reported at once, as validation data, not after an epoch."""
+        try:
+            self.run.check(**self.data, **params)
+        except FeedError as error:
+            raise FeedError(f"train: validation data: {error}") from None
+
+    def __call__(self, params):
+        """``(loss, accuracy)``; accuracy None when the loss is no classification loss."""
+        values = self.run(**self.data, **params)
+        if self.target is None:
+            return float(values[0]), None
+        logits, target = np.asarray(values[1]), self.data[self.target]
+        labels = target if target.ndim < logits.ndim else target.argmax(axis=-1)
+        return float(values[0]), float(np.mean(logits.argmax(axis=-1) == labels))
+
+
+class Stopping:
+    """When to stop: after ``patience`` epochs in a row whose validation loss is not below
+    the best by more than ``tol`` (``tol`` None: 0), or, when ``tol`` is given, once the
+    training loss changes by less than ``tol`` from one epoch to the next.
+
+    ``update`` returns the reason to stop, or None; ``best_epoch`` (1-based) is the epoch
+    of the lowest validation loss."""
+
+    def __init__(self, patience=None, tol=None, validated=False):
+        if patience is not None and (isinstance(patience, bool) or
+                                     not isinstance(patience, int) or patience < 1):
+            raise ValueError(f"train: patience must be an int >= 1 or None, got {patience!r}")
+        if patience is not None and not validated:
+            raise ValueError("train: patience= counts epochs without improvement of the "
+                             "validation loss: give validation= data too")
+        if tol is not None and (isinstance(tol, (bool, str)) or not float(tol) >= 0):
+            raise ValueError(f"train: tol must be a number >= 0 or None, got {tol!r}")
+        self.patience, self.tol = patience, None if tol is None else float(tol)
+        self.best, self.best_epoch, self.waited = np.inf, None, 0
+
+    def update(self, epoch, losses, validation_loss=None):
+        """After ``epoch`` (1-based) with the training ``losses`` so far."""
+        if validation_loss is not None:
+            if validation_loss < self.best - (self.tol or 0.0):
+                self.best, self.best_epoch, self.waited = validation_loss, epoch, 0
+            else:
+                self.waited += 1
+            if self.patience is not None and self.waited >= self.patience:
+                return (f"early stopping: the validation loss did not improve by more than "
+                        f"{self.tol or 0:g} for {self.patience} epochs (best at epoch "
+                        f"{self.best_epoch})")
+        if self.tol is not None and len(losses) > 1:
+            change = abs(losses[-1] - losses[-2])
+            if change < self.tol:
+                return f"tol: the training loss changed by {change:.3g} < tol={self.tol:g}"
+        return None
