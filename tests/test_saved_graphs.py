@@ -136,7 +136,7 @@ CHANGES = {
                   "nests deeper than 8"),
     "hostile expr": (lambda d: node(d, "loss")["attrs"].update(
         axes={"sympy": "__import__('os')"}),
-                     "calls '__import__', which is not a SymPy expression class"),
+                     "calls '__import__', which is not one of the SymPy classes"),
     "expr attribute": (lambda d: node(d, "loss")["attrs"].update(
         axes={"sympy": "Symbol('a0').__class__"}), "not a call of a SymPy class"),
 }
@@ -244,3 +244,35 @@ def test_the_command_compiles_renders_and_explains_a_saved_graph(tmp_path):
     assert explained.returncode == 0, explained.stderr
     assert "loss" in explained.stdout
     assert os.path.isfile(path)
+
+
+#: Texts that once ran code or never finished when read (a review's payloads): SymPy's
+#: functions sympify a string argument, which evaluates it.
+HOSTILE_EXPRS = {
+    "exp of a text": "exp(\"__import__('os').system('touch PWNED')\")",
+    "sigmoid of a text": "sigmoid(\"__import__('os').system('touch PWNED')\")",
+    "Add with a text": "Add(Symbol('a0', real=True), \"__import__('os')\")",
+    "Tuple": "Tuple(\"__import__('os')\")",
+    "Poly": "Poly(\"__import__('os')\")",
+    "Lambda": "Lambda(Symbol('z'), Symbol('z'))",
+    "Subs": "Subs(Symbol('a0'), Symbol('a0'), Integer(1))",
+    "factorial": "factorial(Integer(1000000000))",
+    "Float exponent": "Float('1e999999999', precision=53)",
+    "Float of a text": "Float(\"__import__('os')\")",
+    "a power tower": "Pow(Pow(Pow(Integer(10), Integer(1000)), Integer(1000)), Integer(1000))",
+    "a huge power": "Pow(Integer(9), Integer(10000000))",
+    "a huge integer": "Integer(" + "9" * 100 + ")",
+    "a product past floats": "Mul(Symbol('a0'), "
+                             + ", ".join([f"Integer({10 ** 39})"] * 8) + ")",
+    "a Symbol named by code": "Symbol(\"__import__('os')\")",
+    "a keyword": "Heaviside(Symbol('a0'), evaluate=True)",
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE_EXPRS.values(), ids=HOSTILE_EXPRS.keys())
+def test_a_hostile_saved_expression_is_refused_and_runs_nothing(text, tmp_path, monkeypatch):
+    from graphc.graph import saved_expr
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(gc.GraphError, match=r"node 'n': the saved expression"):
+        saved_expr.from_text(text, "n")
+    assert not (tmp_path / "PWNED").exists()
