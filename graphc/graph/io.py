@@ -8,8 +8,8 @@ strictly (no duplicate keys, no NaN/Infinity tokens, a size cap), checks the sch
 slots and cycles, then rebuilds the graph through the normal graph API, so every shape and
 attribute check runs. Nothing loaded is ever executed: no pickle (``allow_pickle=False``),
 no eval; each .npz array's header is checked (dtype, size) before its data is read
-(graphc/graph/saved_arrays.py). The generic "elementwise" op's SymPy ``expr`` is saved as ``srepr`` text and read
-back through an allowlist of SymPy classes (graphc/graph/saved_expr.py).
+(graphc/graph/saved_arrays.py). The generic "elementwise" op's SymPy ``expr`` is saved as
+``srepr`` text and read back through an allowlist of SymPy classes (saved_expr.py).
 
 >>> g.save("out/model.json")                       # doctest: +SKIP
 >>> g2 = graphc.load("out/model.json")             # doctest: +SKIP
