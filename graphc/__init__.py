@@ -17,7 +17,7 @@ from .check import CheckReport, GradcheckReport, check, gradcheck
 from .compile import CompiledFunction, compile
 from .display import report
 from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, FeedError,
-                     GraphcError, GraphError, ShapeError)
+                     GraphcError, GraphError, SettingError, ShapeError)
 from .evaluate import evaluate
 from .explain import explain
 from .graph import Graph, Node
@@ -43,7 +43,7 @@ __all__ = [
     "compile", "CompiledFunction", "report",
     "optim", "train", "History",
     "GraphcError", "GraphError", "ShapeError", "DTypeError", "FeedError",
-    "DifferentiationError", "DomainError", "ClaimError",
+    "DifferentiationError", "DomainError", "ClaimError", "SettingError",
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "abs", "sigmoid", "tanh", "relu",
     "matmul", "transpose", "sum", "mean", "softmax", "log_softmax", "cross_entropy", "bce",
     "bce_with_logits", "mse", "elementwise_op",

@@ -40,6 +40,11 @@ class DifferentiationError(GraphcError, ValueError):
     """A gradient cannot be taken: a non-scalar output, an op without a gradient."""
 
 
+class SettingError(GraphcError, ValueError):
+    """An option's value is outside what it accepts: an optimizer's ``betas``, a schedule's
+    ``min_lr``, ``train``'s ``patience``. The message names the option and the value."""
+
+
 class DomainError(GraphcError, ValueError):
     """A value is outside what an op accepts, such as a class label out of range."""
 

@@ -5,6 +5,8 @@ error naming what is wrong; ``to_networkx`` / ``from_networkx`` and ``save_param
 
 import json
 import os
+import zipfile
+from io import BytesIO
 
 import numpy as np
 import pytest
@@ -179,6 +181,44 @@ def test_a_pickle_in_the_arrays_file_is_never_loaded(small):
     np.savez(npz, **{key: np.array([object()]) for key in np.load(npz).files})
     with pytest.raises(gc.SavedGraphError, match="cannot read the arrays"):
         gc.load(small[2])
+
+
+def claiming(path, shape, keys):
+    """An .npz whose members' headers claim ``shape`` but hold a few deflated bytes, as a
+    crafted file would (so the test stays quick: nothing large is ever written)."""
+    header = BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for key in keys:
+            zf.writestr(f"{key}.npy", header.getvalue() + bytes(64))
+
+
+@pytest.mark.parametrize("shape", [(10**12,), (50_000_000,)])
+def test_an_array_whose_header_claims_too_much_is_refused_before_it_is_read(small, shape):
+    g, _, path = small
+    npz = path.with_suffix(".npz")
+    claiming(npz, shape, np.load(npz).files)
+    with pytest.raises(gc.SavedGraphError, match=f"cannot read the arrays .* claims shape "
+                                                 f"\\({shape[0]},\\) float64"):
+        gc.load(path)
+    claiming(npz, shape, [p.name for p in g.params])
+    with pytest.raises(gc.SavedGraphError, match="cannot read parameters .*MAX_ARRAY_BYTES"):
+        gc.load_params(npz, graph=g)
+
+
+def test_an_array_no_node_names_is_refused(small):
+    npz = small[2].with_suffix(".npz")
+    arrays = dict(np.load(npz))
+    np.savez(npz, **arrays, stray=np.zeros(2))
+    with pytest.raises(gc.SavedGraphError, match="no node names the arrays \\['stray'\\]"):
+        gc.load(small[2])
+
+
+def test_save_params_names_a_ragged_param(tmp_path):
+    with pytest.raises(gc.SavedGraphError, match="param 'W' must be a numeric array; its "
+                                                 "rows have different lengths"):
+        gc.save_params(tmp_path / "p.npz", {"W": [[1], [1, 2]]})
 
 
 def test_save_refuses_a_path_that_is_not_json(small, tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
+from graphc.train.stopping import Stopping
 
 STEPS = 4
 
@@ -247,7 +248,7 @@ def test_tol_stops_when_the_training_loss_settles():
 def test_train_rejects_bad_stopping_options():
     loss, g = line()
     params = g.initial_params()
-    with pytest.raises(ValueError, match="patience= counts epochs .* give validation="):
+    with pytest.raises(gc.SettingError, match="patience=2 counts epochs .* give validation="):
         gc.train(loss, params, DATA, patience=2, progress=False)
     with pytest.raises(ValueError, match="patience must be an int >= 1 or None, got 0"):
         gc.train(loss, params, DATA, patience=0, validation=DATA, progress=False)
@@ -263,6 +264,43 @@ def test_train_rejects_bad_stopping_options():
         gc.train(loss, params, DATA, validation=[1, 2], progress=False)
     with pytest.raises(gc.FeedError, match="train: validation data: missing feed for 'y'"):
         gc.train(loss, params, DATA, validation={"x": DATA["x"]}, progress=False)
+
+
+def test_bad_optimizer_and_schedule_settings_are_setting_errors_naming_the_option():
+    o = gc.optim
+    cases = [(lambda: o.Adam(["w"], betas="ab"), "Adam: betas must be two numbers .* got 'ab'"),
+             (lambda: o.Adam(["w"], eps=-1), "Adam: eps must be a number > 0, got -1"),
+             (lambda: o.RMSprop(["w"], eps=0), "RMSprop: eps must be a number > 0, got 0"),
+             (lambda: o.RMSprop(["w"], alpha="q"), r"RMSprop: alpha must be in \[0, 1\)"),
+             (lambda: o.CosineLR(0.1, 5, min_lr="a"), "CosineLR: min_lr must be a number"),
+             (lambda: o.CosineLR(0.1, 5)("x"), "CosineLR: the epoch must be an int >= 0")]
+    for make, message in cases:
+        with pytest.raises(gc.SettingError, match=message) as caught:
+            make()
+        assert isinstance(caught.value, ValueError)
+
+
+def test_a_validation_label_out_of_range_is_reported_as_validation_data():
+    loss, g = classifier()
+    val = blobs(10, 2)
+    val["labels"] = val["labels"] + 5
+    with pytest.raises(gc.DomainError, match="train: validation data: "):
+        gc.train(loss, g.initial_params(), blobs(10, 1), epochs=2, validation=val,
+                 progress=False)
+
+
+def test_tol_decides_what_resets_patience_but_best_is_the_lowest_loss():
+    """As Lightning's min_delta: 0.895 and 0.894 are lower, but not by tol below 0.9."""
+    stop = Stopping(patience=3, tol=0.01, validated=True)
+    losses = [1.0, 1.0]  # the training loss does not move: tol must not stop on it
+    reasons = [stop.update(e, losses, v) for e, v in enumerate([1.0, 0.9, 0.895, 0.894], 1)]
+    assert reasons == [None, None, None, None] and stop.best_epoch == 4
+    assert stop.update(5, losses, 0.95) == ("early stopping: the validation loss did not "
+                                            "improve by more than 0.01 for 3 epochs (best "
+                                            "at epoch 4)")
+    slow = Stopping(patience=3, tol=0.01, validated=True)
+    for e, v in enumerate([1.0, 0.995, 0.992, 0.989, 0.986, 0.983], 1):  # adds up
+        assert slow.update(e, losses, v) is None
 
 
 def test_plot_has_train_and_validation_lines(early):

@@ -7,8 +7,9 @@ values and params' initial arrays, written with ``np.savez``). Loading reads the
 strictly (no duplicate keys, no NaN/Infinity tokens, a size cap), checks the schema, ids,
 slots and cycles, then rebuilds the graph through the normal graph API, so every shape and
 attribute check runs. Nothing loaded is ever executed: no pickle (``allow_pickle=False``),
-no eval. The generic "elementwise" op's SymPy ``expr`` is saved as ``srepr`` text and read
-back through an allowlist of SymPy classes (graphc/graph/saved_expr.py).
+no eval; each .npz array's header is checked (dtype, size) before its data is read
+(graphc/graph/saved_arrays.py). The generic "elementwise" op's SymPy ``expr`` is saved as
+``srepr`` text and read back through an allowlist of SymPy classes (saved_expr.py).
 
 >>> g.save("out/model.json")                       # doctest: +SKIP
 >>> g2 = graphc.load("out/model.json")             # doctest: +SKIP
@@ -28,7 +29,7 @@ import sympy as sp
 from ..errors import GraphcError, GraphError
 from ..files import write_atomic
 from .. import ops
-from . import saved_expr
+from . import saved_arrays, saved_expr
 from .node import LEAVES, ROLES
 
 #: The schema's name and the versions this graphc reads.
@@ -315,16 +316,23 @@ def _topological(nodes, operands):
 
 
 def _read_arrays(path, nodes):
-    """The arrays the nodes name, from the .npz beside the JSON (no pickles)."""
-    wanted = any(e["op"] == "const" or isinstance(e.get("init"), dict)
-                 for e in nodes.values())
+    """The arrays the nodes name, from the .npz beside the JSON: each header is checked
+    before its data is read (saved_arrays), and a key no node names is refused."""
+    wanted = [e["value"] if e["op"] == "const" else e["init"]["array"]
+              for e in nodes.values()
+              if (e["op"] == "const" and isinstance(e.get("value"), str))
+              or (isinstance(e.get("init"), dict) and isinstance(e["init"].get("array"), str))]
     if not wanted:
         return {}
     _read_capped(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as err:
+        present = saved_arrays.keys(path)
+        unknown = [k for k in present if k not in wanted]
+        if unknown:
+            raise saved_arrays.ArrayFileError(f"no node names the arrays {unknown}")
+        # A key a node names but the file lacks is reported by _array, with the node.
+        return saved_arrays.read(path, [k for k in dict.fromkeys(wanted) if k in present])
+    except saved_arrays.ArrayFileError as err:
         raise SavedGraphError(f"cannot read the arrays of the graph from {path}: "
                               f"{err}") from None
 
@@ -424,7 +432,11 @@ def save_params(path, params):
                               f"{type(params).__name__}")
     arrays = {}
     for name, value in params.items():
-        array = np.asarray(value)
+        try:
+            array = np.asarray(value)
+        except ValueError:  # a ragged list such as [[1], [1, 2]]
+            raise SavedGraphError(f"save_params: param {name!r} must be a numeric array; "
+                                  f"its rows have different lengths: {value!r:.80}") from None
         if not isinstance(name, str) or array.dtype.kind not in "iuf":
             raise SavedGraphError(f"save_params: param {name!r} must be a name and a numeric "
                                   f"array, got {type(value).__name__} of dtype {array.dtype}")
@@ -440,26 +452,32 @@ def load_params(path, graph=None):
     path = Path(path)
     _read_capped(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            params = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as err:
+        names = saved_arrays.keys(path)
+        if graph is not None:
+            _check_names(path, names, graph)
+        params = saved_arrays.read(path, names)
+    except saved_arrays.ArrayFileError as err:
         raise SavedGraphError(f"cannot read parameters from {path}: {err}") from None
     if graph is not None:
-        _check_params(path, params, graph)
+        _check_shapes(path, params, graph)
     return params
 
 
-def _check_params(path, params, graph):
-    expected = {p.name: p for p in graph.params}
-    missing = [n for n in expected if n not in params]
-    extra = [n for n in params if n not in expected]
+def _check_names(path, names, graph):
+    """Before any array is read: the file holds exactly the graph's params."""
+    expected = [p.name for p in graph.params]
+    missing = [n for n in expected if n not in names]
+    extra = [n for n in names if n not in expected]
     if missing or extra:
         raise SavedGraphError(f"{path}: the params of graph {graph.name!r} are "
                               f"{', '.join(expected) or 'none'}; the file lacks "
                               f"{missing or 'none'} and has extra {extra or 'none'}")
-    for name, node in expected.items():
-        shape = params[name].shape
+
+
+def _check_shapes(path, params, graph):
+    for node in graph.params:
+        shape = params[node.name].shape
         if len(shape) != len(node.shape) or any(
                 isinstance(d, int) and d != n for d, n in zip(node.shape, shape)):
-            raise SavedGraphError(f"{path}: param {name!r} has shape {shape} in the file, "
-                                  f"the graph's is {node.shape}")
+            raise SavedGraphError(f"{path}: param {node.name!r} has shape {shape} in the "
+                                  f"file, the graph's is {node.shape}")

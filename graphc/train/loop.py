@@ -22,7 +22,7 @@ import numpy as np
 
 from ..autodiff import grad
 from ..compile import compile as compile_nodes
-from ..errors import FeedError, GraphcError
+from ..errors import FeedError, GraphcError, SettingError
 from ..files import write_atomic
 from ..graph import Node
 from .optim import SGD, clip_grad_norm
@@ -111,7 +111,7 @@ def minibatches(n, batch_size, rng):
     [[4, 2], [1, 3], [0]]
     """
     if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) < 1):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        raise SettingError(f"train: batch_size must be a positive int or None, got {batch_size!r}")
     if batch_size is None or batch_size >= n:
         return [np.arange(n)]
     order = rng.permutation(n)
@@ -214,7 +214,7 @@ def _stepping(run, names, optimizer, lr, momentum, weight_decay):
         return run.unchecked, SGD(names, lr=lr, momentum=momentum,
                                   weight_decay=weight_decay)
     if weight_decay:
-        raise ValueError("train: weight_decay= sets the built-in SGD's decay; with "
+        raise SettingError("train: weight_decay= sets the built-in SGD's decay; with "
                          "optimizer= give weight_decay to the optimizer instead")
     order = [name for name, _, _ in run.inputs]
     return (lambda *arrays: run(**dict(zip(order, arrays)))), optimizer

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ..errors import DomainError, ShapeError
+from ..errors import DomainError, SettingError, ShapeError
 from .perceptron import perceptron_update, pocket
 from .schedules import CosineLR, ExponentialLR, InverseTimeLR, StepLR, constant
 
@@ -34,7 +34,7 @@ def clip_grad_norm(grads, max_norm):
     """
     limit = _number(max_norm)
     if not limit > 0:
-        raise ValueError(f"clip_norm must be a number > 0, got {max_norm!r}")
+        raise SettingError(f"clip_norm must be a number > 0, got {max_norm!r}")
     total = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values()))
     coef = limit / (total + 1e-6)
     if coef >= 1:
@@ -56,7 +56,7 @@ class Optimizer:
         self.lr = _nonnegative(self.kind, "lr", lr(0) if callable(lr) else lr)
         self.weight_decay = _nonnegative(self.kind, "weight_decay", weight_decay)
         if clip_norm is not None and not _number(clip_norm) > 0:
-            raise ValueError(f"{self.kind}: clip_norm must be a number > 0 or None, got "
+            raise SettingError(f"{self.kind}: clip_norm must be a number > 0 or None, got "
                              f"{clip_norm!r}")
         self.clip_norm = clip_norm
         self.state = {}  # name -> the buffers of that parameter, once a step has run
@@ -121,8 +121,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=0.1, momentum=0.0, weight_decay=0.0, clip_norm=None):
         super().__init__(params, lr, weight_decay, clip_norm)
-        if not 0 <= float(momentum) < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        if not 0 <= _number(momentum) < 1:
+            raise SettingError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
 
     @property
@@ -156,9 +156,11 @@ class Adam(Optimizer):
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  clip_norm=None):
         super().__init__(params, lr, weight_decay, clip_norm)
-        if len(betas) != 2 or not all(0 <= float(b) < 1 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
-        self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
+        if isinstance(betas, str) or not isinstance(betas, (tuple, list)) or \
+                len(betas) != 2 or not all(0 <= _number(b) < 1 for b in betas):
+            raise SettingError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = _positive(self.kind, "eps", eps)
 
     def direction(self, g, state):
         b1, b2 = self.betas
@@ -185,9 +187,9 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0,
                  clip_norm=None):
         super().__init__(params, lr, weight_decay, clip_norm)
-        if not 0 <= float(alpha) < 1:
-            raise ValueError(f"RMSprop: alpha must be in [0, 1), got {alpha!r}")
-        self.alpha, self.eps = float(alpha), float(eps)
+        if not 0 <= _number(alpha) < 1:
+            raise SettingError(f"RMSprop: alpha must be in [0, 1), got {alpha!r}")
+        self.alpha, self.eps = float(alpha), _positive(self.kind, "eps", eps)
 
     def direction(self, g, state):
         state["v"] = self.alpha * state.get("v", 0.0) + (1 - self.alpha) * g * g
@@ -208,9 +210,18 @@ def _number(value):
 
 
 def _nonnegative(kind, what, value):
-    """``value`` as a float, or a ValueError naming the optimizer and the option."""
+    """``value`` as a float, or a SettingError naming the optimizer and the option."""
     number = _number(value)
     if not number >= 0:
-        raise ValueError(f"{kind}: {what} must be a number >= 0, got {value!r}")
+        raise SettingError(f"{kind}: {what} must be a number >= 0, got {value!r}")
     return number
 
+
+
+def _positive(kind, what, value):
+    """``value`` as a float > 0 (an ``eps`` of 0 or less would divide by zero or flip the
+    step's sign), or a SettingError naming the optimizer and the option."""
+    number = _number(value)
+    if not number > 0:
+        raise SettingError(f"{kind}: {what} must be a number > 0, got {value!r}")
+    return number

@@ -7,6 +7,9 @@ torch.optim.lr_scheduler steps them), passed as ``lr=`` to ``gc.train`` or an op
 """
 
 import math
+import numbers
+
+from ..errors import SettingError
 
 
 class Schedule:
@@ -14,8 +17,10 @@ class Schedule:
     epoch. Its repr shows its settings, so a History's optimizer reads back plainly."""
 
     def __call__(self, epoch):
-        if isinstance(epoch, bool) or int(epoch) != epoch or epoch < 0:
-            raise ValueError(f"{type(self).__name__}: the epoch must be an int >= 0, "
+        whole = isinstance(epoch, numbers.Integral) or (
+            isinstance(epoch, float) and epoch.is_integer())
+        if isinstance(epoch, bool) or not whole or epoch < 0:
+            raise SettingError(f"{type(self).__name__}: the epoch must be an int >= 0, "
                              f"got {epoch!r}")
         return float(self.rate(int(epoch)))
 
@@ -29,9 +34,9 @@ class Schedule:
 
 
 def _positive(kind, what, value):
-    """``value`` as a float > 0, or a ValueError naming the schedule and the option."""
+    """``value`` as a float > 0, or a SettingError naming the schedule and the option."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{kind}: {what} must be a number > 0, got {value!r}")
+        raise SettingError(f"{kind}: {what} must be a number > 0, got {value!r}")
     return float(value)
 
 
@@ -51,7 +56,7 @@ class StepLR(Schedule):
     def __init__(self, lr, step_size, gamma=0.1):
         self.lr = _positive("StepLR", "lr", lr)
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")
+            raise SettingError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")
         self.step_size, self.gamma = step_size, _positive("StepLR", "gamma", gamma)
 
     def rate(self, epoch):
@@ -81,16 +86,19 @@ class InverseTimeLR(Schedule):
 
 
 class CosineLR(Schedule):
-    """``min_lr + (lr - min_lr) * (1 + cos(pi * epoch / epochs)) / 2``, as torch's
-    CosineAnnealingLR with ``T_max=epochs`` (from ``lr`` at epoch 0 down to ``min_lr`` at
-    ``epochs``; held at ``min_lr`` after)."""
+    """``min_lr + (lr - min_lr) * (1 + cos(pi * epoch / epochs)) / 2``: torch's
+    CosineAnnealingLR with ``T_max=epochs`` up to ``epochs`` (from ``lr`` at epoch 0 down
+    to ``min_lr`` at ``epochs``), but after ``epochs`` it stays at ``min_lr``, where
+    torch's rises again along the cosine (it is meant for exactly ``T_max`` epochs)."""
 
     def __init__(self, lr, epochs, min_lr=0.0):
         self.lr = _positive("CosineLR", "lr", lr)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"CosineLR: epochs must be an int >= 1, got {epochs!r}")
-        if not 0 <= min_lr <= self.lr:
-            raise ValueError(f"CosineLR: min_lr must be in [0, lr], got {min_lr!r}")
+            raise SettingError(f"CosineLR: epochs must be an int >= 1, got {epochs!r}")
+        if isinstance(min_lr, bool) or not isinstance(min_lr, (int, float)) or \
+                not 0 <= min_lr <= self.lr:
+            raise SettingError(f"CosineLR: min_lr must be a number in [0, lr={self.lr:g}], "
+                               f"got {min_lr!r}")
         self.epochs, self.min_lr = epochs, float(min_lr)
 
     def rate(self, epoch):

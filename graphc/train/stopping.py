@@ -4,7 +4,7 @@ each epoch, early stopping by patience, and the tolerance on the training loss."
 import numpy as np
 
 from ..compile import compile as compile_nodes
-from ..errors import FeedError
+from ..errors import DomainError, FeedError, SettingError
 from ..graph import Node
 
 
@@ -29,12 +29,16 @@ class Validation:
         self.run = compile_nodes(outputs, unused="ignore")
 
     def check(self, params):
-        """The validation feeds checked once before training, so that a missing or
-        misshapen entry is reported at once, as validation data, not after an epoch."""
+        """The validation feeds checked (and run) once before training, so that a missing
+        or misshapen entry, or a label out of range, is reported at once, as validation
+        data, not after an epoch."""
         try:
             self.run.check(**self.data, **params)
+            self.run(**self.data, **params)  # a label out of range shows only when run
         except FeedError as error:
             raise FeedError(f"train: validation data: {error}") from None
+        except DomainError as error:
+            raise DomainError(f"train: validation data: {error}") from None
 
     def __call__(self, params):
         """``(loss, accuracy)``; accuracy None when the loss is no classification loss."""
@@ -47,37 +51,46 @@ class Validation:
 
 
 class Stopping:
-    """When to stop: after ``patience`` epochs in a row whose validation loss is not below
-    the best by more than ``tol`` (``tol`` None: 0), or, when ``tol`` is given, once the
-    training loss changes by less than ``tol`` from one epoch to the next.
+    """When to stop. With ``patience``: after ``patience`` epochs in a row whose validation
+    loss is not below the reference by more than ``tol`` (None: 0); the reference is the
+    loss of the last such improvement, as PyTorch Lightning's EarlyStopping ``min_delta``
+    (so many small steps down still add up to an improvement). Without ``patience``,
+    ``tol`` stops once the training loss changes by less than ``tol`` between epochs.
 
-    ``update`` returns the reason to stop, or None; ``best_epoch`` (1-based) is the epoch
-    of the lowest validation loss."""
+    ``update`` returns the reason to stop, or None; ``best_epoch`` (1-based) is always the
+    epoch of the lowest validation loss seen, whether or not it beat the reference by
+    ``tol``."""
 
     def __init__(self, patience=None, tol=None, validated=False):
         if patience is not None and (isinstance(patience, bool) or
                                      not isinstance(patience, int) or patience < 1):
-            raise ValueError(f"train: patience must be an int >= 1 or None, got {patience!r}")
+            raise SettingError(f"train: patience must be an int >= 1 or None, got "
+                               f"{patience!r}")
         if patience is not None and not validated:
-            raise ValueError("train: patience= counts epochs without improvement of the "
-                             "validation loss: give validation= data too")
-        if tol is not None and (isinstance(tol, (bool, str)) or not float(tol) >= 0):
-            raise ValueError(f"train: tol must be a number >= 0 or None, got {tol!r}")
+            raise SettingError(f"train: patience={patience!r} counts epochs without "
+                               f"improvement of the validation loss: give validation= "
+                               f"data too")
+        if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float))
+                                or not tol >= 0):
+            raise SettingError(f"train: tol must be a number >= 0 or None, got {tol!r}")
         self.patience, self.tol = patience, None if tol is None else float(tol)
-        self.best, self.best_epoch, self.waited = np.inf, None, 0
+        self.best, self.best_epoch = np.inf, None
+        self.reference, self.waited = np.inf, 0
 
     def update(self, epoch, losses, validation_loss=None):
         """After ``epoch`` (1-based) with the training ``losses`` so far."""
         if validation_loss is not None:
-            if validation_loss < self.best - (self.tol or 0.0):
-                self.best, self.best_epoch, self.waited = validation_loss, epoch, 0
+            if validation_loss < self.best:
+                self.best, self.best_epoch = validation_loss, epoch
+            if validation_loss < self.reference - (self.tol or 0.0):
+                self.reference, self.waited = validation_loss, 0
             else:
                 self.waited += 1
             if self.patience is not None and self.waited >= self.patience:
                 return (f"early stopping: the validation loss did not improve by more than "
                         f"{self.tol or 0:g} for {self.patience} epochs (best at epoch "
                         f"{self.best_epoch})")
-        if self.tol is not None and len(losses) > 1:
+        if self.patience is None and self.tol is not None and len(losses) > 1:
             change = abs(losses[-1] - losses[-2])
             if change < self.tol:
                 return f"tol: the training loss changed by {change:.3g} < tol={self.tol:g}"
