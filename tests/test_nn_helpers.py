@@ -204,3 +204,20 @@ def test_the_readmes_layers_block_prints_what_it_shows(capsys):
     shown = [line.split("# ")[-1] for line in block.splitlines() if line.startswith("print(")]
     exec(compile(block, "README.md", "exec"), {})
     assert capsys.readouterr().out.splitlines() == shown == ["['W1', 'b1', 'W2', 'b2']", "True"]
+
+
+def test_the_formula_of_a_long_lstms_gradient_names_its_parts_instead_of_never_ending():
+    """Unexpanded, an LSTM gradient's formula grows about 5x a step (ten steps never finished
+    printing); past symbolic.formula.FORMULA_TERMS terms a node names its operands."""
+    from graphc.symbolic.formula import FORMULA_TERMS
+    g = gc.Graph("long lstm")
+    xs = [g.input(f"x{t}", shape=(2,)) for t in range(10)]
+    hs, _ = gc.nn.lstm(g, xs, 3)
+    (dW,) = gc.grad(gc.mse(hs[-1], g.input("y", shape=(3,))), [g["W_i"]])
+    text = str(gc.formula(dW))
+    assert 0 < len(text) < FORMULA_TERMS and "outer" in text
+    assert gc.latex(dW)
+    short = gc.Graph("short lstm")  # three steps stay expanded, as before
+    hs, _ = gc.nn.lstm(short, [short.input(f"x{t}", shape=(2,)) for t in range(3)], 3)
+    (dW,) = gc.grad(gc.mse(hs[-1], short.input("y", shape=(3,))), [short["W_i"]])
+    assert "tanh(c3)" in str(gc.formula(dW))

@@ -34,11 +34,33 @@ def symbol(record):
     return sp.Symbol(record.name, real=True)
 
 
+#: The size (terms, counting a shared subformula at each place it appears) past which a
+#: node's formula writes its compound operands by their names instead of expanding them:
+#: the formula of an unrolled network's gradient grows by a factor a step (an LSTM's about
+#: 5), so without a budget ten steps never finish printing.
+FORMULA_TERMS = 20_000
+
+
 class Formulas(Rules):
     """Formulas: an op's ``notation`` over its operands' formulas, else its scalar formula;
-    leaves, kept nodes and constant tensors are their symbols, scalar constants numbers."""
+    leaves, kept nodes and constant tensors are their symbols, scalar constants numbers. A
+    node whose formula would pass ``FORMULA_TERMS`` terms names its operands instead."""
 
     fed = False
+
+    def __init__(self):
+        self._terms = {}  # formula -> its size, counted as it is built (never walked)
+        self._owner = {}  # formula -> the record of the node it is the formula of
+
+    def _budgeted(self, record, args, build):
+        terms = [self._terms.get(a, 1) for a in args]
+        if 1 + sum(terms) > FORMULA_TERMS:
+            args = [symbol(self._owner[a]) if n > 1 and a in self._owner else a
+                    for a, n in zip(args, terms)]
+            terms = [1] * len(args)
+        expr = build(args)
+        self._terms[expr], self._owner[expr] = 1 + sum(terms), record
+        return expr
 
     def leaf(self, record):
         return symbol(record)
@@ -52,12 +74,13 @@ class Formulas(Rules):
         return symbol(record)
 
     def rule(self, opdef):
-        if opdef.notation is not None:
-            return lambda record, shapes, args: opdef.notation(record.attrs, shapes, *args)
-
         def apply(record, shapes, args):
+            if opdef.notation is not None:
+                return self._budgeted(record, args,
+                                      lambda xs: opdef.notation(record.attrs, shapes, *xs))
             f = scalar_formula(opdef, record.attrs, len(args))
-            return f.xreplace({arg(i): a for i, a in enumerate(args)})
+            return self._budgeted(record, args, lambda xs: f.xreplace(
+                {arg(i): a for i, a in enumerate(xs)}))
         return apply
 
 
