@@ -229,7 +229,7 @@ def cmd_steps(args):
 
 
 def cmd_report(args):
-    from .present.report import checked_path, report  # the application layer's page
+    from visualize.present.report import checked_path, report  # the application layer may draw
     try:
         checked_path(args.output)  # the one check of the path, gc.report's
     except ValueError as err:

@@ -19,7 +19,7 @@ MODULE_GROUPS = [
     ("graphc.errors", "base"),  # GraphcError and its subclasses
     ("graphc.text", "base"),  # tables and number formats every report shares
     ("graphc.files", "base"),  # atomic writes
-    ("graphc.display", "base"),  # the notebook and report hooks: graphc.present, by name
+    ("graphc.display", "base"),  # the notebook and report hooks, found by entry point
     ("graphc.shapes", "base"),  # shape and dtype algebra
     ("graphc.ops", "ops"),  # the op registry and the op families
     ("graphc.graph", "graph"),  # THE IR every stage reads
@@ -35,7 +35,6 @@ MODULE_GROUPS = [
     ("graphc", "api"),  # graphc/__init__.py: the public API
     ("graphc.__main__", "main"),  # python -m graphc
     ("graphc.cli", "cli"),  # the graphc command: the application layer
-    ("graphc.present", "present"),  # notebook display and the HTML report: application layer
     ("visualize", "visualize"),  # Graphviz views, on top of graphc's public API
 ]
 
@@ -57,8 +56,7 @@ ALLOWED = {
     "evaluate": PIPELINE,  # the consumer the others share: no other consumer
     "api": GRAPHC,  # the public API re-exports everything but the command (and __main__)
     "main": GRAPHC + ("cli",),  # python -m graphc runs the command: its one way in
-    "present": GRAPHC + ("visualize",),  # the application layer beside cli: may draw
-    "cli": GRAPHC + ("visualize", "present"),  # the top: may draw
+    "cli": GRAPHC + ("visualize",),  # the top: may draw
     # visualize: the public API and the consumers' products, never passes, compile or cli
     "visualize": ("base", "ops", "graph", "autodiff", "interpret", "explain", "evaluate", "api"),
 }

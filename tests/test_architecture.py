@@ -164,12 +164,15 @@ def test_a_module_evaluating_ops_itself_is_named(tmp_path):
         "graphc/explain/trace.py:2: calls an op's reference; evaluate through graphc.interpret"]
 
 
-def test_only_display_imports_by_name():
-    """``graphc.display`` loads the application layer by name (pandas' plotting-backend way);
-    no other module of graphc's core may hide an import that way."""
-    found = [f"{p.as_posix()}:{n}" for p in sorted((ROOT / "graphc").rglob("*.py"))
+def test_graphc_never_names_visualize_nor_imports_by_name():
+    """graphc finds what draws its pictures through the entry point pyproject.toml registers
+    (``graphc.display``), so no module of graphc hides an import by name, and only the
+    command line (the application layer) names visualize."""
+    found = [f"{p.relative_to(ROOT).as_posix()}:{n}"
+             for p in sorted((ROOT / "graphc").rglob("*.py"))
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-             if ("import_module(" in line or "__import__(" in line)
-             and p.relative_to(ROOT).as_posix() != "graphc/display.py"]
+             if "import_module(" in line or "__import__(" in line
+             or ("visualize" in line and "import" in line and p.name != "cli.py")]
     assert found == []
-    assert 'PRESENT = "graphc.present"' in (ROOT / "graphc/display.py").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '[project.entry-points."graphc.present"]\nvisualize = "visualize.present"' in pyproject

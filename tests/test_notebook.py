@@ -223,7 +223,7 @@ def neuron():
 
 def test_import_graphc_loads_no_display_machinery():
     result = run([sys.executable, "-c", "import graphc, sys; print(sorted(m for m in "
-                  "('IPython', 'graphc.present', 'visualize', 'matplotlib', 'pygments') "
+                  "('IPython', 'visualize.present', 'visualize', 'matplotlib', 'pygments') "
                   "if m in sys.modules))"])
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

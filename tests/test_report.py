@@ -194,7 +194,7 @@ def test_a_name_that_looks_escaped_keeps_its_characters():
     ('<math><mi><img src=x></mi></math>', ["not XML"]),
 ])
 def test_mathml_outside_the_allowlists_is_refused(source, words):
-    from graphc.present.mathml import UnsafeMathML, checked
+    from visualize.present.mathml import UnsafeMathML, checked
     with pytest.raises(UnsafeMathML) as caught:
         checked(source)
     assert all(word in str(caught.value) for word in words)
@@ -320,3 +320,20 @@ def test_graphc_report_refuses_bad_usage(tmp_path, args, words):
     assert result.returncode == 2 and not list(tmp_path.iterdir())
     for word in words:
         assert word in result.stderr, result.stderr
+
+
+def test_without_a_registered_drawing_package_report_says_what_to_install(ns, monkeypatch):
+    """graphc finds visualize.present through its entry point only; without one, gc.report
+    says so and a graph in a notebook falls back to its plain repr (bundle None)."""
+    from graphc import display
+    monkeypatch.setattr(display, "provider", lambda: None)
+    with pytest.raises(gc.GraphcError, match=r"entry point group 'graphc.present': install "
+                                             r"graphc with pip"):
+        gc.report(ns["loss"], at=ns["AT"])
+    assert ns["loss"].graph._repr_mimebundle_() is None
+
+
+def test_the_entry_point_finds_visualize_present():
+    from graphc import display
+    import visualize.present
+    assert display.provider() is visualize.present

@@ -16,7 +16,8 @@ GIF or PNG) for slides. For slides, both take ``rankdir``, ``slide=True`` (16:9)
 (``collapse=None``); a bad option raises ``OptionError``, a ValueError naming the option.
 A diagram is a ``graphviz.Digraph`` (it displays itself in Jupyter); ``export`` writes
 SVG, PNG, PDF, DOT or TikZ (``.tex``, ``to_tikz``). Drawing never changes the user's graph.
-graphc's core never imports this package (graphc.present, the application layer, does).
+graphc never imports this package: graphc.display finds visualize.present (the notebook
+pictures and the report) through the entry point pyproject.toml registers.
 """
 
 from .views import VIEWS, draw

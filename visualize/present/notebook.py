@@ -1,8 +1,8 @@
 r"""Graphs and nodes in a notebook: the MIME bundle IPython shows for each.
 
 ``Graph._repr_mimebundle_`` and ``Node._repr_mimebundle_`` hand themselves to
-``graphc.display.bundle``, which loads this module on first use, so ``import graphc``
-imports neither ``visualize`` nor IPython. A bundle holds
+``graphc.display.bundle``, which finds this module through its entry point on first use,
+so ``import graphc`` imports neither ``visualize`` nor IPython. A bundle holds
 
 - ``text/plain``: the listing, ``str(graph)``, or the node's line of it;
 - ``image/svg+xml``: the forward diagram (``visualize.draw``) rendered by ``dot``; for a

@@ -19,20 +19,20 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
+import graphc as gc  # check and compile through the public API: visualize's tier
+from graphc.autodiff import grad, gradient_of
+from graphc.errors import DifferentiationError, GraphcError
+from graphc.files import write_atomic
+from graphc.graph import Node, walk
+from graphc.shapes import fmt
+from graphc.text import number
+
 import visualize
 from visualize.export import INSTALL, RenderError
 from visualize.gradflow import flow
 from visualize.steps import order
 from visualize.style import DIGITS, value_text
 
-from ..autodiff import grad, gradient_of
-from ..check import check
-from ..compile import compile as compile_nodes
-from ..errors import DifferentiationError, GraphcError
-from ..files import write_atomic
-from ..graph import Node, walk
-from ..shapes import fmt
-from ..text import number
 from . import mathml, page
 
 #: The options ``report`` takes besides ``at``, ``claims`` and ``path``.
@@ -82,7 +82,7 @@ def report(loss, at=None, claims=None, path=None, **options):
     data = {"title": f"{loss.graph.name}: backprop of {loss.name}", "at": f.trace.at,
             "nodes": _nodes(f), "edges": _edges(f), "steps": order(f),
             "mathml": {"elements": mathml.ELEMENTS, "attributes": mathml.ATTRIBUTES}}
-    verdicts = check(loss, claims, at=at, exact=options.get("exact")) if claims else None
+    verdicts = gc.check(loss, claims, at=at, exact=options.get("exact")) if claims else None
     code = _code_lines(loss, f)
     text = page.page(data, _svg(loss, at, options.get("exact"), f), code, verdicts)
     result = Report(text, data["title"])
@@ -227,7 +227,7 @@ def _code_lines(loss, f):
     work = loss.graph.copy()
     wrt = [Node(work, v) for v in f.nodes if v != loss.id and walk.can_carry_gradient(work)(v)]
     grads = grad(Node(work, loss.id), wrt)
-    function = compile_nodes([Node(work, loss.id)] + list(grads), opt=0, unused="ignore")
+    function = gc.compile([Node(work, loss.id)] + list(grads), opt=0, unused="ignore")
     owner = {}
     for ident, v in function.variables.items():
         pair = gradient_of(work, v) if v in work.nx else None
