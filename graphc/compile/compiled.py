@@ -64,7 +64,7 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
         source = _generate(program, opt)
     with timings.timed("python compile"):
         f = CompiledFunction(source, name or graph.name, single)
-    f.report, f.variables = timings, variables(program, optimized, inline=opt >= 1)
+    f.report, f.lowered = timings, (program, optimized, opt >= 1)
     if report:
         print(f"graphc: compiling {f.name!r}\n{timings}", file=sys.stderr)
     return f
@@ -131,7 +131,8 @@ class CompiledFunction:
         self.source = source
         self.name = name
         self.report = None
-        self.variables = {}
+        self.lowered = None  # (program, graph, inline) that ``variables`` reads, on demand
+        self._variables = None
         self._single = single
         self._module = load_module(source, name)
         self._compute = self._module.compute
@@ -164,6 +165,14 @@ class CompiledFunction:
         to a temporary file beside it first, renamed into place: an error leaves the old
         file, never half."""
         return write_atomic(path, lambda f: f.write(self.source.encode("utf-8")))
+
+    @property
+    def variables(self):
+        """``{identifier: node id}`` of ``compute``'s variables, worked out on first use
+        (only a reader of the code needs it, never a call)."""
+        if self._variables is None:
+            self._variables = {} if self.lowered is None else variables(*self.lowered)
+        return self._variables
 
     def __repr__(self):
         return (f"<CompiledFunction {self.name!r}: ({', '.join(self.outputs)}) from "
