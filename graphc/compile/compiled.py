@@ -22,7 +22,7 @@ from ..files import write_atomic
 from ..graph import Node
 from .. import passes
 from .loader import load_module
-from .printer import generate, variables
+from .printer import generate
 from .program import lower
 from .report import Report
 from . import tiny
@@ -61,21 +61,21 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
         program = lower(optimized, outputs, source=graph)
     _report_unused(program, unused)
     with timings.timed("codegen"):
-        source = _generate(program, opt)
+        source = _generate(program, opt, idents := {})
     with timings.timed("python compile"):
         f = CompiledFunction(source, name or graph.name, single)
-    f.report, f.lowered = timings, (program, optimized, opt >= 1)
+    f.report, f.variables = timings, {i: optimized.id_of(n) for i, n in idents.items()}
     if report:
         print(f"graphc: compiling {f.name!r}\n{timings}", file=sys.stderr)
     return f
 
 
-def _generate(program, opt):
+def _generate(program, opt, names=None):
     """The module's source at level ``opt``: views written into their consumer from 1; at 2
     a tiny static program on Python floats (``tiny.py``), else results computed in place
     in temporaries that die on their line (``z1 += b1``; never a feed or an output)."""
     return generate(program, inline=opt >= 1, reuse=opt >= 2,
-                    floats=tiny.compute_source if opt >= 2 else None)
+                    floats=tiny.compute_source if opt >= 2 else None, names=names)
 
 
 def _check_options(unused, opt):
@@ -131,8 +131,7 @@ class CompiledFunction:
         self.source = source
         self.name = name
         self.report = None
-        self.lowered = None  # (program, graph, inline) that ``variables`` reads, on demand
-        self._variables = None
+        self.variables = {}
         self._single = single
         self._module = load_module(source, name)
         self._compute = self._module.compute
@@ -165,14 +164,6 @@ class CompiledFunction:
         to a temporary file beside it first, renamed into place: an error leaves the old
         file, never half."""
         return write_atomic(path, lambda f: f.write(self.source.encode("utf-8")))
-
-    @property
-    def variables(self):
-        """``{identifier: node id}`` of ``compute``'s variables, worked out on first use
-        (only a reader of the code needs it, never a call)."""
-        if self._variables is None:
-            self._variables = {} if self.lowered is None else variables(*self.lowered)
-        return self._variables
 
     def __repr__(self):
         return (f"<CompiledFunction {self.name!r}: ({', '.join(self.outputs)}) from "

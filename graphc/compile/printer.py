@@ -38,16 +38,19 @@ from .rules import Number
 FOLD = 8  # operands a line when a variadic op (add_n of 4,000 terms) is printed as a fold
 
 
-def generate(program, inline=True, reuse=False, floats=None):
+def generate(program, inline=True, reuse=False, floats=None, names=None):
     """The source text of the module computing ``program`` (a ``Program``); ``inline``
     writes each view into its single consumer (``H.T @ ct``), else every node is a line;
     ``reuse`` computes a result in place in a temporary that dies on its line, where that
     is provably safe (``memory.Reuse``). ``floats`` (``tiny.compute_source``, at opt=2; or
     a false value) may write a ``compute`` on Python floats for a tiny program; the NumPy
-    one is then ``compute_numpy``, which it falls back to."""
+    one is then ``compute_numpy``, which it falls back to. ``names``, a dict, is filled
+    with ``{identifier: node name}`` of the variables printed (the report reads it)."""
     env = Env(program, inline, reuse)
     fast = floats(program, env) if floats else None
     body = compute_source(program, env, "compute_numpy" if fast else "compute")
+    if names is not None:
+        names.update({v.ident: name for name, v in env.values.items() if v.ident})
     if fast:
         body = f"{fast}\n\n\n{body}"
     parts = [prelude.header(fast is not None), _globals(program), prelude.ERRORS]
@@ -60,15 +63,6 @@ def generate(program, inline=True, reuse=False, floats=None):
               for i, f in enumerate(env.sorted_helpers())]
     parts.append(prelude.feed_checks())
     return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
-
-
-def variables(program, graph, inline=True):
-    """``{identifier: node id}`` for each variable the module ``generate(program, inline)``
-    prints (a feed, an array constant, a node's result), ids of ``graph``, the graph
-    ``program`` was lowered from: so a reader of the code (the backprop report) can tell
-    which node each line computes."""
-    env = Env(program, inline)
-    return {v.ident: graph.id_of(name) for name, v in env.values.items() if v.ident}
 
 
 # ---- values and literals ---------------------------------------------------------------------
