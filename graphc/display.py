@@ -9,7 +9,6 @@ that draws, and ``import graphc`` loads nothing of it until a picture is asked f
 """
 
 import functools
-from importlib.metadata import entry_points
 
 from .errors import GraphcError
 
@@ -20,6 +19,7 @@ GROUP = "graphc.present"
 @functools.lru_cache(maxsize=None)
 def provider():
     """The registered provider (the first by name), or None when no package registers one."""
+    from importlib.metadata import entry_points  # ~20 ms: only when a picture is asked for
     found = sorted(entry_points(group=GROUP), key=lambda e: e.name)
     return found[0].load() if found else None
 

@@ -241,16 +241,18 @@ def _from_formulas(loss):
 
 # ---- the diagram ------------------------------------------------------------------------------
 
-def draw_gradflow(loss, at=None, exact=None, collapse=None, grads="all", **options):
+def draw_gradflow(loss, at=None, exact=None, collapse=None, grads="all", flowed=None,
+                  **options):
     """The forward graph of ``loss`` with the backward flow drawn on its edges, each arrow
     pointing the way the gradient flows (from the loss back: DOT's ``dir=back``, so an
     edge keeps its endpoints ``u -> v``), the value that flowed forward written above what
     flows back, and a key with the range of the gradient sizes drawn. ``collapse``,
-    ``grads`` and ``options`` (rankdir, slide, dpi) as ``visualize.draw`` takes them.
+    ``grads`` and ``options`` (rankdir, slide, dpi) as ``visualize.draw`` takes them;
+    ``flowed``: the ``flow(loss, at, exact)`` already worked out (the report's), not redone.
 
     >>> draw_gradflow(loss, at={"x": [1, -1], "w": [1, 2], "y": 1})   # doctest: +SKIP
     """
-    f = flow(loss, at, exact)
+    f = flow(loss, at, exact) if flowed is None else flowed
     blocks = _blocks(f, collapse)
     shown = [e for e in f.edges if not hidden(f, e, grads)]
     gradients = {v: lines for v, lines in f.gradients.items()

@@ -17,7 +17,6 @@ import html
 from pathlib import Path
 
 import graphviz
-import numpy as np
 
 import graphc as gc  # check and compile through the public API: visualize's tier
 from graphc.autodiff import grad, gradient_of
@@ -25,13 +24,12 @@ from graphc.errors import DifferentiationError, GraphcError
 from graphc.files import write_atomic
 from graphc.graph import Node, walk
 from graphc.shapes import fmt
-from graphc.text import number
 
 import visualize
 from visualize.export import INSTALL, RenderError
-from visualize.gradflow import flow
+from visualize.gradflow import draw_gradflow, flow
 from visualize.steps import order
-from visualize.style import DIGITS, value_text
+from visualize.style import value_text
 
 from . import mathml, page
 
@@ -126,10 +124,6 @@ def checked_path(path):
 
 # ---- the data of the page ---------------------------------------------------------------------
 
-def _num(value):
-    return number(value, DIGITS) if np.ndim(value) == 0 else value_text(value)
-
-
 def _exact_text(exact, shown):
     """The exact value as text, or "" where it says no more than the number shown."""
     text = "" if exact is None else str(exact)
@@ -144,15 +138,15 @@ def _nodes(f):
     for v in f.nodes:
         record, row = f.graph.record(v), forward.get(v)
         value = f.values.get(v)
-        shown = "" if value is None else _num(value)
+        shown = "" if value is None else value_text(value)
         entry = {"name": record.name, "op": record.op, "role": record.role,
                  "shape": fmt(record.shape), "value": shown,
                  "exact": _exact_text(row.exact if row else None, shown),
                  "gradient": "", "gradient_exact": ""}
         total = totals.get(v)
         if total is not None:
-            entry["gradient"] = f"{total.label} = {_num(total.value)}"
-            entry["gradient_exact"] = _exact_text(total.exact, _num(total.value))
+            entry["gradient"] = f"{total.label} = {value_text(total.value)}"
+            entry["gradient_exact"] = _exact_text(total.exact, value_text(total.value))
         nodes[str(v)] = entry
     return nodes
 
@@ -171,14 +165,14 @@ def _edges(f):
         key = (e.u, e.v, e.slot)
         local, vjp = rows.get(("local", *key)), rows.get(("vjp", *key))
         product = rows.get(("product", *key)) or vjp
-        shown = _num(e.value)
+        shown = value_text(e.value)
         edges.append({
             "u": e.u, "v": e.v, "slot": e.slot, "edge": e.edge, "label": e.label,
             "upstream_label": f"d{L}/d{f.graph.record(e.v).name}",
             "local_label": f"d{f.graph.record(e.v).name}/d{f.graph.record(e.u).name}",
-            "upstream": _num(e.upstream), "value": shown, "vjp": local is None,
-            "local": "" if e.local_value is None else _num(e.local_value),
-            "local_exact": "" if local is None else _exact_text(local.exact, _num(
+            "upstream": value_text(e.upstream), "value": shown, "vjp": local is None,
+            "local": "" if e.local_value is None else value_text(e.local_value),
+            "local_exact": "" if local is None else _exact_text(local.exact, value_text(
                 local.value)),
             "mathml": _mathml(local) if local else _text_math(vjp),
             "exact": _exact_text(product.exact if product else None, shown),
@@ -211,7 +205,7 @@ def _svg(loss, at, exact, f):
     """The gradient-flow diagram as SVG text, each node and edge marked with the graphc
     node or flow edge it draws (``page.mark_svg`` reads Graphviz's titles). Every node is
     drawn (never collapsed into scope boxes), so each step the slider walks is clickable."""
-    drawn = visualize.draw(loss, view="gradflow", at=at, exact=exact, collapse=False)
+    drawn = draw_gradflow(loss, at, exact, collapse=False, flowed=f)  # the page's own flow
     try:
         svg = visualize.render(drawn, "svg").decode("utf-8")
     except graphviz.ExecutableNotFound:
