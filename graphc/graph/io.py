@@ -222,6 +222,7 @@ def _check_document(doc, path):
     if doc.get("version") != VERSION:
         raise SavedGraphError(f"{path}: schema version {doc.get('version')!r} is not one "
                               f"this graphc reads (it reads version {VERSION})")
+    _known_keys(doc, DOCUMENT_KEYS, f"{path}")
     _expect(doc, "name", str, "the graph")
     _expect(doc, "nodes", list, "the graph")
     _expect(doc, "edges", list, "the graph")
@@ -232,6 +233,20 @@ def _check_document(doc, path):
             raise SavedGraphError(f"node {entry['name']!r}: id {entry['id']} is used twice")
         nodes[entry["id"]] = entry
     return nodes, doc["edges"], doc["name"]
+
+
+#: Every key a saved document, node or edge may hold: anything else is refused, not skipped.
+DOCUMENT_KEYS = ("schema", "version", "name", "arrays", "nodes", "edges")
+NODE_KEYS = ("id", "op", "name", "named", "role", "shape", "dtype", "scope", "attrs", "note",
+             "origin", "weak", "value", "init")
+EDGE_KEYS = ("from", "to", "slot")
+
+
+def _known_keys(entry, known, what):
+    unknown = [k for k in entry if k not in known]
+    if unknown:
+        raise SavedGraphError(f"{what}: unknown keys {unknown} (a saved graph holds only "
+                              f"{', '.join(known)})")
 
 
 def _expect(entry, key, kind, what, optional=False):
@@ -247,6 +262,7 @@ def _check_node(entry):
     if not isinstance(entry, dict):
         raise SavedGraphError(f"each node must be an object, got {entry!r}")
     what = f"node {entry.get('name')!r}"
+    _known_keys(entry, NODE_KEYS, what)
     for key, kind in (("name", str), ("id", int), ("op", str), ("role", str),
                       ("dtype", str), ("scope", str), ("shape", list), ("attrs", dict),
                       ("named", bool)):
@@ -272,7 +288,8 @@ def _operands(nodes, edges):
     for edge in edges:
         if not isinstance(edge, dict):
             raise SavedGraphError(f"each edge must be an object, got {edge!r}")
-        for key in ("from", "to", "slot"):
+        _known_keys(edge, EDGE_KEYS, f"edge {edge!r}")
+        for key in EDGE_KEYS:
             _expect(edge, key, int, f"edge {edge!r}")
         source, target, slot = edge["from"], edge["to"], edge["slot"]
         for end in (source, target):
