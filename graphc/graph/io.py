@@ -17,12 +17,12 @@ no eval; each .npz array's header is checked (dtype, size) before its data is re
 
 import contextlib
 import difflib
-import heapq
 import io
 import json
 import math
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import sympy as sp
 
@@ -30,6 +30,7 @@ from ..errors import GraphcError, GraphError
 from ..files import write_atomic
 from .. import ops
 from . import saved_arrays, saved_expr
+from .networkx import check_acyclic
 from .node import LEAVES, ROLES
 
 #: The schema's name and the versions this graphc reads.
@@ -309,27 +310,14 @@ def _operands(nodes, edges):
 
 
 def _topological(nodes, operands):
-    """Node ids, each after its operands, otherwise in the file's order; cycles refused."""
+    """Node ids, each after its operands, otherwise in the file's order; a cycle refused
+    as a path of node names."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from((key, {"name": repr(entry["name"])}) for key, entry in nodes.items())
+    dag.add_edges_from((u, key) for key, ops in operands.items() for u in ops)
+    check_acyclic(dag, SavedGraphError)
     position = {key: i for i, key in enumerate(nodes)}
-    waiting = {key: len(set(ops)) for key, ops in operands.items()}
-    users = {key: set() for key in nodes}
-    for key, ops in operands.items():
-        for u in ops:
-            users[u].add(key)
-    ready = [(position[k], k) for k, n in waiting.items() if n == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, key = heapq.heappop(ready)
-        order.append(key)
-        for w in users[key]:
-            waiting[w] -= 1
-            if waiting[w] == 0:
-                heapq.heappush(ready, (position[w], w))
-    if len(order) < len(nodes):
-        stuck = sorted(repr(nodes[k]["name"]) for k in nodes if waiting[k])
-        raise SavedGraphError(f"the graph has a cycle through nodes {', '.join(stuck)}")
-    return order
+    return list(nx.lexicographical_topological_sort(dag, key=position.get))
 
 
 def _read_arrays(path, nodes):

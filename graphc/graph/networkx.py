@@ -12,7 +12,7 @@ def build(graph, G):
     """Add the nodes of ``G`` to the empty ``graph`` in topological order."""
     if not isinstance(G, nx.DiGraph):
         raise GraphError(f"from_networkx needs a networkx.DiGraph, got {type(G).__name__}")
-    _check_acyclic(G)
+    check_acyclic(G)
     handles = {}
     for key in nx.lexicographical_topological_sort(G, key=str):
         data = G.nodes[key]
@@ -33,14 +33,15 @@ def build(graph, G):
     return graph
 
 
-def _check_acyclic(G):
+def check_acyclic(G, error=GraphError):
+    """Raise ``error`` naming a cycle of ``G`` as a path of node names, if it has one."""
     try:
         cycle = nx.find_cycle(G)
     except nx.NetworkXNoCycle:
         return
     names = [str(G.nodes[e[0]].get("name", e[0])) for e in cycle]
     path = " -> ".join(names + names[:1])
-    raise GraphError(f"the graph has a cycle: {path}")
+    raise error(f"the graph has a cycle: {path}")
 
 
 def _slots(G, key, name, op):
