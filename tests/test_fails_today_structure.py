@@ -9,6 +9,7 @@ import networkx as nx
 import pytest
 
 import graphc as gc
+from graphc.ops import all_ops
 
 from cmdline import graphc, graphc_in_process
 
@@ -100,6 +101,12 @@ AXIS_OPS = {
 ONE_AXIS = ("softmax", "log_softmax", "concat", "stack", "argmax", "repeat")
 
 
+def test_the_table_holds_every_registered_op_that_takes_axis():
+    """A new op taking ``axis=`` joins the table (ops with only ``axes`` are gradient
+    helpers, and transpose's ``axes`` is a permutation)."""
+    assert sorted(op.name for op in all_ops() if "axis" in op.attrs) == sorted(AXIS_OPS)
+
+
 @pytest.mark.parametrize("op", sorted(AXIS_OPS))
 @pytest.mark.parametrize("axis", [[0], 1.5, (0, None), "0", True])
 def test_every_axis_of_the_wrong_type_is_a_shape_error_naming_op_and_axis(op, axis):
@@ -117,6 +124,15 @@ def test_a_list_axis_is_refused_as_numpy_does_saying_what_to_give(op):
     says = "must be one int" if op in ONE_AXIS else r"is a list; .*axis=\(0,\)"
     with pytest.raises(gc.ShapeError, match=rf"^{op}: axis \[0\] of 'x' \(2, 3\) {says}"):
         AXIS_OPS[op](x, y, [0])
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda x: x.sum(axis=[0]), "sum"), (lambda x: x.mean(axis=[0]), "mean"),
+    (lambda x: x.max(axis=[0]), "max"), (lambda x: gc.layer_norm(x, axis=[-1]), "layer_norm")])
+def test_methods_and_layers_refuse_a_list_axis_too(call, op):
+    g, x, y = _x()
+    with pytest.raises(gc.ShapeError, match=rf"^{op}: axis \[-?\d\] of 'x' \(2, 3\) is a list"):
+        call(x)
 
 
 @pytest.mark.parametrize("op", ONE_AXIS)
