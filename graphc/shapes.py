@@ -120,11 +120,14 @@ def _integer(a):
 
 
 def normalize_axes(axis, ndim, op, arg):
-    """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
+    """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes; a list is
+    refused, as NumPy refuses it, and so is anything else that is not an int."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if _integer(axis) is not None or not isinstance(axis, (tuple, list)) \
-        else tuple(axis)
+    if isinstance(axis, list):
+        raise ShapeError(f"{op}: axis {axis!r} of {describe(arg)} is a list; give an int "
+                         f"or a tuple of ints, as NumPy takes: axis={tuple(axis)!r}")
+    axes = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for a in axes:
         index = _integer(a)
@@ -138,6 +141,16 @@ def normalize_axes(axis, ndim, op, arg):
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: axis {axis!r} repeats an axis of {describe(arg)}")
     return tuple(sorted(out))
+
+
+def normalize_axis(axis, ndim, op, arg):
+    """The one ``axis`` (an int) of an op that takes one, such as softmax or concat, as a
+    non-negative int; a tuple, a list or None is a ShapeError naming ``op``."""
+    if isinstance(axis, (tuple, list)) or axis is None:
+        raise ShapeError(f"{op}: axis {axis!r} of {describe(arg)} must be one int: {op} "
+                         f"takes one axis")
+    (index,) = normalize_axes(axis, ndim, op, arg)
+    return index
 
 
 def expand(shape, axes):

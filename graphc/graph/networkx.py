@@ -4,7 +4,7 @@ Graph.to_networkx: the plain DAG it reads."""
 import networkx as nx
 
 from .. import ops
-from ..errors import GraphError
+from ..errors import GraphError, ShapeError
 from .node import VIEW
 
 
@@ -20,9 +20,11 @@ def build(graph, G):
         op = data.get("op")
         if op is None:
             raise GraphError(f"node {name!r} has no 'op' attribute")
+        if op in ("input", "param", "const"):
+            _check_leaf(G, key, name, op)
         if op in ("input", "param"):
             make = graph.input if op == "input" else graph.param
-            handles[key] = make(name, data.get("shape", ()), data.get("dtype", "float64"))
+            handles[key] = make(name, _shape(data, name), data.get("dtype", "float64"))
         elif op == "const":
             if "value" not in data:
                 raise GraphError(f"constant {name!r} has no 'value' attribute")
@@ -42,6 +44,26 @@ def check_acyclic(G, error=GraphError):
     names = [str(G.nodes[e[0]].get("name", e[0])) for e in cycle]
     path = " -> ".join(names + names[:1])
     raise error(f"the graph has a cycle: {path}")
+
+
+def _check_leaf(G, key, name, op):
+    """An input, param or const takes no operands: an edge into one is an error, not
+    silently dropped."""
+    sources = [str(G.nodes[u].get("name", u)) for u, _ in G.in_edges(key)]
+    if sources:
+        role = "an input" if op == "input" else f"a {op}"
+        raise GraphError(f"node {name!r} is {role}: it takes no operands, but "
+                         f"{', '.join(map(repr, sources))} -> {name!r} feeds it")
+
+
+def _shape(data, name):
+    """A leaf's ``shape`` attribute: a tuple (or list) of ints and names, or one int; a
+    string (``'abc'``, or ``'(2, 3)'`` read back from a text format) is refused."""
+    shape = data.get("shape", ())
+    if isinstance(shape, str):
+        raise ShapeError(f"node {name!r}: shape {shape!r} is a string; give a tuple of ints "
+                         f"and names, such as ('N', 3)")
+    return shape
 
 
 def _slots(G, key, name, op):

@@ -22,7 +22,7 @@ from .registry import OpDef, TestSpec, register
 
 
 def _prepare_axis(attrs, args, op):
-    (axis,) = shapes.normalize_axes(attrs.get("axis", -1), len(args[0].shape), op, args[0])
+    axis = shapes.normalize_axis(attrs.get("axis", -1), len(args[0].shape), op, args[0])
     return {"axis": axis}
 
 
