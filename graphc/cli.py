@@ -95,7 +95,8 @@ def loaded(path):
 
 def point(namespace, pairs):
     """The values to evaluate at: FILE's ``at``, overridden by ``--at name=value`` pairs."""
-    defaults = namespace.get("at") or {}
+    defaults = namespace.get("at")
+    defaults = {} if defaults is None else defaults
     if not hasattr(defaults, "items"):
         raise UsageError(f"'at' in FILE must be a dict of name: value, got {defaults!r}")
     return {**defaults, **parse_assignments(pairs or [])}
@@ -192,7 +193,8 @@ def cmd_check(args):
 def file_claims(namespace, path):
     """FILE's ``claims`` as claim lines: a dict (left side: right side) or a list of lines,
     as ``gc.check`` takes them; UsageError for anything else."""
-    claims = namespace.get("claims") or {}
+    claims = namespace.get("claims")
+    claims = {} if claims is None else claims
     if hasattr(claims, "items"):
         return [f"{k} = {v}" for k, v in claims.items()]
     if isinstance(claims, (list, tuple)) and all(isinstance(c, str) for c in claims):

@@ -2,6 +2,8 @@
 ../shared/BAD_INPUTS.md as a user would, and returns what it got (or raises)."""
 
 import ast
+import contextlib
+import json
 import warnings
 from xml.etree import ElementTree
 
@@ -11,7 +13,10 @@ import sympy as sp
 
 import graphc as gc
 import visualize
+from graphc.files import write_atomic
 from graphc.ops import elementwise, registry
+from graphc.ops.scalar import arg, step
+from test_codegen import depth
 
 
 def graph():
@@ -33,6 +38,17 @@ def classifier(labels_dtype="int64"):
     z = g.input("z", shape=("N", 3))
     y = g.input("y", shape=("N",), dtype=labels_dtype)
     return g, z, y, gc.cross_entropy(z, y).named("loss")
+
+
+@contextlib.contextmanager
+def private_registry():
+    """Ops registered inside vanish after it."""
+    saved = dict(registry._REGISTRY)
+    try:
+        yield
+    finally:
+        registry._REGISTRY.clear()
+        registry._REGISTRY.update(saved)
 
 
 def caught_warnings(action):
@@ -92,6 +108,11 @@ def slot_order(tmp):
     return float(gc.evaluate(g.node("d"), at={"a": 5.0, "b": 2.0}))
 
 
+def missing_slot(tmp):
+    return gc.Graph.from_networkx(networkx_graph(
+        {"u": dict(op="input", shape=(2,)), "v": dict(op="add")}, [("u", "v", 1)]))
+
+
 def duplicate_name(tmp):
     g = graph()
     g.input("x")
@@ -106,9 +127,9 @@ def sanitised_names(tmp):
     return f(**{n: 1.0 for n in names}), f.source
 
 
-def unused_input(tmp):
+def unused_input(tmp, leaf="input"):
     g = graph()
-    x, _ = g.input("x"), g.input("spare")
+    x, _ = g.input("x"), getattr(g, leaf)("spare")
     out = (x * 2).named("out")
     said = caught_warnings(lambda: gc.compile(out, unused="warn"))
     try:
@@ -118,12 +139,20 @@ def unused_input(tmp):
     return said, None
 
 
-def output_is_input(tmp):
+def unused_param(tmp):
+    return unused_input(tmp, "param")
+
+
+def output_is_input(tmp, leaf="input"):
     g = graph()
-    x = g.input("x", shape=(3,))
+    x = getattr(g, leaf)("x", shape=(3,))
     fed = np.array([1.0, 2.0, 3.0])
     out = gc.compile(x)(x=fed)
     return out, fed
+
+
+def output_is_param(tmp):
+    return output_is_input(tmp, "param")
 
 
 def changed_after_compile(tmp):
@@ -132,6 +161,7 @@ def changed_after_compile(tmp):
     y = (x * 2).named("y")
     f = gc.compile(y)
     (y + 100).named("later")
+    g.rename(x, "z")
     return float(f(x=3.0))
 
 
@@ -222,7 +252,7 @@ def ragged_feed(tmp):
 def object_feed(tmp):
     g = graph()
     x = g.input("x", shape=(2,))
-    return gc.evaluate((x * 2).named("y"), at={"x": np.array([1.0, "a"], dtype=object)})
+    return gc.evaluate((x * 2).named("y"), at={"x": np.array([1.0, 2.0], dtype=object)})
 
 
 # ---- Feeds and calls -----------------------------------------------------------------
@@ -306,8 +336,7 @@ def unconnected(tmp):
 
 
 def no_gradient_op(tmp):
-    saved = dict(registry._REGISTRY)
-    try:
+    with private_registry():
         registry.register(registry.OpDef(
             name="floor_nograd", family="elementwise", arity=1,
             infer=lambda attrs, args: (tuple(args[0].shape), args[0].dtype),
@@ -316,9 +345,6 @@ def no_gradient_op(tmp):
         x = g.input("x", shape=(3,))
         floored = g.apply("floor_nograd", [x], name="floored")
         return gc.grad(gc.sum(floored).named("loss"), [x])
-    finally:
-        registry._REGISTRY.clear()
-        registry._REGISTRY.update(saved)
 
 
 def kinks(tmp):
@@ -341,24 +367,35 @@ def max_ties(tmp):
     return values[0].tolist(), values[1].ravel().tolist()
 
 
+def perceptron_step(tmp):
+    """The step's gradient (0 everywhere, as its formula's), and what gc.grad says when
+    asked to train through gc.step."""
+    g = graph()
+    x = g.input("x", shape=(3,))
+    fired = g.apply("elementwise", [x], {"expr": step(arg(0))}, name="fired")
+    loss = gc.sum(fired * 3.0).named("loss")
+    zero = gc.evaluate(gc.grad(loss, [x])[0], at={"x": [-1.0, 0.0, 1.0]}).tolist()
+    try:
+        gc.grad(gc.sum(gc.step(x)).named("trained"), [x])
+    except gc.DifferentiationError as err:
+        return zero, str(err)
+    return zero, None
+
+
 def fan_out(tmp):
     g = graph()
     a = g.input("a")
     d1 = gc.grad((a * a * a).named("cube"), a)
     d2 = gc.grad(d1, a)
     return [float(v) for v in gc.evaluate([gc.grad((a + a).named("twice"), a), d1, d2],
-                                          at={"a": 2.0})]
+                                          at={"a": 3.0})]
 
 
 def foreign_symbols(tmp):
-    saved = dict(registry._REGISTRY)
-    try:
+    with private_registry():
         k = sp.Symbol("k", real=True)
         test = registry.TestSpec(inputs=(("float", (3,), -1.0, 1.0),))
         return elementwise.define("scaled", lambda a: k * a, lambda a: 2 * a, test, "k a")
-    finally:
-        registry._REGISTRY.clear()
-        registry._REGISTRY.update(saved)
 
 
 # ---- Numbers -------------------------------------------------------------------------
@@ -401,17 +438,8 @@ def long_chain(tmp):
     loss = gc.sum(v).named("loss")
     dx = gc.grad(loss, [x])[0]
     f = gc.compile([loss, dx])
-    depth = max_depth(ast.parse(f.source))
-    return f(x=np.array([0.1, -0.2])), depth, visualize.draw(loss).source
-
-
-def max_depth(tree):
-    deepest, stack = 0, [(tree, 0)]
-    while stack:
-        node, d = stack.pop()
-        deepest = max(deepest, d)
-        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
-    return deepest
+    nesting = depth(ast.parse(f.source))
+    return f(x=np.array([0.1, -0.2])), nesting, visualize.draw(loss).source
 
 
 def wide_weight(tmp):
@@ -465,12 +493,36 @@ def saved_with_code(tmp):
 
 
 def atomic_write(tmp):
-    g = graph()
-    x = g.input("x", shape=(2,))
+    """A write that fails halfway (every file graphc writes goes through write_atomic)."""
     target = tmp / "m.py"
     target.write_text("old\n")
+
+    def half_then_fail(f):
+        f.write(b"half")
+        raise OSError("disk full")
     try:
-        gc.compile((x * 2).named("y")).save(target / "inside-a-file")
+        write_atomic(target, half_then_fail)
     except OSError:
         pass
     return target.read_text(), sorted(p.name for p in tmp.iterdir())
+
+
+def slow_dot(tmp):
+    g = graph()
+    d = visualize.draw(gc.exp(g.input("x", shape=(2,))).named("e"))
+    return visualize.export(d, tmp / "e.svg", timeout=0.0001)
+
+
+def saved_format(tmp):
+    """The saved JSON's schema and version, and an .npz holding a pickled object array
+    read back."""
+    g = graph()
+    g.const("c", [1.0, 2.0])
+    path = g.save(tmp / "m.json")
+    doc = json.loads(path.read_text())
+    np.savez(tmp / "m.npz", value0=np.array([{"a": 1}], dtype=object))
+    try:
+        gc.load(path)
+    except gc.SavedGraphError as err:
+        return doc["schema"], doc["version"], str(err)
+    return doc["schema"], doc["version"], None

@@ -77,7 +77,11 @@ class Graph(NodeStore):
         >>> half = g.literal(0.5)                             # doctest: +SKIP
         """
         weak = isinstance(value, (int, float)) and not isinstance(value, bool) and dtype is None
-        array = np.array(value)
+        try:
+            array = np.array(value)
+        except ValueError as err:  # ragged nested lists
+            raise DTypeError(f"constant {name or value!r}: value {value!r} is not a number "
+                             f"or rectangular numeric array ({err})") from None
         if array.dtype.kind not in "iuf":
             raise DTypeError(f"constant {name or value!r}: value {value!r} is not a number "
                              f"or numeric array (dtype {array.dtype})")
@@ -405,6 +409,7 @@ class Node:
         return self._apply("std", self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def prod(self, axis=None, keepdims=False):
+        """The product of the elements, or along ``axis``, as ``gc.prod``."""
         return self._apply("prod", self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis=-1):
@@ -412,6 +417,7 @@ class Node:
         return self._apply("argmax", self, axis=axis)
 
     def squeeze(self, axis=None):
+        """Without its size-1 axes (all, or those of ``axis``), as ``gc.squeeze``."""
         return self._apply("squeeze", self, axis=axis)
 
     def clip(self, min=None, max=None):  # noqa: A002 (NumPy's names: x.clip(min, max))

@@ -246,7 +246,8 @@ EDGE_KEYS = ("from", "to", "slot")
 def _known_keys(entry, known, what):
     unknown = [k for k in entry if k not in known]
     if unknown:
-        raise SavedGraphError(f"{what}: unknown keys {unknown} (a saved graph holds only "
+        kind = what.split()[0] if what.startswith(("node", "edge")) else "document"
+        raise SavedGraphError(f"{what}: unknown keys {unknown} (a saved {kind} holds only "
                               f"{', '.join(known)})")
 
 
@@ -313,7 +314,7 @@ def _topological(nodes, operands):
     """Node ids, each after its operands, otherwise in the file's order; a cycle refused
     as a path of node names."""
     dag = nx.DiGraph()
-    dag.add_nodes_from((key, {"name": repr(entry["name"])}) for key, entry in nodes.items())
+    dag.add_nodes_from((key, {"name": entry["name"]}) for key, entry in nodes.items())
     dag.add_edges_from((u, key) for key, ops in operands.items() for u in ops)
     check_acyclic(dag, SavedGraphError)
     position = {key: i for i, key in enumerate(nodes)}

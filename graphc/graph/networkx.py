@@ -18,8 +18,9 @@ def build(graph, G):
         data = G.nodes[key]
         name = data.get("name", str(key))
         op = data.get("op")
-        if op is None:
-            raise GraphError(f"node {name!r} has no 'op' attribute")
+        if not isinstance(op, str):
+            raise GraphError(f"node {name!r} has no 'op' attribute" if op is None else
+                             f"node {name!r}: 'op' must be an op's name, got {op!r}")
         if op in ("input", "param", "const"):
             _check_leaf(G, key, name, op)
         if op in ("input", "param"):
@@ -41,7 +42,7 @@ def check_acyclic(G, error=GraphError):
         cycle = nx.find_cycle(G)
     except nx.NetworkXNoCycle:
         return
-    names = [str(G.nodes[e[0]].get("name", e[0])) for e in cycle]
+    names = [repr(G.nodes[e[0]].get("name", str(e[0]))) for e in cycle]
     path = " -> ".join(names + names[:1])
     raise error(f"the graph has a cycle: {path}")
 

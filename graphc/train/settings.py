@@ -1,17 +1,25 @@
 """The checks of training options, in one place, so that an optimizer, a schedule and
-``gc.train`` say the same of the same value: a number is a real number (an int, a float, a
-NumPy scalar), never a bool or text (``lr="0.1"`` is refused, not read), and never NaN."""
+``gc.train`` say the same of the same value: a number is a finite real number (an int, a
+float, a Fraction, a Decimal, a NumPy scalar), never a bool or text (``lr="0.1"`` is
+refused, not read), and never NaN or infinite."""
 
+import decimal
+import math
 import numbers
 
 from ..errors import SettingError
 
 
 def real(value):
-    """``value`` as a float, or NaN (which fails every bound) if it is not a real number."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    """``value`` as a float, or NaN (which fails every bound) if it is not a finite real
+    number."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, decimal.Decimal)):
         return float("nan")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int past float's range
+        return float("nan")
+    return number if math.isfinite(number) else float("nan")
 
 
 def at_least(kind, what, value, low=0.0, strict=False, optional=False):
@@ -23,7 +31,7 @@ def at_least(kind, what, value, low=0.0, strict=False, optional=False):
     number = real(value)
     if not (number > low if strict else number >= low):
         bound = f"{'>' if strict else '>='} {low:g}{' or None' if optional else ''}"
-        raise SettingError(f"{kind}: {what} must be a number {bound}, got {value!r}")
+        raise SettingError(f"{kind}: {what} must be a finite number {bound}, got {value!r}")
     return number
 
 
