@@ -77,13 +77,15 @@ def comma_separated(trace):
     exact, value (a forward row's step is its op); every exact value, every digit. A
     cell of text that starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) starts
     with a single quote (``'-w*x``), as OWASP advises; numbers stay numbers (``-0.5``).
+    Rows end in ``\\r\\n``, as RFC 4180 has them (Python's csv then quotes a name holding
+    a lone ``\\r``, which it leaves bare when rows end in ``\\n``).
 
     Where values are numbers for a reason (``trace.note``), the first row after the header
     is ``note,,,,,<the note>,,``: section "note", the text in the formula column, so the
     value column stays numbers for a reader that filters on the section (no comment lines,
     which ``csv`` and pandas do not skip by default)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out)  # rows end in \r\n (RFC 4180), so a \r in a name is quoted
     rows = [("section", "node", "step", "edge", "label", "formula", "exact", "value")]
     rows += [("note", "", "", "", "", trace.note, "", "")] if trace.note else []
     rows += [("forward", r.node, r.op, "", r.node, _expr_text(r.formula),
