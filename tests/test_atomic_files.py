@@ -13,6 +13,7 @@ import signal
 import time
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 import graphc as gc
@@ -82,6 +83,27 @@ def test_a_full_disk_names_the_target_and_leaves_the_old_file(tmp_path, monkeypa
     assert target.read_text() == "old" and temporaries(tmp_path) == []
 
 
+def valued(value, name="g"):
+    g = gc.Graph(name)
+    x = g.input("x", shape=(2,))
+    g.param("w", shape=(2,), init=np.full(2, value))
+    loss = gc.sum(x * g.const("c", np.full(2, value))).named("loss")
+    return g, loss
+
+
+def test_a_saved_graph_beside_the_arrays_of_another_save_is_refused(tmp_path):
+    """g.save writes the .npz, then the .json: a kill between the two renames leaves the
+    old JSON beside the new arrays, which must not load as a graph of the old one's
+    structure with the other's values."""
+    valued(1.0)[0].save(tmp_path / "a.json")
+    valued(2.0)[0].save(tmp_path / "b.json")
+    os.replace(tmp_path / "b.npz", tmp_path / "a.npz")
+    with pytest.raises(gc.SavedGraphError, match=r"a\.npz.* not hold the arrays saved with"):
+        gc.load(tmp_path / "a.json")
+    valued(3.0)[0].save(tmp_path / "a.json")
+    assert gc.load(tmp_path / "a.json")["c"].record.value.tolist() == [3.0, 3.0]
+
+
 # ---- the kill test ------------------------------------------------------------------------
 
 def chain(n, name):
@@ -107,6 +129,7 @@ def versions(kind, tmp_path):
         old, new = visualize.draw(old_loss), visualize.draw(chain(100, "new")[1])
         return path, (lambda: visualize.export(old, path)), (lambda: visualize.export(new, path))
     path = tmp_path / "graph.json"
+    old_graph, new_graph = valued(1.0, "old")[0], valued(2.0, "new")[0]
     return path, (lambda: old_graph.save(path)), (lambda: new_graph.save(path))
 
 
@@ -116,9 +139,15 @@ def whole(kind, path):
         ast.parse(path.read_text())
     elif kind == "diagram":
         ET.fromstring(path.read_bytes())
-    else:
+    else:  # both files whole; a JSON beside the other save's arrays is refused, never mixed
         json.loads(path.read_text())
-        gc.load(path)
+        np.load(path.with_suffix(".npz"))
+        try:
+            g = gc.load(path)
+        except gc.SavedGraphError as err:
+            assert "not hold the arrays saved with" in str(err)
+        else:
+            assert {"old": 1.0, "new": 2.0}[g.name] == g["c"].record.value[0]
 
 
 def kill_while_writing(write, delay):
