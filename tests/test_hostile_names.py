@@ -423,3 +423,13 @@ def test_fuzzed_names_run_no_script_in_the_report(names):
     assert page.attributes <= benign_report().attributes
     assert len(page.scripts) == len(benign_report().scripts)
     report.html.encode("utf-8")
+
+
+def test_the_command_line_prints_a_lone_surrogate_as_its_escape(tmp_path, capsys):
+    from graphc import cli
+    script = tmp_path / "net.py"
+    script.write_text('import graphc as gc\ng = gc.Graph("g")\nx = g.input("x\\udc80")\n'
+                      'w = g.param("w")\nloss = gc.sum(gc.sigmoid(w * x)).named("loss")\n')
+    assert cli.main(["grad", str(script)]) == 0
+    out = capsys.readouterr().out
+    assert "dloss/dw = x\\udc80*" in out
