@@ -95,11 +95,10 @@ def test_names_reach_tikz_as_text(names, tmp_path):
     g, loss, at = hostile_neuron(*names)
     for view in ("forward", "gradflow"):
         tex = visualize.export(visualize.draw(loss, view=view, at=at), tmp_path / "d.tex")
-        text = tex.read_text()
-        body = text[text.index("\\begin{tikzpicture}"):]
-        assert balanced(body)
-        assert not {"input", "iffalse"} & set(commands(text))
-        assert all("input" not in line for line in text.split("\n") if line.startswith("\\input"))
+        source = tex.read_text()
+        assert balanced(source[source.index("\\begin{tikzpicture}"):])
+        assert not {"input", "iffalse"} & set(commands(source))
+        assert "\udc80" not in source
 
 
 def test_a_trace_comment_keeps_a_name_on_its_line():
@@ -340,13 +339,17 @@ def unquoted(dot):
     return re.sub(r'"(?:[^"\\]|\\.)*"', '""', dot).split("\n")
 
 
+@functools.cache
+def benign_dot(view):
+    return unquoted(visualize.draw(BENIGN[1], view=view, at=BENIGN[3]).source)
+
+
 @FUZZ
 @given(NAMES, st.sampled_from(["forward", "backward", "gradflow"]))
 def test_fuzzed_names_stay_text_in_dot_and_the_svg_parses(names, view):
     g, loss, dw, at = network(names)
     d = visualize.draw(loss, view=view, at=at)
-    assert unquoted(d.source) == unquoted(visualize.draw(BENIGN[1], view=view,
-                                                         at=BENIGN[3]).source)
+    assert unquoted(d.source) == benign_dot(view)
     root = ET.fromstring(visualize.render(d, "svg"))  # dot's exit status 0, and it parses
     tags = {e.tag.rpartition("}")[2] for e in root.iter()}
     assert tags <= {"svg", "g", "title", "text", "polygon", "path", "ellipse", "polyline"}
