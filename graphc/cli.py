@@ -429,6 +429,9 @@ def _add_report(sub):
 
 
 def main(argv=None):
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a name prints as \udc80
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     if hasattr(args, "file_parser"):
         take_file(args)

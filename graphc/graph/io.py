@@ -60,7 +60,8 @@ def save(graph, path):
     edges = [{"from": u, "to": v, "slot": slot} for v in graph.order()
              for slot, u in enumerate(graph.operands(v))]
     doc = {"schema": SCHEMA, "version": VERSION, "name": graph.name,
-           "arrays": _sidecar(path).name, "nodes": nodes, "edges": edges}
+           "arrays": _sidecar(path).name, "arrays_sha256": saved_arrays.digest(arrays),
+           "nodes": nodes, "edges": edges}
     data = json.dumps(doc, indent=1, allow_nan=False).encode() + b"\n"
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -183,10 +184,14 @@ def load(path):
 
 def _load(path):
     from .graph import Graph
-    nodes, edges, name = _check_document(read_json(path), path)
+    doc = read_json(path)
+    nodes, edges, name = _check_document(doc, path)
     operands = _operands(nodes, edges)
     order = _topological(nodes, operands)
     arrays = _read_arrays(_sidecar(path), nodes)
+    if doc.get("arrays_sha256", saved_arrays.digest(arrays)) != saved_arrays.digest(arrays):
+        raise SavedGraphError(f"{_sidecar(path)} does not hold the arrays saved with {path} (one "
+                              f"of the two was replaced, or a save was cut short): save it again")
     graph = Graph(name)
     built = {}
     for key in order:
