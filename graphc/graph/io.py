@@ -242,7 +242,7 @@ def _check_document(doc, path):
 
 
 #: Every key a saved document, node or edge may hold: anything else is refused, not skipped.
-DOCUMENT_KEYS = ("schema", "version", "name", "arrays", "nodes", "edges")
+DOCUMENT_KEYS = ("schema", "version", "name", "arrays", "arrays_sha256", "nodes", "edges")
 NODE_KEYS = ("id", "op", "name", "named", "role", "shape", "dtype", "scope", "attrs", "note",
              "origin", "weak", "value", "init")
 EDGE_KEYS = ("from", "to", "slot")
