@@ -14,8 +14,8 @@ import sympy as sp
 from ..errors import GraphError
 from .. import shapes
 from .registry import OpDef, TestSpec, get, register
-from .scalar import (NUMPY_FUNCTIONS, arg, clip, leaky_relu, np_erf, np_leaky_relu, np_relu,
-                     np_sigmoid, np_step, relu, sigmoid, step, where)
+from .scalar import (FUNCTIONS, NUMPY_FUNCTIONS, arg, clip, leaky_relu, np_erf, np_leaky_relu,
+                     np_relu, np_sigmoid, np_step, relu, sigmoid, step, unknown_functions, where)
 
 #: The cotangent flowing into the op, and the op's own output, in gradient formulas.
 CT = sp.Symbol("ct", real=True)
@@ -91,6 +91,7 @@ def define_from_expr(name, expr, args=None, doc=None):
         raise GraphError(f"an op name must be a plain identifier, got {name!r}")
     expr = sp.sympify(expr)
     args = sorted(expr.free_symbols, key=str) if args is None else list(args)
+    _check_functions(f"element-wise op {name!r}", expr)
     stray = sorted(str(s) for s in expr.free_symbols - set(args))
     if stray or not args:
         raise GraphError(f"element-wise op {name!r}: formula {expr} uses "
@@ -107,11 +108,23 @@ def define_from_expr(name, expr, args=None, doc=None):
 def _check_symbols(name, scalar, arity):
     """GraphError when the op's formula uses symbols other than its operands."""
     expr = sp.sympify(scalar(*[arg(i) for i in range(arity)]))
+    _check_functions(f"element-wise op {name!r}", expr)
     stray = sorted(str(s) for s in expr.free_symbols - {arg(i) for i in range(arity)})
     if stray:
         raise GraphError(f"element-wise op {name!r}: formula {expr} uses "
                          f"{', '.join(stray)}, which are not its operands "
                          f"(a0 .. a{arity - 1})")
+
+
+def _check_functions(what, expr):
+    """GraphError naming ``what`` when ``expr`` holds a function graphc cannot compute
+    (an undefined ``sp.Function("f")``, a user's class): refused before any use."""
+    unknown = unknown_functions(expr)
+    if unknown:
+        names = ", ".join(ascii(n) for n in unknown)
+        raise GraphError(f"{what}: its formula uses the undefined function(s) {names}; a "
+                         f"formula may use SymPy's functions and graphc's "
+                         f"({', '.join(sorted(f.__name__ for f in FUNCTIONS.values()))})")
 
 
 def _float(shape, lo=-2.0, hi=2.0):
@@ -268,6 +281,7 @@ register(OpDef(
 
 @functools.lru_cache(maxsize=4096)
 def _lambdified(expr, n):
+    _check_functions("elementwise", expr)  # no name of a function may run as code
     symbols = [arg(i) for i in range(n)]
     return sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
 
@@ -282,6 +296,7 @@ def _infer_expr(attrs, args):
     expr = attrs.get("expr")
     if not isinstance(expr, sp.Expr):
         raise GraphError(f"elementwise: 'expr' must be a SymPy expression, got {expr!r}")
+    _check_functions("elementwise", expr)
     allowed = {arg(i) for i in range(len(args))}
     stray = sorted(str(s) for s in _free_symbols(expr) - allowed)
     if stray:

@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 
 class sigmoid(sp.Function):
@@ -298,6 +299,33 @@ MATH_TEMPLATES = {
 #: The functions a formula may use besides SymPy's own (exp, log, tanh, Abs, sign, ...).
 FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step, "maximum": maximum,
              "leaky_relu": leaky_relu, "where": where, "clip": clip}
+
+#: graphc's functions a formula may hold, beside SymPy's own.
+KNOWN = frozenset(FUNCTIONS.values()) | {sp.erf, sp.Heaviside}
+
+
+def unknown_functions(expr):
+    """The names of the functions in ``expr`` that are neither SymPy's own nor graphc's
+    (``sp.Function("f")``, a class of the user's): NumPy cannot compute them, and their
+    names must never reach ``lambdify``, which would run them as code.
+
+    >>> unknown_functions(sp.Function("f")(arg(0)) + sigmoid(arg(0)))
+    ['f']
+    """
+    return list(_unknown(sp.sympify(expr)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _unknown(expr):
+    names = set()
+    for f in sp.sympify(expr).atoms(sp.Function):
+        kind = type(f)
+        if kind in KNOWN:
+            continue
+        if isinstance(f, AppliedUndef) or not kind.__module__.startswith("sympy."):
+            names.add(kind.__name__)
+    return tuple(sorted(names))
+
 
 _SYMBOLS = {}
 
