@@ -15,7 +15,8 @@ from ..errors import GraphError
 from .. import shapes
 from .registry import OpDef, TestSpec, get, register
 from .scalar import (FUNCTIONS, NUMPY_FUNCTIONS, arg, clip, leaky_relu, np_erf, np_leaky_relu,
-                     np_relu, np_sigmoid, np_step, relu, sigmoid, step, unknown_functions, where)
+                     np_relu, np_sigmoid, np_step, relu, ReferencePrinter, safe_branches,
+                     sigmoid, step, unknown_functions, where)
 
 #: The cotangent flowing into the op, and the op's own output, in gradient formulas.
 CT = sp.Symbol("ct", real=True)
@@ -44,12 +45,29 @@ def derivative(name, attr_items, n, i):
     # sign's derivative, abs's second, is 2*DiracDelta: 0 away from the kink, and 0 at it
     # too, as PyTorch takes it
     d = sp.diff(f, arg(i)).replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    d = d.replace(_power_log, _zero_at_zero_base)
     if f.is_Atom:
         return d
     combined = sp.powsimp(d)  # pow's b*a**b/a as b*a**(b - 1): finite at a = 0
     if len(_divisors(combined)) < len(_divisors(d)):
         return combined
     return d.xreplace({f: OUT})  # exact subtrees only: subs() would rewrite x**(b-1)
+
+
+def _power_log(term):
+    """A product holding u ** v and log(u): d(u ** v)/dv, nan at u = 0 (0 * -inf)."""
+    if not term.is_Mul:
+        return False
+    logs = {f.args[0] for f in term.args if isinstance(f, sp.log)}
+    return any(f.is_Pow and f.base in logs for f in term.args)
+
+
+def _zero_at_zero_base(term):
+    """d(u ** v)/dv = u ** v log(u), taken as 0 at u = 0 for v >= 0, as PyTorch does
+    (u ** v is 0 or 1 there, and stays so as v moves); inf-times-log for v < 0."""
+    u, v = next((f.base, f.exp) for f in term.args
+                if f.is_Pow and sp.log(f.base) in term.args)
+    return sp.Piecewise((term, sp.Ne(u, 0) | (v < 0)), (sp.S.Zero, True))
 
 
 def _divisors(expr):
@@ -283,7 +301,11 @@ register(OpDef(
 def _lambdified(expr, n):
     _check_functions("elementwise", expr)  # no name of a function may run as code
     symbols = [arg(i) for i in range(n)]
-    return sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
+    printer = ReferencePrinter({  # as lambdify's own, but an unknown function is an error
+        "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": False,
+        "user_functions": {name: name for name in NUMPY_FUNCTIONS}})
+    return sp.lambdify(symbols, safe_branches(expr), modules=[NUMPY_FUNCTIONS, "numpy"],
+                       printer=printer)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -10,6 +10,7 @@ import functools
 import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.printing.numpy import NumPyPrinter
 
 
 class sigmoid(sp.Function):
@@ -325,6 +326,67 @@ def _unknown(expr):
         if isinstance(f, AppliedUndef) or not kind.__module__.startswith("sympy."):
             names.add(kind.__name__)
     return tuple(sorted(names))
+
+
+class BinaryLogic:
+    """A mixin for SymPy's NumPy printers: ``Or`` and ``And`` as nested two-argument
+    ``logical_or``/``logical_and`` calls, which broadcast, where SymPy's own
+    ``logical_or.reduce((a, b))`` stacks its arguments and fails on unequal shapes."""
+
+    def _logic(self, expr, name):
+        call = self._module_format(f"numpy.{name}")
+        texts = [self._print(a) for a in expr.args]
+        return functools.reduce(lambda a, b: f"{call}({a}, {b})", texts)
+
+    def _print_Or(self, expr):
+        return self._logic(expr, "logical_or")
+
+    def _print_And(self, expr):
+        return self._logic(expr, "logical_and")
+
+
+class ReferencePrinter(BinaryLogic, NumPyPrinter):
+    """The printer ``lambdify`` writes the reference interpreter's formulas with."""
+
+
+@functools.lru_cache(maxsize=4096)
+def safe_branches(expr):
+    """``expr`` with each branch of a Piecewise computed on safe input: a symbol its
+    condition reads is replaced by ``where(cond, symbol, v)``, ``v`` a number at which the
+    condition holds, so the branch never sees input its guard keeps out (np.select and
+    np.where compute every branch on every element).
+
+    >>> t = arg(0)
+    >>> safe_branches(sp.Piecewise((sp.log(t), t > 0), (0, True)))
+    Piecewise((log(where(a0 > 0, a0, 1)), a0 > 0), (0, True))
+    """
+    if not expr.has(sp.Piecewise):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), _safe_piecewise)
+
+
+def _safe_piecewise(piecewise):
+    safe = []
+    for value, cond in piecewise.args:
+        point = _inside(cond) if cond not in (sp.true, sp.false) else None
+        if point:
+            value = value.xreplace({s: where(cond, s, v) for s, v in point.items()})
+        safe.append((value, cond))
+    return sp.Piecewise(*safe)
+
+
+def _inside(cond):
+    """A point {symbol: number} at which ``cond`` holds, tried among small numbers and
+    the numbers next to those it compares with; None when none is found."""
+    symbols = sorted(cond.free_symbols, key=str)
+    numbers = sorted({n for n in cond.atoms(sp.Number) if n.is_finite}, key=float)
+    candidates = [sp.S.One, sp.S.Zero, -sp.S.One, sp.Integer(2), sp.S.Half, -sp.Integer(2)]
+    candidates += [n + d for n in numbers for d in (1, -1, 0, sp.S.Half, -sp.S.Half)]
+    for v in candidates:
+        point = {s: v for s in symbols}
+        if symbols and cond.xreplace(point) is sp.true:
+            return point
+    return None
 
 
 _SYMBOLS = {}
