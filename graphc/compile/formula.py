@@ -13,7 +13,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..errors import GraphError
-from ..ops.scalar import NUMPY_TEMPLATES, BinaryLogic, arg, safe_branches, step
+from ..ops.scalar import NUMPY_TEMPLATES, arg, safe_branches, step
 from .shared import common, hint
 
 
@@ -24,7 +24,7 @@ from .shared import common, hint
 # templates are (``(p - y) / n``); the lecture's functions are written stably (sigmoid as
 # ``np_sigmoid``, never a bare exp of an unbounded value).
 
-class FormulaPrinter(BinaryLogic, NumPyPrinter):
+class FormulaPrinter(NumPyPrinter):
     """SymPy's NumPyPrinter, writing operands' texts, ``np.``, exact floats, spaced
     operators and the lecture's functions."""
 

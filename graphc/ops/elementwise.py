@@ -10,12 +10,13 @@ import functools
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 from ..errors import GraphError
 from .. import shapes
 from .registry import OpDef, TestSpec, get, register
 from .scalar import (FUNCTIONS, NUMPY_FUNCTIONS, arg, clip, leaky_relu, np_erf, np_leaky_relu,
-                     np_relu, np_sigmoid, np_step, relu, ReferencePrinter, safe_branches,
+                     np_relu, np_sigmoid, np_step, relu, safe_branches,
                      sigmoid, step, unknown_functions, where)
 
 #: The cotangent flowing into the op, and the op's own output, in gradient formulas.
@@ -64,10 +65,12 @@ def _power_log(term):
 
 def _zero_at_zero_base(term):
     """d(u ** v)/dv = u ** v log(u), taken as 0 at u = 0 for v >= 0, as PyTorch does
-    (u ** v is 0 or 1 there, and stays so as v moves); inf-times-log for v < 0."""
+    (u ** v is 0 or 1 there, and stays so as v moves); -inf for v < 0 (inf times log(0))."""
     u, v = next((f.base, f.exp) for f in term.args
                 if f.is_Pow and sp.log(f.base) in term.args)
-    return sp.Piecewise((term, sp.Ne(u, 0) | (v < 0)), (sp.S.Zero, True))
+    at_zero = term.xreplace({f: sp.S.One for f in term.args if f.is_Pow and f.base == u}
+                            | {sp.log(u): -sp.oo})  # the other factors times -inf
+    return sp.Piecewise((term, sp.Ne(u, 0)), (sp.S.Zero, v >= 0), (at_zero, True))
 
 
 def _divisors(expr):
@@ -301,7 +304,7 @@ register(OpDef(
 def _lambdified(expr, n):
     _check_functions("elementwise", expr)  # no name of a function may run as code
     symbols = [arg(i) for i in range(n)]
-    printer = ReferencePrinter({  # as lambdify's own, but an unknown function is an error
+    printer = NumPyPrinter({  # as lambdify's own, but an unknown function is an error
         "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": False,
         "user_functions": {name: name for name in NUMPY_FUNCTIONS}})
     return sp.lambdify(symbols, safe_branches(expr), modules=[NUMPY_FUNCTIONS, "numpy"],

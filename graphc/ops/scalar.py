@@ -10,7 +10,6 @@ import functools
 import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
-from sympy.printing.numpy import NumPyPrinter
 
 
 class sigmoid(sp.Function):
@@ -326,27 +325,6 @@ def _unknown(expr):
         if isinstance(f, AppliedUndef) or not kind.__module__.startswith("sympy."):
             names.add(kind.__name__)
     return tuple(sorted(names))
-
-
-class BinaryLogic:
-    """A mixin for SymPy's NumPy printers: ``Or`` and ``And`` as nested two-argument
-    ``logical_or``/``logical_and`` calls, which broadcast, where SymPy's own
-    ``logical_or.reduce((a, b))`` stacks its arguments and fails on unequal shapes."""
-
-    def _logic(self, expr, name):
-        call = self._module_format(f"numpy.{name}")
-        texts = [self._print(a) for a in expr.args]
-        return functools.reduce(lambda a, b: f"{call}({a}, {b})", texts)
-
-    def _print_Or(self, expr):
-        return self._logic(expr, "logical_or")
-
-    def _print_And(self, expr):
-        return self._logic(expr, "logical_and")
-
-
-class ReferencePrinter(BinaryLogic, NumPyPrinter):
-    """The printer ``lambdify`` writes the reference interpreter's formulas with."""
 
 
 @functools.lru_cache(maxsize=4096)
