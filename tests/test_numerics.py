@@ -59,6 +59,22 @@ def test_bce_of_a_sigmoid_in_wrt_stays_finite_and_right(z, y, shared):
             assert np.sign(got_dyhat) == np.sign(float(want_dyhat))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bce_of_a_sigmoid_in_wrt_over_a_batch_in_each_float_dtype(dtype):
+    g = gc.Graph("g")
+    z, y = g.input("z", shape=(4,), dtype=dtype), g.input("y", shape=(4,), dtype=dtype)
+    yhat = gc.sigmoid(z).named("yhat")
+    dyhat, dz, dy = gc.grad((gc.bce(yhat, y) + gc.sum(yhat)).named("L"), [yhat, z, y])
+    feeds = {"z": np.array([-800, -40, 40, 800], dtype), "y": np.array([0, 1, 0.5, 1], dtype)}
+    want = ([1.25, -np.exp(40.0) / 4 + 1, np.exp(40.0) / 8 + 0.875, 0.75],
+            [0.0, -0.25, 0.125, 0.0], [200.0, 10.0, -10.0, -200.0])
+    with np.errstate(**RAISE):
+        got = gc.compile([dyhat, dz, dy])(**feeds)
+    for value, expected in zip(got, want):
+        assert value.dtype == dtype
+        np.testing.assert_allclose(value, expected, rtol=1e-6 if dtype == "float32" else 1e-12)
+
+
 def test_bce_of_a_shared_sigmoid_explain_and_gradflow_show_no_nan():
     import visualize
 
