@@ -195,6 +195,31 @@ def clamp_bce(expr, p):
         lambda e: e.func(*[a for a in e.args if a not in pair]) / maximum(p * (1 - p), EPS))
 
 
+def logit_quotient(expr, p, z, tiny):
+    """``expr`` (bce's gradient (p - y)/(p (1 - p)) at p = sigmoid(z)) with every quotient
+    by p or 1 - p taken from the logit: -y/p + (1 - y)/(1 - p) as -y/max(sigmoid(z), tiny)
+    + (1 - y)/max(sigmoid(-z), tiny), exact in both tails (1 - p rounds to 0 from z = 37
+    on, p from z = -745) and finite for any z (``tiny``: the dtype's smallest normal); its
+    logs (d/dy) as log(sigmoid(z)) and log(sigmoid(z)) - z, so d/dy is -z."""
+    def divides(e):
+        return e.is_Pow and e.exp.is_negative and e.base in (p, 1 - p, p - 1)
+
+    logs = {sp.log(p): sp.log(sigmoid(z)), sp.log(1 - p): sp.log(sigmoid(z)) - z}
+    expr = expr.xreplace(logs)  # d/dy: log(1 - p) - log(p) is -z
+    if not expr.has(p) or not any(divides(e) for e in sp.preorder_traversal(expr)):
+        return expr
+
+    def stable(e):
+        base = e.base
+        if base == p:
+            return maximum(sigmoid(z), tiny) ** e.exp
+        if base in (1 - p, p - 1):
+            sign = 1 if base == 1 - p else -1
+            return (sign * maximum(sigmoid(-z), tiny)) ** e.exp
+        return e
+    return sp.apart(expr, p).replace(divides, stable)
+
+
 def _log_of_one_minus_sigmoid(e):
     return isinstance(e, sp.log) and isinstance(1 - e.args[0], sigmoid)
 

@@ -259,12 +259,16 @@ def np_first_max(x, kernel_size, stride, padding, dilation=(1, 1)):
     """For each kernel offset, row-major: where the windows of x (padded with -inf) have
     their first maximum at that offset, a bool (N, C, H', W') mask; a tie goes to the
     earliest offset, as np.argmax and PyTorch have it (a window holding a nan equals no
-    maximum: none of its masks is set)."""
+    maximum: none of its masks is set). Padding is never a maximum: a window of -inf
+    inputs has its first at its first real element, as in PyTorch."""
     views = np_window_views(x, kernel_size, stride, padding, -np.inf, dilation)
+    real = np_window_views(np.ones(np.shape(x)[-2:], dtype=bool), kernel_size, stride,
+                           padding, False, dilation)  # (H', W') each: not padding
     top = np_fold(np.maximum, views)
     taken = None  # the windows whose maximum an earlier offset holds
-    for view in views:
+    for view, inside in zip(views, real):
         first = view == top
+        first &= inside
         if taken is not None:
             np.greater(first, taken, out=first)  # first and not taken
         taken = first if taken is None else taken | first
