@@ -4,6 +4,9 @@
 import ast
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import warnings
 from xml.etree import ElementTree
 
@@ -427,6 +430,15 @@ def no_bare_exp(tmp):
     return source
 
 
+def guarded_power(tmp):
+    """d(x ** y)/dy at x = 0 (log(x) guarded: 0, as PyTorch) under np.errstate(all="raise")."""
+    g = graph()
+    x, y = g.input("x", shape=(3,)), g.input("y", shape=(3,))
+    dy = gc.grad(gc.sum(x ** y).named("loss"), [y])[0]
+    with np.errstate(all="raise"):
+        return gc.compile(dy)(x=np.array([0.0, 0.0, 2.0]), y=np.array([2.0, 0.5, 3.0]))
+
+
 # ---- Scale ---------------------------------------------------------------------------
 
 
@@ -505,6 +517,17 @@ def atomic_write(tmp):
     except OSError:
         pass
     return target.read_text(), sorted(p.name for p in tmp.iterdir())
+
+
+def killed_writer(tmp):
+    """A temporary file a killed writer left (its process gone), then the next write."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp / f".m.py.{dead}.0123abcd.tmp"
+    stale.write_text("half a module")
+    os.utime(stale, (0, 0))
+    write_atomic(tmp / "m.py", lambda f: f.write(b"whole\n"))
+    return (tmp / "m.py").read_text(), sorted(p.name for p in tmp.iterdir())
 
 
 def slow_dot(tmp):

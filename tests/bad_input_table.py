@@ -176,6 +176,9 @@ ROWS = [
     Row(NUMBERS, "softmax, sigmoid, cross entropy in generated code",
         "no bare `exp` of an unbounded value, no silenced warnings", p.no_bare_exp,
         Holds(_exp_only_of_bounded_values)),
+    Row(NUMBERS, "a derivative guarded by a condition, at its guard",
+        "the input made safe first: d(x ** y)/dy = 0 at x = 0, no floating-point error",
+        p.guarded_power, Holds(lambda v: v.tolist() == [0.0, 0.0, 8 * np.log(2.0)])),
     Row(SCALE, "a 10,000-node chain", "builds, differentiates, compiles, draws",
         p.long_chain, Holds(lambda r: np.all(np.isfinite(r[0][1])) and r[1] < 40
                             and "digraph" in r[2])),
@@ -198,6 +201,8 @@ ROWS = [
     Row(NAMES, "a saved graph's arrays holding Python objects",
         "`SavedGraphError`: arrays load without pickle", p.saved_format,
         Holds(lambda r: r[:2] == ("graphc.graph", 1) and "pickle" in r[2])),
+    Row(NAMES, "a temporary file a killed writer left", "removed by the next write",
+        p.killed_writer, Holds(lambda r: r == ("whole\n", ["m.py"]))),
     Row(NAMES, "a write that fails halfway", "the old file, and no temporary left",
         p.atomic_write, Holds(lambda r: r == ("old\n", ["m.py"]))),
 ]
