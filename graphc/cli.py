@@ -1,6 +1,6 @@
 """The ``graphc`` command.
 
-    graphc compile FILE [-o OUT.py] [--opt N] [--timings]
+    graphc compile FILE [-o OUT.py] [--opt N] [--timings] [--check-finite]
     graphc grad FILE [--latex]
     graphc explain FILE [--at name=value ...] [--format text|markdown|latex|csv]
     graphc check FILE [--at name=value ...] [--claim "d loss/d w1 = sigmoid(-1) - 1" ...]
@@ -147,7 +147,8 @@ def cmd_compile(args):
     from .compile import compile as compile_nodes
     namespace, loss = loaded(args.file)  # outputs named by FILE's variables (loss, dloss_dw)
     nodes = [loss] + gradients(loss)
-    function = compile_nodes(nodes, opt=args.opt, report=args.timings)
+    function = compile_nodes(nodes, opt=args.opt, report=args.timings,
+                             check_finite=args.check_finite)
     names = ", ".join(n.name for n in nodes)
     if args.output:
         written = function.save(args.output)
@@ -277,6 +278,9 @@ def parser():
                            "place in dead temporaries")
     comp.add_argument("--timings", action="store_true",
                       help="print how long each stage of compilation took (standard error)")
+    comp.add_argument("--check-finite", action="store_true",
+                      help="the module checks every value it computes and raises "
+                           "FloatingPointError naming the first node that is nan or inf")
     comp.set_defaults(run=cmd_compile)
     grad_cmd = sub.add_parser(
         "grad", help="print the formulas of the loss's gradients",

@@ -123,7 +123,7 @@ def test_compile_of_the_mlp_reads_like_the_slide():
     start = next(i for i, line in enumerate(lines) if "loss = " in line) + 1
     for i in range(start, len(lines)):
         line = lines[i].strip()
-        if not line or line.startswith(("del ", "#", "return")):
+        if not line or line.startswith(("del ", "#", "return", '"')):  # '"': a wrapped call
             continue
         above = lines[i - 1].strip()
         comment = line.split("  # ")[1] if "  # " in line else above[2:] * above.startswith("#")
