@@ -317,6 +317,37 @@ def non_finite_feeds(tmp):
         return gc.compile((x + 1).named("y"))(x=np.array([np.nan, np.inf, -np.inf]))
 
 
+def finite_check(tmp):
+    """log of a negative feed, with the opt-in finite check, compiled and interpreted."""
+    g = graph()
+    x = g.input("x", shape=(2,))
+    y = gc.log(x).named("y")
+    loss = gc.sum(y * 2).named("loss")
+    messages = []
+    for run in (lambda: gc.compile(loss, check_finite=True)(x=np.array([1.0, -1.0])),
+                lambda: gc.evaluate(loss, at={"x": [1.0, -1.0]}, check_finite=True)):
+        try:
+            with np.errstate(invalid="ignore"):
+                run()
+        except gc.NonFiniteError as err:
+            messages.append(str(err))
+    return messages
+
+
+def probability_targets(tmp):
+    g = graph()
+    z, t = g.input("z", shape=(1, 3)), g.input("t", shape=(1, 3))
+    loss = gc.cross_entropy(z, t).named("loss")
+    return gc.compile(loss)(z=np.zeros((1, 3)), t=np.array([[2.0, -1.0, 0.0]]))
+
+
+def bce_targets(tmp):
+    g = graph()
+    p, t = g.input("p", shape=(2,)), g.input("t", shape=(2,))
+    return gc.evaluate(gc.bce(gc.sigmoid(p), t).named("loss"),
+                       at={"p": np.zeros(2), "t": [0.5, 2.0]})
+
+
 # ---- Differentiation -----------------------------------------------------------------
 
 
