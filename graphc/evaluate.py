@@ -7,6 +7,7 @@ from ``graphc.symbolic``. ``graphc.interpret.reference`` gives the numbers of th
 written, with no rewrite: the oracle that generated code is tested against.
 """
 
+from .errors import ExactBudgetError
 from .interpret import nodes_of, numbers
 from .passes import optimize
 from .symbolic import exact_values, plain_feeds
@@ -30,7 +31,12 @@ def evaluate(nodes, at=None, exact=False):
     if not nodes:
         return []
     if exact:
-        values = exact_values(nodes, at)
+        try:
+            values = exact_values(nodes, at)
+        except ExactBudgetError as err:
+            raise ExactBudgetError(f"{err}, the budget of exact values (graphc.symbolic."
+                                   f"exact); numbers have none: evaluate(..., exact=False)"
+                                   ) from None
     else:
         ids = [n.id for n in nodes]
         values = numbers(graph, ids, plain_feeds(at), run_on=optimize(graph, ids))

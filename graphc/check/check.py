@@ -38,8 +38,15 @@ from .slips import diagnose
 #: compared component by component; and the seconds those components' formulas may take.
 COMPONENTS = 64
 COMPONENT_SECONDS = 5.0
-#: The most SymPy nodes a claim's difference may have for ``simplify`` to be tried on it.
+#: The most SymPy nodes a claim's difference may have for ``simplify`` to be tried on it,
+#: the largest number in it and the largest exponent (``_provable``).
 PROVE_SIZE = 400
+PROVE_NUMBER = 10**4
+PROVE_POWER = 64
+#: The significant digits claims and derived values are compared to, and the largest
+#: argument of a function that is itself an exponential (``_too_large``).
+DIGITS = 30
+MAX_ARGUMENT = 1e30
 
 
 @dataclass(frozen=True)
@@ -339,20 +346,27 @@ def _verdict(parsed, claimed, derived, at, tol, proving=True):
         raise ClaimError(f"claim {key}: {text!r} {has}, but {key} has shape "
                          f"{shape_of(derived)}" + ("" if shape_of(claimed) else
                                                     "; claim a scalar node instead"))
-    holds, how = _compare(derived, claimed, at, tol, proving)
+    try:
+        holds, how = _compare(derived, claimed, at, tol, proving)
+    except TooLarge as err:
+        raise ClaimError(f"claim {key}: {text!r} is too large to evaluate: its difference "
+                         f"from {key} has no value at {DIGITS} digits ({err})") from None
     return ClaimResult(shown, text, claimed, derived, holds, how)
 
 
 def _compare(derived, claimed, at, tol, proving=True):
-    pairs = list(zip(_flat(derived), _flat(claimed)))
-    if proving and all(_proved_zero(d - c) for d, c in pairs):
+    """(holds, how): numbers first, at bounded precision (``_numerically_zero``); a proof
+    only where they agree, or cannot tell, and the difference is cheap to prove
+    (``_provable``)."""
+    diffs = [sp.sympify(d - c) for d, c in zip(_flat(derived), _flat(claimed))]
+    close = [_numerically_zero(diff, tol, at is None) for diff in diffs]
+    if proving and all(c is not False and _proved_zero(d) for d, c in zip(diffs, close)):
         return True, "proved symbolically"
-    close = all(_numerically_zero(d - c, tol, at is None) for d, c in pairs)
-    if close:  # a calculator's decimal holds to tol
+    if all(close):  # a calculator's decimal holds to tol
         return True, f"numerically, to {tol:g}"
-    off = [c - d for d, c in pairs if proving and _proved_nonzero(d - c)]
+    off = [-d for d in diffs if proving and _proved_nonzero(d)]
     if off:  # numbers SymPy compares exactly (9/5 against 8/5): no tolerance needed
-        by = f": off by {off[0]}" if len(pairs) == 1 and off[0].is_Rational else ""
+        by = f": off by {off[0]}" if len(diffs) == 1 and off[0].is_Rational else ""
         return False, "proved wrong" + by
     return False, f"differs (checked numerically, to {tol:g})"
 
@@ -361,39 +375,86 @@ def _flat(value):
     return list(sp.flatten(value)) if isinstance(value, sp.NDimArray) else [value]
 
 
+def _provable(diff):
+    """Whether SymPy may try to prove ``diff`` zero at a bounded cost: a small tree
+    (``PROVE_SIZE``), no number past ``PROVE_NUMBER`` in size (``tanh(10**10)``: SymPy
+    would compute it to ten billion digits) and no power past ``PROVE_POWER``
+    (``(z + 1)**1000``: expanding it builds a polynomial of degree 1000)."""
+    if expression_size(diff, PROVE_SIZE) > PROVE_SIZE:
+        return False
+    for node in sp.preorder_traversal(diff):
+        if node.is_Rational and abs(node) > PROVE_NUMBER:
+            return False
+        if node.is_Pow and node.exp.is_Number and abs(node.exp) > PROVE_POWER:
+            return False
+    return True
+
+
 def _proved_zero(diff):
     """SymPy shows ``diff`` is 0: by cheap rewrites first, ``simplify`` only on a small tree
     (a difference of large formulas is left to the numeric comparison)."""
     try:
-        diff = sp.sympify(diff)
         if diff == 0:
             return True
+        if not _provable(diff):
+            return False
         diff = diff.rewrite(sp.exp)
+        if not _provable(diff):
+            return False
         if sp.expand(diff) == 0 or (cancellable(diff) and sp.cancel(sp.together(diff)) == 0):
             return True
-        return expression_size(diff, PROVE_SIZE) <= PROVE_SIZE and sp.simplify(diff) == 0
+        return sp.simplify(diff) == 0
     except (TypeError, ValueError, NotImplementedError, OverflowError, RecursionError):
         return False
 
 
 def _proved_nonzero(diff):
-    """diff is a number without floats that SymPy's assumptions know is not zero."""
+    """diff is a number without floats that SymPy evaluates to a nonzero number with every
+    digit it gives known (``strict``; it says so where it cannot tell, as for
+    ``tanh(10**10) - 1``)."""
     try:
-        diff = sp.sympify(diff)
-        return (diff.is_number and not diff.has(sp.Float)
-                and diff.rewrite(sp.exp).is_zero is False)
-    except (TypeError, ValueError, NotImplementedError, OverflowError, RecursionError):
-        return False
+        return (diff.is_number and not diff.has(sp.Float) and not _too_large(diff)
+                and sp.N(diff, 15, strict=True) != 0)
+    except (TypeError, ValueError, ArithmeticError, RecursionError):
+        return False    # PrecisionExhausted is an ArithmeticError
+
+
+class TooLarge(ArithmeticError):
+    """A claim's difference from what is derived has no value at ``DIGITS`` digits."""
+
+
+def _too_large(number):
+    """The first argument of a function in ``number`` that is itself an exponential past
+    ``MAX_ARGUMENT`` (exp(exp(exp(10))) is 10**9565: no precision evaluates exp of it),
+    found innermost first so that each one evaluated is known to be small; None if none."""
+    inner = [node for node in sp.preorder_traversal(number)
+             if isinstance(node, sp.Function) and node.args and node.args[0].has(sp.exp)]
+    for node in reversed(inner):
+        value = sp.N(node.args[0], 15)
+        if value.is_number and abs(value) > MAX_ARGUMENT:
+            return node.args[0]
+    return None
 
 
 def _numerically_zero(diff, tol, random_points):
-    """|diff| <= tol at the point (exact values) or at a few random points of its symbols."""
-    diff = sp.sympify(diff)
+    """|diff| <= tol at the point (exact values) or at a few random points of its symbols,
+    each evaluated to ``DIGITS`` digits (mpmath, its working precision bounded by SymPy's
+    ``maxn``); None where a value is not a number (a division by zero); TooLarge where
+    an exponential is past any precision (``_too_large``)."""
     symbols = sorted(diff.free_symbols, key=str)
     rng = random.Random(0)
     points = [{s: sp.Rational(rng.randint(-300, 300), 100) for s in symbols}
               for _ in range(5 if random_points and symbols else 1)]
     try:
-        return all(abs(complex(sp.N(diff.xreplace(p), 30))) <= tol for p in points)
-    except (TypeError, ValueError, OverflowError, RecursionError):
-        return False
+        return all(bool(abs(_evaluated(diff.xreplace(p))) <= tol) for p in points)
+    except (OverflowError, RecursionError) as err:
+        raise TooLarge(type(err).__name__) from None
+    except (TypeError, ValueError):
+        return None
+
+
+def _evaluated(number):
+    huge = _too_large(number)
+    if huge is not None:
+        raise TooLarge(f"{huge} is past {MAX_ARGUMENT:.0e}")
+    return sp.N(number, DIGITS)
