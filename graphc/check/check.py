@@ -16,6 +16,7 @@ point also names the slip of hand backprop that explains it (``graphc.check.slip
 
 import random
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -28,9 +29,11 @@ from ..graph.feeds import bind_shape
 from ..interpret import reference
 from ..shapes import FLOATS
 from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
-from ..symbolic.exact import cancellable, expression_size, given_values, numeric_note
+from ..symbolic.exact import (cancellable, expression_depth, expression_size, given_values,
+                              numeric_note)
 from ..symbolic.tensors import MAX_ELEMENTS, component, shape_of
 from .claims import parse_claim, parse_expression, parse_key
+from .numeric import DIGITS, TooLarge, symbols_of, value
 from .slips import diagnose
 
 
@@ -43,10 +46,8 @@ COMPONENT_SECONDS = 5.0
 PROVE_SIZE = 400
 PROVE_NUMBER = 10**4
 PROVE_POWER = 64
-#: The significant digits claims and derived values are compared to, and the largest
-#: argument of a function that is itself an exponential (``_too_large``).
-DIGITS = 30
-MAX_ARGUMENT = 1e30
+#: The deepest value a report prints (SymPy's printer recurses once a level).
+SHOW_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,10 @@ def _verdict_classes(row):
 
 
 def _show(value):
+    """A value as the report prints it; one nested past ``SHOW_DEPTH`` (a formula of a long
+    chain) by its depth, which SymPy's printer, recursing once a level, cannot print."""
+    if isinstance(value, sp.Basic) and expression_depth(value, SHOW_DEPTH) > SHOW_DEPTH:
+        return f"(a formula nested over {SHOW_DEPTH} deep: see gc.formula)"
     return str(value)
 
 
@@ -131,7 +136,7 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
     items = _items(claims)
     if at is None and _componentwise(work):
         try:
-            return _check(work, items, None, tol, True, components=True)
+            return _check(work, _setup(work, items, None, True), None, tol, True, True)
         except ClaimError:
             raise       # the claim itself is bad, however it is compared
         except (ExactBudgetError, DomainError, TypeError, ValueError):
@@ -140,28 +145,44 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
     if at is not None and exact is None:
         why = why_numeric(at)
         exact, note = why is None, "" if why is None else numeric_note(why)
+    setup = _setup(work, items, at)     # parsed, and gradients taken, once for both tries
     try:
-        return _check(work, items, at, tol, exact is not False, note=note)
+        return _check(work, setup, at, tol, exact is not False, note=note)
     except ExactBudgetError as err:
         note = f"numeric values: {err} (the budget of exact values)"
-        return _check(work, items, at, tol, False, note=note)
+        return _check(work, setup, at, tol, False, note=note)
 
 
-def _check(work, items, at, tol, exact, components=False, note=""):
-    """The report of one way of comparing: at the point ``at`` (``exact`` values or
-    numbers), or without one, by ``components`` or by formulas."""
+class _Setup(NamedTuple):
+    """What a way of comparing reads: the stand-in of each name, the parsed claims, the
+    node each is about, and the order they are reported in (``_step``)."""
+
+    names: dict
+    parsed: list
+    targets: list
+    steps: list
+
+
+def _setup(work, items, at, components=False):
     dims = _dims(work, at)
     names = {n.name: _stand_in(n.record, at is not None or components, dims) for n in work}
     parsed = [_parse(item, names) for item in items]
     targets = _targets(work, [key for key, _, _ in parsed])
     order = {v: i for i, v in enumerate(walk.order(work))}
     steps = sorted(range(len(parsed)), key=lambda i: _step(parsed[i][0], work, order))
+    return _Setup(names, parsed, targets, steps)
+
+
+def _check(work, setup, at, tol, exact, components=False, note=""):
+    """The report of one way of comparing: at the point ``at`` (``exact`` values or
+    numbers), or without one, by ``components`` or by formulas."""
+    names, parsed = setup.names, setup.parsed
     given = _components(work, names) if components else None
-    derived, claimed = _values(work, names, parsed, targets, at, exact, given)
+    derived, claimed = _values(work, names, parsed, setup.targets, at, exact, given)
     proving = at is None or exact
     return CheckReport((_named_slip(_verdict(parsed[i], claimed[i], derived[i], at, tol,
                                              proving), parsed[i][0], claimed[i], work, at, names)
-                        for i in steps), note)
+                        for i in setup.steps), note)
 
 
 def _componentwise(work):
@@ -409,52 +430,25 @@ def _proved_zero(diff):
 
 
 def _proved_nonzero(diff):
-    """diff is a number without floats that SymPy evaluates to a nonzero number with every
-    digit it gives known (``strict``; it says so where it cannot tell, as for
+    """diff is a small number without floats that SymPy evaluates to a nonzero number with
+    every digit it gives known (``strict``; it says so where it cannot tell, as for
     ``tanh(10**10) - 1``)."""
     try:
-        return (diff.is_number and not diff.has(sp.Float) and not _too_large(diff)
+        return (_provable(diff) and diff.is_number and not diff.has(sp.Float)
                 and sp.N(diff, 15, strict=True) != 0)
     except (TypeError, ValueError, ArithmeticError, RecursionError):
         return False    # PrecisionExhausted is an ArithmeticError
 
 
-class TooLarge(ArithmeticError):
-    """A claim's difference from what is derived has no value at ``DIGITS`` digits."""
-
-
-def _too_large(number):
-    """The first argument of a function in ``number`` that is itself an exponential past
-    ``MAX_ARGUMENT`` (exp(exp(exp(10))) is 10**9565: no precision evaluates exp of it),
-    found innermost first so that each one evaluated is known to be small; None if none."""
-    inner = [node for node in sp.preorder_traversal(number)
-             if isinstance(node, sp.Function) and node.args and node.args[0].has(sp.exp)]
-    for node in reversed(inner):
-        value = sp.N(node.args[0], 15)
-        if value.is_number and abs(value) > MAX_ARGUMENT:
-            return node.args[0]
-    return None
-
-
 def _numerically_zero(diff, tol, random_points):
     """|diff| <= tol at the point (exact values) or at a few random points of its symbols,
-    each evaluated to ``DIGITS`` digits (mpmath, its working precision bounded by SymPy's
-    ``maxn``); None where a value is not a number (a division by zero); TooLarge where
-    an exponential is past any precision (``_too_large``)."""
-    symbols = sorted(diff.free_symbols, key=str)
+    each in bounded work (``graphc.check.numeric``: TooLarge where no precision reaches a
+    value); None where a value is not a number (a division by zero)."""
+    symbols = symbols_of(diff)
     rng = random.Random(0)
     points = [{s: sp.Rational(rng.randint(-300, 300), 100) for s in symbols}
               for _ in range(5 if random_points and symbols else 1)]
     try:
-        return all(bool(abs(_evaluated(diff.xreplace(p))) <= tol) for p in points)
-    except (OverflowError, RecursionError) as err:
-        raise TooLarge(type(err).__name__) from None
+        return all(bool(abs(value(diff, p)) <= tol) for p in points)
     except (TypeError, ValueError):
         return None
-
-
-def _evaluated(number):
-    huge = _too_large(number)
-    if huge is not None:
-        raise TooLarge(f"{huge} is past {MAX_ARGUMENT:.0e}")
-    return sp.N(number, DIGITS)

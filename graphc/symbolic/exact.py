@@ -186,8 +186,8 @@ def expression_depth(expr, cap=MAX_NESTING):
     """How deeply ``expr``'s tree nests (an atom: 0), found without recursion and counted
     up to ``cap + 1`` at most.
 
-    >>> expression_depth(sp.sympify("exp(-1) - 1"))
-    3
+    >>> expression_depth(sp.sympify("exp(-1) - 1"))     # Add, exp, -1
+    2
     """
     deepest, todo, seen = 0, [(expr, 0)], set()
     while todo and deepest <= cap:
