@@ -159,3 +159,13 @@ def test_the_command_line_checks_a_long_chain(tmp_path):
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 1 and "first wrong step: d loss/d x" in done.stdout
     assert "numeric values" in done.stdout
+    done = graphc_in_process("check", net)            # no point: formulas 4,000 ops deep
+    assert "Traceback" not in done.stdout + done.stderr and done.returncode == 2
+    assert "'dloss_dx' is 4000 ops deep" in done.stderr and "--at" in done.stderr
+
+
+def test_claims_without_a_point_on_a_long_chain_ask_for_one():
+    _, loss = _chain(300)
+    with pytest.raises(ClaimError, match=r"'loss' is 300 ops deep, past the 100 .* give a "
+                                         r"point \(at="):
+        gc.check(loss, {"loss": "1/2"})

@@ -7,8 +7,10 @@ True
 
 Each claim is compared with what graphc derives: at the point ``at`` when one is given (the
 claim may use node names, such as ``yhat``, for their values there), else as formulas in the
-graph's leaves. SymPy first tries to prove the difference is zero; where it cannot, the
-two are compared numerically to a tolerance, and the report says which it did. Claims are
+graph's leaves. The difference is first evaluated as a number, to 30 digits in bounded
+work (``graphc.check.numeric``); where it is within the tolerance, or has no value, SymPy
+tries to prove it zero, if it is small enough to prove cheaply (``_provable``), and the
+report says which it did. Claims are
 ordered as the slides go, forward values first, then gradients from the loss backwards, so
 the first wrong one is the step where a derivation went wrong; a wrong gradient claim at a
 point also names the slip of hand backprop that explains it (``graphc.check.slips``).
@@ -46,8 +48,10 @@ COMPONENT_SECONDS = 5.0
 PROVE_SIZE = 400
 PROVE_NUMBER = 10**4
 PROVE_POWER = 64
-#: The deepest value a report prints (SymPy's printer recurses once a level).
+#: The deepest value a report prints (SymPy's printer recurses once a level), and the
+#: deepest graph whose claims are compared as formulas without a point.
 SHOW_DEPTH = 100
+FORMULA_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -332,11 +336,28 @@ def _values(work, names, parsed, targets, at, exact, given=None):
     elif given is not None:
         values = given_values(targets + nodes, given, seconds=COMPONENT_SECONDS)
     else:
+        _shallow_enough(work, targets + nodes)
         values = [formula(n, keep=()) for n in targets + nodes]
     meaning = _meaning(names, nodes, values[len(targets):])
     claimed = [expr.xreplace(meaning) for _, expr, _ in parsed]
     derived = [_part(v, key.index) for (key, _, _), v in zip(parsed, values)]
     return derived, claimed
+
+
+def _shallow_enough(work, nodes):
+    """ClaimError where a node's formula would nest past ``FORMULA_DEPTH`` ops (a long
+    chain): SymPy builds, compares and prints such formulas by recursion, in time that
+    grows faster than the chain; at a point they are numbers."""
+    ids = [n.id for n in nodes]
+    depth = {}
+    for v in walk.order(work, walk.upstream(work, ids)):
+        depth[v] = 1 + max((depth[u] for u in work.operands(v)), default=-1)
+    deepest = max(ids, key=depth.get)
+    if depth[deepest] > FORMULA_DEPTH:
+        raise ClaimError(f"claims without a point: {work.record(deepest).name!r} is "
+                         f"{depth[deepest]} ops deep, past the {FORMULA_DEPTH} that claims "
+                         f"are compared as formulas to; give a point (at=..., or graphc "
+                         f"check --at x=...)")
 
 
 def _part(value, index):
