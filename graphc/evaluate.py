@@ -7,7 +7,7 @@ from ``graphc.symbolic``. ``graphc.interpret.reference`` gives the numbers of th
 written, with no rewrite: the oracle that generated code is tested against.
 """
 
-from .errors import SettingError
+from .errors import ExactBudgetError, SettingError
 from .interpret import nodes_of, numbers
 from .passes import optimize
 from .symbolic import exact_values, plain_feeds
@@ -38,7 +38,12 @@ def evaluate(nodes, at=None, exact=False, check_finite=False):
         raise SettingError("evaluate: check_finite=True checks numbers; it does not go with "
                            "exact=True")
     if exact:
-        values = exact_values(nodes, at)
+        try:
+            values = exact_values(nodes, at)
+        except ExactBudgetError as err:
+            raise ExactBudgetError(f"{err}, the budget of exact values (graphc.symbolic."
+                                   f"exact); numbers have none: evaluate(..., exact=False)"
+                                   ) from None
     else:
         ids = [n.id for n in nodes]
         run_on = optimize(graph, ids, opt=0 if check_finite else 1)  # opt=0: no node fused

@@ -7,8 +7,10 @@ True
 
 Each claim is compared with what graphc derives: at the point ``at`` when one is given (the
 claim may use node names, such as ``yhat``, for their values there), else as formulas in the
-graph's leaves. SymPy first tries to prove the difference is zero; where it cannot, the
-two are compared numerically to a tolerance, and the report says which it did. Claims are
+graph's leaves. The difference is first evaluated as a number, to 30 digits in bounded
+work (``graphc.check.numeric``); where it is within the tolerance, or has no value, SymPy
+tries to prove it zero, if it is small enough to prove cheaply (``_provable``), and the
+report says which it did. Claims are
 ordered as the slides go, forward values first, then gradients from the loss backwards, so
 the first wrong one is the step where a derivation went wrong; a wrong gradient claim at a
 point also names the slip of hand backprop that explains it (``graphc.check.slips``).
@@ -16,6 +18,7 @@ point also names the slip of hand backprop that explains it (``graphc.check.slip
 
 import random
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -28,9 +31,11 @@ from ..graph.feeds import bind_shape
 from ..interpret import reference
 from ..shapes import FLOATS
 from ..symbolic import exact_values, formula, plain_feeds, symbol, why_numeric
-from ..symbolic.exact import cancellable, expression_size, given_values, numeric_note
+from ..symbolic.exact import (cancellable, expression_depth, expression_size, given_values,
+                              numeric_note)
 from ..symbolic.tensors import MAX_ELEMENTS, component, shape_of
 from .claims import parse_claim, parse_expression, parse_key
+from .numeric import DIGITS, TooLarge, symbols_of, value
 from .slips import diagnose
 
 
@@ -38,8 +43,15 @@ from .slips import diagnose
 #: compared component by component; and the seconds those components' formulas may take.
 COMPONENTS = 64
 COMPONENT_SECONDS = 5.0
-#: The most SymPy nodes a claim's difference may have for ``simplify`` to be tried on it.
+#: The most SymPy nodes a claim's difference may have for ``simplify`` to be tried on it,
+#: the largest number in it and the largest exponent (``_provable``).
 PROVE_SIZE = 400
+PROVE_NUMBER = 10**4
+PROVE_POWER = 64
+#: The deepest value a report prints (SymPy's printer recurses once a level), and the
+#: deepest graph whose claims are compared as formulas without a point.
+SHOW_DEPTH = 100
+FORMULA_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,10 @@ def _verdict_classes(row):
 
 
 def _show(value):
+    """A value as the report prints it; one nested past ``SHOW_DEPTH`` (a formula of a long
+    chain) by its depth, which SymPy's printer, recursing once a level, cannot print."""
+    if isinstance(value, sp.Basic) and expression_depth(value, SHOW_DEPTH) > SHOW_DEPTH:
+        return f"(a formula nested over {SHOW_DEPTH} deep: see gc.formula)"
     return str(value)
 
 
@@ -124,7 +140,7 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
     items = _items(claims)
     if at is None and _componentwise(work):
         try:
-            return _check(work, items, None, tol, True, components=True)
+            return _check(work, _setup(work, items, None, True), None, tol, True, True)
         except ClaimError:
             raise       # the claim itself is bad, however it is compared
         except (ExactBudgetError, DomainError, TypeError, ValueError):
@@ -133,28 +149,44 @@ def check(loss, claims, at=None, tol=1e-9, exact=None):
     if at is not None and exact is None:
         why = why_numeric(at)
         exact, note = why is None, "" if why is None else numeric_note(why)
+    setup = _setup(work, items, at)     # parsed, and gradients taken, once for both tries
     try:
-        return _check(work, items, at, tol, exact is not False, note=note)
+        return _check(work, setup, at, tol, exact is not False, note=note)
     except ExactBudgetError as err:
         note = f"numeric values: {err} (the budget of exact values)"
-        return _check(work, items, at, tol, False, note=note)
+        return _check(work, setup, at, tol, False, note=note)
 
 
-def _check(work, items, at, tol, exact, components=False, note=""):
-    """The report of one way of comparing: at the point ``at`` (``exact`` values or
-    numbers), or without one, by ``components`` or by formulas."""
+class _Setup(NamedTuple):
+    """What a way of comparing reads: the stand-in of each name, the parsed claims, the
+    node each is about, and the order they are reported in (``_step``)."""
+
+    names: dict
+    parsed: list
+    targets: list
+    steps: list
+
+
+def _setup(work, items, at, components=False):
     dims = _dims(work, at)
     names = {n.name: _stand_in(n.record, at is not None or components, dims) for n in work}
     parsed = [_parse(item, names) for item in items]
     targets = _targets(work, [key for key, _, _ in parsed])
     order = {v: i for i, v in enumerate(walk.order(work))}
     steps = sorted(range(len(parsed)), key=lambda i: _step(parsed[i][0], work, order))
+    return _Setup(names, parsed, targets, steps)
+
+
+def _check(work, setup, at, tol, exact, components=False, note=""):
+    """The report of one way of comparing: at the point ``at`` (``exact`` values or
+    numbers), or without one, by ``components`` or by formulas."""
+    names, parsed = setup.names, setup.parsed
     given = _components(work, names) if components else None
-    derived, claimed = _values(work, names, parsed, targets, at, exact, given)
+    derived, claimed = _values(work, names, parsed, setup.targets, at, exact, given)
     proving = at is None or exact
     return CheckReport((_named_slip(_verdict(parsed[i], claimed[i], derived[i], at, tol,
                                              proving), parsed[i][0], claimed[i], work, at, names)
-                        for i in steps), note)
+                        for i in setup.steps), note)
 
 
 def _componentwise(work):
@@ -304,11 +336,28 @@ def _values(work, names, parsed, targets, at, exact, given=None):
     elif given is not None:
         values = given_values(targets + nodes, given, seconds=COMPONENT_SECONDS)
     else:
+        _shallow_enough(work, targets + nodes)
         values = [formula(n, keep=()) for n in targets + nodes]
     meaning = _meaning(names, nodes, values[len(targets):])
     claimed = [expr.xreplace(meaning) for _, expr, _ in parsed]
     derived = [_part(v, key.index) for (key, _, _), v in zip(parsed, values)]
     return derived, claimed
+
+
+def _shallow_enough(work, nodes):
+    """ClaimError where a node's formula would nest past ``FORMULA_DEPTH`` ops (a long
+    chain): SymPy builds, compares and prints such formulas by recursion, in time that
+    grows faster than the chain; at a point they are numbers."""
+    ids = [n.id for n in nodes]
+    depth = {}
+    for v in walk.order(work, walk.upstream(work, ids)):
+        depth[v] = 1 + max((depth[u] for u in work.operands(v)), default=-1)
+    deepest = max(ids, key=depth.get)
+    if depth[deepest] > FORMULA_DEPTH:
+        raise ClaimError(f"claims without a point: {work.record(deepest).name!r} is "
+                         f"{depth[deepest]} ops deep, past the {FORMULA_DEPTH} that claims "
+                         f"are compared as formulas to; give a point (at=..., or graphc "
+                         f"check --at x=...)")
 
 
 def _part(value, index):
@@ -339,20 +388,27 @@ def _verdict(parsed, claimed, derived, at, tol, proving=True):
         raise ClaimError(f"claim {key}: {text!r} {has}, but {key} has shape "
                          f"{shape_of(derived)}" + ("" if shape_of(claimed) else
                                                     "; claim a scalar node instead"))
-    holds, how = _compare(derived, claimed, at, tol, proving)
+    try:
+        holds, how = _compare(derived, claimed, at, tol, proving)
+    except TooLarge as err:
+        raise ClaimError(f"claim {key}: {text!r} is too large to evaluate: its difference "
+                         f"from {key} has no value at {DIGITS} digits ({err})") from None
     return ClaimResult(shown, text, claimed, derived, holds, how)
 
 
 def _compare(derived, claimed, at, tol, proving=True):
-    pairs = list(zip(_flat(derived), _flat(claimed)))
-    if proving and all(_proved_zero(d - c) for d, c in pairs):
+    """(holds, how): numbers first, at bounded precision (``_numerically_zero``); a proof
+    only where they agree, or cannot tell, and the difference is cheap to prove
+    (``_provable``)."""
+    diffs = [sp.sympify(d - c) for d, c in zip(_flat(derived), _flat(claimed))]
+    close = [_numerically_zero(diff, tol, at is None) for diff in diffs]
+    if proving and all(c is not False and _proved_zero(d) for d, c in zip(diffs, close)):
         return True, "proved symbolically"
-    close = all(_numerically_zero(d - c, tol, at is None) for d, c in pairs)
-    if close:  # a calculator's decimal holds to tol
+    if all(close):  # a calculator's decimal holds to tol
         return True, f"numerically, to {tol:g}"
-    off = [c - d for d, c in pairs if proving and _proved_nonzero(d - c)]
+    off = [-d for d in diffs if proving and _proved_nonzero(d)]
     if off:  # numbers SymPy compares exactly (9/5 against 8/5): no tolerance needed
-        by = f": off by {off[0]}" if len(pairs) == 1 and off[0].is_Rational else ""
+        by = f": off by {off[0]}" if len(diffs) == 1 and off[0].is_Rational else ""
         return False, "proved wrong" + by
     return False, f"differs (checked numerically, to {tol:g})"
 
@@ -361,39 +417,59 @@ def _flat(value):
     return list(sp.flatten(value)) if isinstance(value, sp.NDimArray) else [value]
 
 
+def _provable(diff):
+    """Whether SymPy may try to prove ``diff`` zero at a bounded cost: a small tree
+    (``PROVE_SIZE``), no number past ``PROVE_NUMBER`` in size (``tanh(10**10)``: SymPy
+    would compute it to ten billion digits) and no power past ``PROVE_POWER``
+    (``(z + 1)**1000``: expanding it builds a polynomial of degree 1000)."""
+    if expression_size(diff, PROVE_SIZE) > PROVE_SIZE:
+        return False
+    for node in sp.preorder_traversal(diff):
+        if node.is_Rational and abs(node) > PROVE_NUMBER:
+            return False
+        if node.is_Pow and node.exp.is_Number and abs(node.exp) > PROVE_POWER:
+            return False
+    return True
+
+
 def _proved_zero(diff):
     """SymPy shows ``diff`` is 0: by cheap rewrites first, ``simplify`` only on a small tree
     (a difference of large formulas is left to the numeric comparison)."""
     try:
-        diff = sp.sympify(diff)
         if diff == 0:
             return True
+        if not _provable(diff):
+            return False
         diff = diff.rewrite(sp.exp)
+        if not _provable(diff):
+            return False
         if sp.expand(diff) == 0 or (cancellable(diff) and sp.cancel(sp.together(diff)) == 0):
             return True
-        return expression_size(diff, PROVE_SIZE) <= PROVE_SIZE and sp.simplify(diff) == 0
+        return sp.simplify(diff) == 0
     except (TypeError, ValueError, NotImplementedError, OverflowError, RecursionError):
         return False
 
 
 def _proved_nonzero(diff):
-    """diff is a number without floats that SymPy's assumptions know is not zero."""
+    """diff is a small number without floats that SymPy evaluates to a nonzero number with
+    every digit it gives known (``strict``; it says so where it cannot tell, as for
+    ``tanh(10**10) - 1``)."""
     try:
-        diff = sp.sympify(diff)
-        return (diff.is_number and not diff.has(sp.Float)
-                and diff.rewrite(sp.exp).is_zero is False)
-    except (TypeError, ValueError, NotImplementedError, OverflowError, RecursionError):
-        return False
+        return (_provable(diff) and diff.is_number and not diff.has(sp.Float)
+                and sp.N(diff, 15, strict=True) != 0)
+    except (TypeError, ValueError, ArithmeticError, RecursionError):
+        return False    # PrecisionExhausted is an ArithmeticError
 
 
 def _numerically_zero(diff, tol, random_points):
-    """|diff| <= tol at the point (exact values) or at a few random points of its symbols."""
-    diff = sp.sympify(diff)
-    symbols = sorted(diff.free_symbols, key=str)
+    """|diff| <= tol at the point (exact values) or at a few random points of its symbols,
+    each in bounded work (``graphc.check.numeric``: TooLarge where no precision reaches a
+    value); None where a value is not a number (a division by zero)."""
+    symbols = symbols_of(diff)
     rng = random.Random(0)
     points = [{s: sp.Rational(rng.randint(-300, 300), 100) for s in symbols}
               for _ in range(5 if random_points and symbols else 1)]
     try:
-        return all(abs(complex(sp.N(diff.xreplace(p), 30))) <= tol for p in points)
-    except (TypeError, ValueError, OverflowError, RecursionError):
-        return False
+        return all(bool(abs(value(diff, p)) <= tol) for p in points)
+    except (TypeError, ValueError):
+        return None

@@ -14,7 +14,9 @@ the order they are tried (named nodes before unnamed ones):
 - the local derivative alone (d z/d w1 claimed for d loss/d w1).
 
 The first whose value equals the claim (``np.allclose``) is named; none is when none does.
-At most ``MAX_PASSES`` planted passes are built, so the cost is bounded on any graph.
+At most ``MAX_PASSES`` planted passes are built, fewer on a long path (``MAX_PLANTED``
+nodes on paths in all), and no slip is sought past ``MAX_PATH`` nodes on the path, so the
+cost is bounded on any graph.
 
 >>> diagnose(work, loss.id, w1.id, -0.5, {"x1": 1, ...}, label="d loss/d w1")  # doctest: +SKIP
 'your d loss/d w1 equals the true one without the factor d yhat/d z = yhat*(1 - yhat): ...'
@@ -31,6 +33,8 @@ from ..interpret import numbers
 from ..symbolic import formulas
 
 MAX_PASSES = 48
+MAX_PLANTED = 2_000
+MAX_PATH = 2_000
 RTOL, ATOL = 1e-9, 1e-12
 _CT, _S = sp.Symbol("ct"), sp.Symbol("s")
 
@@ -42,6 +46,8 @@ def diagnose(graph, of, wrt, claimed, at, index=None, label=None):
     changed."""
     try:
         claimed = np.asarray(claimed, dtype=float)
+        if len(walk.on_paths(graph, [wrt], of)) > MAX_PATH:
+            return ""   # a slip in a chain this long names no step a student took
         return _Diagnosis(graph, of, wrt, at, index).explain(claimed, label)
     except (GraphcError, ArithmeticError, TypeError, ValueError):
         return ""  # a slip that cannot be evaluated here explains nothing
@@ -107,7 +113,8 @@ class _Diagnosis:
                  (1, (False, 0), _transposed, self._transpose)]
         passes = [c for make in (self._sigmoids, self._locals, self._fan_outs, self._alone)
                   for c in make()]
-        for rank, node, plant, message in passes[:MAX_PASSES]:
+        most = min(MAX_PASSES, MAX_PLANTED // max(len(self.path), 1))
+        for rank, node, plant, message in passes[:most]:
             try:
                 found.append((rank, self._order(node), self._read(plant()), message))
             except GraphcError:

@@ -28,11 +28,24 @@ class sigmoid(sp.Function):
     def _eval_is_real(self):
         return self.args[0].is_real
 
+    # In (0, 1) for a real x: eval's x.is_zero then asks no numbers of a sigmoid, so a
+    # chain of sigmoids is built in linear time, not by evaluating each inner one anew.
+    def _eval_is_extended_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_is_extended_negative(self):
+        return False if self.args[0].is_real else None
+
+    def _eval_is_zero(self):
+        return False if self.args[0].is_real else None
+
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sp.exp(-x))
 
     def _eval_evalf(self, prec):
-        return self.rewrite(sp.exp)._eval_evalf(prec)
+        """The argument's number first: rewriting a nested sigmoid whole would rebuild it."""
+        x = self.args[0]._eval_evalf(prec)
+        return None if x is None else (1 / (1 + sp.exp(-x)))._eval_evalf(prec)
 
     def _latex(self, printer, exp=None):
         text = rf"\sigma\left({printer.doprint(self.args[0])}\right)"

@@ -40,8 +40,11 @@ from .reader import parse_number
 
 #: The most significant digits a fed decimal may have for exact values by default.
 EXACT_DIGITS = 6
-#: The most SymPy nodes one element of an exact value may have (see the module docstring).
+#: The most SymPy nodes one element of an exact value may have (see the module docstring),
+#: and how deeply it may nest (SymPy prints, compares and evaluates by recursion: a chain
+#: of 300 sigmoids nested 300 deep cannot be printed).
 MAX_SIZE = 2000
+MAX_NESTING = 100
 #: The most seconds one exact evaluation may take (checked after each node).
 MAX_SECONDS = 10.0
 #: The most SymPy nodes a result may have for ``tidy`` to try to shorten it.
@@ -179,6 +182,24 @@ def expression_size(expr, cap=MAX_SIZE):
     return count
 
 
+def expression_depth(expr, cap=MAX_NESTING):
+    """How deeply ``expr``'s tree nests (an atom: 0), found without recursion and counted
+    up to ``cap + 1`` at most.
+
+    >>> expression_depth(sp.sympify("exp(-1) - 1"))     # Add, exp, -1
+    2
+    """
+    deepest, todo, seen = 0, [(expr, 0)], set()
+    while todo and deepest <= cap:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        args = getattr(node, "args", ())
+        if args and (node, depth) not in seen:
+            seen.add((node, depth))
+            todo += [(a, depth + 1) for a in args]
+    return min(deepest, cap + 1)
+
+
 class Exact(Rules):
     """Exact values: an op's ``exact`` rule, else its scalar formula element by element,
     else its ``reference`` over object arrays (NumPy's structural functions take them);
@@ -209,9 +230,13 @@ class Exact(Rules):
             return
         for element in array.flat:
             if expression_size(element, self.max_size) > self.max_size:
-                raise ExactBudgetError(
-                    f"the exact value of {record.name!r} ({record.op}) grew past "
-                    f"{self.max_size} SymPy nodes")
+                past = f"{self.max_size} SymPy nodes"
+            elif expression_depth(element) > MAX_NESTING:
+                past = f"{MAX_NESTING} levels of nesting"
+            else:
+                continue
+            raise ExactBudgetError(f"the exact value of {record.name!r} ({record.op}) grew "
+                                   f"past {past}")
 
     def _rule(self, opdef):
         if opdef.exact is not None:
@@ -293,6 +318,7 @@ def _rewrites(expr):
     if expr.has(sigmoid):
         exps = _exps(expr)
         exp_form = sp.together(expr.rewrite(sp.exp), deep=True)
+        cancel = sp.cancel if cancellable(exp_form) else sp.factor_terms
         for candidate in (sp.expand_log(exp_form, force=True), cancel(exp_form)):
             if _exps(candidate) <= exps:
                 yield candidate
@@ -304,6 +330,8 @@ def cancellable(expr, most=24):
     the degrees the exps' arguments make (exp(1/10)*exp(3/100) is degree 13 in exp(1/100))."""
     if not _small_fractions(expr, 100):
         return False
+    if any(e.args[0].has(sp.exp, sigmoid) for e in expr.atoms(sp.exp)):
+        return False    # exp of an exp (a chain of sigmoids): no polynomial in one exp
     exps = [e for e in expr.atoms(sp.exp) if e.args[0].is_Rational]
     if len(exps) > 8:
         return False

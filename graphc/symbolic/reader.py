@@ -52,6 +52,7 @@ CONSTANTS = {"pi": sp.pi, "π": sp.pi, "e": sp.E}
 # A prime right after a one-argument function's name (relu'(z)) is its derivative. The
 # lecture's ' and the typographic ’ and ′ all count; the call becomes __prime_<name>(...).
 _PRIME_PREFIX = "__prime_"
+_EXACT_PREFIX = "__exact_"     # a name Python would fold, kept as the graph holds it
 _PRIMES = "'’′"
 _PRIMED = sorted((n for n, (_, arity) in CLAIM_FUNCTIONS.items() if arity == 1),
                  key=len, reverse=True)
@@ -74,12 +75,14 @@ def did_you_mean(name, candidates):
 
 # ---- rewriting the text before ast.parse ---------------------------------------------------
 
-def _rewrites(text):
+def _rewrites(text, names=()):
     """The edits (start, end, replacement) that make ``text`` a Python expression.
 
     Leading blanks go (ast's eval mode would call them an indent), ``f'`` becomes
-    ``__prime_f`` and each ``^`` operator token becomes ``**``. Edits are kept, not just
-    applied, so an error found later can point at the user's own column.
+    ``__prime_f``, each ``^`` operator token becomes ``**``, and each name of ``names``
+    that Python would fold (NFKC: full-width ``ｘ`` to ``x``) becomes ``_exact_name(name)``,
+    so it is read as the name the graph holds. Edits are kept, not just applied, so an
+    error found later can point at the user's own column.
     """
     edits = [(0, len(text) - len(text.lstrip()), "")]
     edits += [(m.start(), m.end(), _PRIME_PREFIX + m[1]) for m in _PRIME_RE.finditer(text)]
@@ -92,7 +95,19 @@ def _rewrites(text):
         tokens = []          # ast.parse reports the same problem, with its column
     edits += [(t.start[1], t.end[1], "**") for t in tokens
               if t.type == tokenize.OP and t.string == "^"]
+    edits += [(t.start[1], t.end[1], _exact_name(t.string)) for t in tokens
+              if t.type == tokenize.NAME and t.string in names and _folded(t.string)]
     return sorted(e for e in edits if e[1] > e[0] or e[2])
+
+
+def _folded(name):
+    """Whether Python reads the identifier ``name`` as another one (NFKC normalisation)."""
+    return unicodedata.normalize("NFKC", name) != name
+
+
+def _exact_name(name):
+    """The ASCII identifier that stands for ``name`` in the rewritten text."""
+    return _EXACT_PREFIX + name.encode("unicode_escape").hex()
 
 
 def _apply(text, edits):
@@ -326,23 +341,30 @@ class _Walker:
 # ---- expressions ---------------------------------------------------------------------------
 
 def lookup(names):
-    """The graph's names as Python spells identifiers (NFKC), with SymPy values."""
-    table = {}
+    """The graph's names, with SymPy values, each as the graph holds it (``x``, Cyrillic
+    ``х`` and full-width ``ｘ`` are three names; ``expression`` reads each exactly), and as
+    Python spells it (NFKC) where no other name is spelt so."""
+    table, spelt = {}, {}
     for name, value in names.items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = sp.Integer(value) if isinstance(value, int) else sp.Float(value)
         if not isinstance(value, (sp.Expr, sp.NDimArray)):  # the guards read their structure
             raise TypeError(f"names[{name!r}] must be a SymPy expression, "
                             f"got {type(value).__name__}")
-        table[unicodedata.normalize("NFKC", str(name))] = value
+        table[str(name)] = value
+        spelt.setdefault(unicodedata.normalize("NFKC", str(name)), []).append(value)
+    for name, values in spelt.items():
+        if name not in table and len(values) == 1:
+            table[name] = values[0]
     return table
 
 
 def expression(text, names):
     """The SymPy value of formula ``text``; Reject with a user column when refused."""
     check_text(text, "formula")
-    edits = _rewrites(text)
+    edits = _rewrites(text, names)
     source = _apply(text, edits)
+    names = {**names, **{_exact_name(n): v for n, v in names.items() if _folded(n)}}
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as err:
