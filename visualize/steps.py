@@ -20,11 +20,14 @@ from pathlib import Path
 import graphviz
 
 from graphc.errors import GraphError
+from graphc.graph import Node
+from graphc.graph.walk import upstream
 
 from .canvas import add_nodes, diagram, edges, node_id
-from .gradflow import flow, hidden
+from .collapse import COLLAPSE_ALL
+from .gradflow import flow, hidden, sketch
 from .export import INSTALL, RenderError, export, render, write_atomic
-from .style import FLOW, check_dpi, check_grads, label, layout
+from .style import FLOW, OptionError, check_dpi, check_grads, label, layout
 
 CURRENT = {"color": "#c2410c", "penwidth": "3", "style": "filled,bold",
            "fillcolor": "#ffedd5"}
@@ -34,17 +37,52 @@ FRAME_MS = 2000  # how long an animation shows a frame: time to read its chain-r
 LAST_MS = 5000   # the last frame, the whole backward pass, stays longer before the loop
 
 
-def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, grads="all"):
+#: The most frames ``steps`` and ``frames`` draw unless told which (``frames=``).
+MAX_FRAMES = 200
+
+
+def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, grads="all",
+           frames=None):
     """The frames of backprop through ``loss``, as ``graphviz.Digraph`` objects; the
-    options as ``visualize.draw`` takes them."""
+    options as ``visualize.draw`` takes them; ``frames``: which steps (a ``range`` or a
+    ``slice`` of step indices, from 0), as ``steps`` takes it. Past ``MAX_FRAMES`` steps,
+    ``frames`` must say which (OptionError otherwise). A graph of more
+    than ``COLLAPSE_ALL`` nodes is traced as a sketch: each edge shows its gradient's value
+    (with ``at``), not its chain-rule product."""
     options = {"rankdir": rankdir, "slide": slide, "dpi": check_dpi(dpi)}
     layout(rankdir, slide)
     check_grads(grads)
-    f = flow(loss, at, exact)
+    big = isinstance(loss, Node) and len(upstream(loss.graph, [loss.id])) > COLLAPSE_ALL
+    f = sketch(loss, at) if big else flow(loss, at, exact)
     steps_ = order(f)
     if not steps_:
         raise _nothing_flows_back(f)
-    return [_frame(f, steps_, i, grads, options) for i in range(len(steps_))]
+    chosen = _chosen(steps_, frames, f)
+    users = {}
+    for e in f.edges:
+        users.setdefault(e.u, set()).add(e.v)
+    return [_frame(f, steps_, i, grads, options, users) for i in chosen]
+
+
+def _chosen(steps_, only, f):
+    """The step indices to draw: all of them, or those of ``only`` (checked)."""
+    n, name = len(steps_), f.graph.record(f.loss).name
+    if only is None:
+        if n > MAX_FRAMES:
+            raise OptionError("frames", f"backprop through {name!r} takes {n:,} steps, more "
+                              f"than {MAX_FRAMES} frames: choose a range, e.g. "
+                              f"frames=range(0, 50) (graphc steps --frames 0:50), or draw "
+                              f"the whole flow as one diagram: visualize.draw(loss, "
+                              f"view='gradflow') (collapse=None collapses it)")
+        return range(n)
+    if not isinstance(only, (range, slice)):
+        raise OptionError("frames", f"frames must be a range or a slice of step indices "
+                          f"(0 to {n - 1}), e.g. frames=range(0, 50); got {only!r}")
+    chosen = range(n)[only] if isinstance(only, slice) else only
+    if not chosen or chosen[0] < 0 or chosen[-1] >= n or len(chosen) > MAX_FRAMES:
+        raise OptionError("frames", f"frames={only!r} must choose 1 to {MAX_FRAMES} of the "
+                          f"{n:,} steps of backprop through {name!r} (indices 0 to {n - 1})")
+    return chosen
 
 
 def _nothing_flows_back(f):
@@ -60,13 +98,14 @@ def _nothing_flows_back(f):
 
 def order(f):
     """The nodes backprop processes, one a step, from the loss backwards: each node of the
-    ``Flow`` ``f`` that sends a gradient back to an operand (the frames' order; the report's
-    step slider walks the same one)."""
-    return [v for v in reversed(sorted(f.nodes)) if any(e.v == v for e in f.edges)]
+    ``Flow`` ``f`` that sends a gradient back to an operand, in reverse walk order (the
+    frames' order; the report's step slider walks the same one)."""
+    senders = {e.v for e in f.edges}
+    return [v for v in reversed(f.nodes) if v in senders]
 
 
 def steps(loss, at=None, path="backprop_steps.pdf", exact=None, *, rankdir="LR",
-          slide=False, dpi=None, grads="all"):
+          slide=False, dpi=None, grads="all", frames=None):
     """Write the frames of backprop through ``loss``, by ``path``'s suffix: ``.pdf`` a
     multi-page PDF, ``.gif`` an animated GIF, ``.png`` or ``.apng`` an animated PNG, and
     no suffix (or an existing folder) numbered SVGs in that folder (``step_1.svg`` to
@@ -75,7 +114,9 @@ def steps(loss, at=None, path="backprop_steps.pdf", exact=None, *, rankdir="LR",
     paths. GraphError for a loss nothing flows back from (a parameter itself). The user's
     graph is not changed; a file is written whole or not at all. For slides (as
     ``visualize.draw``): ``rankdir``, ``slide=True`` (16:9), ``dpi`` (PNG frames),
-    ``grads="params"`` (no gradients of data inputs).
+    ``grads="params"`` (no gradients of data inputs). ``frames``: which steps to draw, a
+    ``range`` or ``slice`` of step indices from 0 (``frames=range(0, 50)``: the first 50);
+    past ``MAX_FRAMES`` (200) steps it is needed, and an OptionError says so.
 
     >>> visualize.steps(loss, at=AT, path="frames.gif")      # doctest: +SKIP
     PosixPath('frames.gif')
@@ -86,17 +127,22 @@ def steps(loss, at=None, path="backprop_steps.pdf", exact=None, *, rankdir="LR",
         raise RenderError(f"cannot write backprop frames to {str(path)!r}: unknown suffix "
                           f"{path.suffix!r}; use one of {', '.join(sorted(WRITERS)[1:])}, "
                           f"or a folder (no suffix) for numbered SVGs")
-    shots = frames(loss, at, exact, rankdir=rankdir, slide=slide, dpi=dpi, grads=grads)
+    shots = _frames(loss, at, exact, rankdir=rankdir, slide=slide, dpi=dpi, grads=grads,
+                    frames=frames)
     return WRITERS[suffix](shots, path)
 
 
-def _frame(f, order, i, grads, options):
-    """The diagram of step ``i``: ``order[i]`` is being processed."""
+_frames = frames  # for steps, whose option ``frames`` hides the function
+
+
+def _frame(f, order, i, grads, options, users):
+    """The diagram of step ``i``: ``order[i]`` is being processed; ``users``: id -> the
+    nodes its gradient edges go to."""
     current, done = order[i], set(order[:i + 1])
     dot = diagram([f"{f.graph.name}: backprop, step {i + 1} of {len(order)}",
                    f"at {f.graph.record(current).name}: upstream x local = what "
                    f"flows back to each operand"], **options)
-    finished = {v for v in f.nodes if _all_done(f, v, done)}
+    finished = {v for v in f.nodes if v in done or users.get(v, set()) <= done}
     extra = {v: lines for v, lines in f.gradients.items() if v in finished
              and not (grads == "params" and f.graph.record(v).role == "input")}
     add_nodes(dot, f.graph, f.nodes, f.values, extra=extra, overrides={current: CURRENT})
@@ -110,11 +156,6 @@ def _frame(f, order, i, grads, options):
         dot.edge(node_id(u), node_id(v), label=label(e.lines), color=e.color,
                  penwidth=e.penwidth, **FLOW, **bold)  # arrows from the loss back
     return dot
-
-
-def _all_done(f, v, done):
-    """Whether every gradient edge out of ``v`` has been processed (its gradient is whole)."""
-    return v in done or all(e.v in done for e in f.edges if e.u == v)
 
 
 def _svgs(shots, folder):
