@@ -21,7 +21,8 @@ import graphviz
 
 from graphc.errors import GraphError
 from graphc.graph import Node
-from graphc.graph.walk import upstream
+from graphc.graph.walk import can_carry_gradient, fed, on_paths, upstream
+from graphc.shapes import FLOATS
 
 from .canvas import add_nodes, diagram, edges, node_id
 from .collapse import COLLAPSE_ALL
@@ -52,6 +53,8 @@ def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, gr
     options = {"rankdir": rankdir, "slide": slide, "dpi": check_dpi(dpi)}
     layout(rankdir, slide)
     check_grads(grads)
+    if frames is None and isinstance(loss, Node):
+        _few_enough(loss)
     big = isinstance(loss, Node) and len(upstream(loss.graph, [loss.id])) > COLLAPSE_ALL
     f = sketch(loss, at) if big else flow(loss, at, exact)
     steps_ = order(f)
@@ -64,16 +67,32 @@ def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, gr
     return [_frame(f, steps_, i, grads, options, users) for i in chosen]
 
 
+def _few_enough(loss):
+    """Before any tracing: OptionError if backprop through ``loss`` takes more than
+    ``MAX_FRAMES`` steps (each op node with an operand a gradient reaches is one)."""
+    graph = loss.graph
+    carries = can_carry_gradient(graph)
+    reached = on_paths(graph, fed(graph, upstream(graph, [loss.id]), FLOATS), loss.id,
+                       carries)
+    n = sum(1 for v in reached if any(u in reached for u in graph.operands(v)))
+    if n > MAX_FRAMES:
+        raise _too_many(loss.name, n)
+
+
+def _too_many(name, n):
+    return OptionError("frames", f"backprop through {name!r} takes {n:,} steps, more than "
+                       f"{MAX_FRAMES} frames: choose a range, e.g. frames=range(0, 50) "
+                       f"(graphc steps --frames 0:50), or draw the whole flow as one "
+                       f"diagram: visualize.draw(loss, view='gradflow') (collapse=None "
+                       f"collapses it)")
+
+
 def _chosen(steps_, only, f):
     """The step indices to draw: all of them, or those of ``only`` (checked)."""
     n, name = len(steps_), f.graph.record(f.loss).name
     if only is None:
         if n > MAX_FRAMES:
-            raise OptionError("frames", f"backprop through {name!r} takes {n:,} steps, more "
-                              f"than {MAX_FRAMES} frames: choose a range, e.g. "
-                              f"frames=range(0, 50) (graphc steps --frames 0:50), or draw "
-                              f"the whole flow as one diagram: visualize.draw(loss, "
-                              f"view='gradflow') (collapse=None collapses it)")
+            raise _too_many(name, n)
         return range(n)
     if not isinstance(only, (range, slice)):
         raise OptionError("frames", f"frames must be a range or a slice of step indices "
