@@ -40,7 +40,8 @@ EXACT_NODES = 24
 
 #: With ``collapse=None`` a gradient flow of more forward nodes than this is drawn with one
 #: box per top-level scope: the unrolled RNN example (62 nodes) fits a slide that way,
-#: while a two-layer MLP (about 20) stays whole.
+#: while a two-layer MLP (about 20) stays whole. Past ``collapse.COLLAPSE_ALL`` (300) every
+#: view collapses repeated blocks too, and the flow is only sketched (``sketch``).
 COLLAPSE_NODES = 40
 
 

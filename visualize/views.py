@@ -33,7 +33,9 @@ def draw(target, view="forward", at=None, collapse=None, exact=None, *, rankdir=
     along each edge; see ``visualize.gradflow``). ``at``: feeds; each node then shows its
     value. ``collapse=True`` draws one box per top-level scope (forward and gradflow);
     ``collapse=None`` (the default) does so for a gradient flow of more than
-    ``COLLAPSE_NODES`` nodes, saying so in its title; ``collapse=False`` draws every node.
+    ``COLLAPSE_NODES`` nodes, and past ``COLLAPSE_ALL`` (300) nodes every view collapses
+    scopes and repeated blocks (``visualize.collapse``), saying so in its title;
+    ``collapse=False`` draws every node.
     A whole Graph without gradient nodes in the backward view is drawn forward, its title
     saying that there are none. ``exact`` (gradflow only): exact values or numbers, as
     ``gc.explain`` takes it (None: its default). ``highlight`` (forward and
