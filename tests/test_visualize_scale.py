@@ -136,3 +136,20 @@ def test_five_thousand_branches_draw_as_a_few_boxes_and_render(branches):
     assert "collapsed: 4 blocks, scopes and repeated blocks (20,000 nodes drawn as 6" \
            in title(d)
     assert len(svg_nodes(d)) == 6
+
+
+def test_many_scopes_and_a_residual_chain_stay_bounded():
+    g = gc.Graph("scoped")
+    h = g.input("x")
+    for i in range(600):  # 600 scopes: too many boxes, so their nodes are runs too
+        with g.scope(f"layer{i}"):
+            h = gc.tanh(g.param(f"w{i}") * h)
+    d = visualize.draw(h)
+    assert len(drawn_nodes(d.source)) <= DRAWN_MAX and "collapsed:" in title(d)
+    r = gc.Graph("residual")
+    h = r.input("x")
+    for _ in range(1_000):  # h + tanh(h): no run of one kind feeds only the next
+        h = h + gc.tanh(h)
+    d = visualize.draw(h)
+    assert len(drawn_nodes(d.source)) <= DRAWN_MAX
+    assert len(svg_nodes(d)) == len(drawn_nodes(d.source))

@@ -6,8 +6,8 @@ so are repeated blocks: nodes of the same kind (role, op, shape, dtype) at the s
 (the longest path to them from a leaf) are one box, such as the 5,000 parameters of
 5,000 parallel branches, and a run of such boxes, each feeding only the next, is one box
 too: a chain of 10,000 tanh reads ``tanh x 10,000``. Where that still leaves more than
-``DRAWN_MAX`` boxes (a residual chain, say), depths are taken in bands twice as wide until
-it does not. Each walk is linear in the graph's size, and ids are kept in graph order, so
+``DRAWN_MAX`` boxes, scopes are left out (1,000 scoped layers are repeated blocks too), and
+then depths are taken in bands twice as wide (a residual chain, say) until it does not. Each walk is linear in the graph's size, and ids are kept in graph order, so
 the same graph gives the same boxes.
 
 >>> boxes = collapsed(g, ids, runs=True)                      # doctest: +SKIP
@@ -75,9 +75,9 @@ def collapsed(graph, ids, runs):
     keep = set(ordered)
     singles = outputs(graph, keep)
     depth = _depths(graph, ordered, keep) if runs else {}
-    band = 1
+    band, scopes = 1, True
     while True:
-        key = _keys(graph, ordered, singles, depth, band if runs else None)
+        key = _keys(graph, ordered, singles, depth, band if runs else None, scopes)
         if runs:
             key = _merge_runs(graph, ordered, keep, key)
         groups = {}
@@ -85,7 +85,10 @@ def collapsed(graph, ids, runs):
             groups.setdefault(key[v], []).append(v)
         if not runs or len(groups) <= DRAWN_MAX or band > len(ordered):
             return _boxes(graph, groups, runs)
-        band *= 2
+        if scopes:  # too many scopes (1,000 layers): their nodes are repeated blocks too
+            scopes = False
+        else:
+            band *= 2
 
 
 def _depths(graph, ordered, keep):
@@ -97,12 +100,13 @@ def _depths(graph, ordered, keep):
     return depth
 
 
-def _keys(graph, ordered, singles, depth, band):
-    """id -> the key of its group: its top-level scope, itself (an output, or every node
-    outside a scope when runs are not collapsed), or its kind and band of depth."""
+def _keys(graph, ordered, singles, depth, band, scopes=True):
+    """id -> the key of its group: its top-level scope (with ``scopes``), itself (an
+    output, or every node outside a scope when runs are not collapsed), or its kind and
+    band of depth."""
     key = {}
     for v in ordered:
-        scope = top_scope(graph, v)
+        scope = top_scope(graph, v) if scopes else ""
         if scope:
             key[v] = ("scope", scope)
         elif band is None or v in singles:
