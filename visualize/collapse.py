@@ -5,10 +5,12 @@ A diagram of more than ``COLLAPSE_ALL`` nodes is drawn collapsed by default
 so are repeated blocks: nodes of the same kind (role, op, shape, dtype) at the same depth
 (the longest path to them from a leaf) are one box, such as the 5,000 parameters of
 5,000 parallel branches, and a run of such boxes, each feeding only the next, is one box
-too: a chain of 10,000 tanh reads ``tanh x 10,000``. Where that still leaves more than
-``DRAWN_MAX`` boxes, scopes are left out (1,000 scoped layers are repeated blocks too), and
-then depths are taken in bands twice as wide (a residual chain, say) until it does not. Each walk is linear in the graph's size, and ids are kept in graph order, so
-the same graph gives the same boxes.
+too: a chain of 10,000 tanh reads ``tanh x 9,999`` (its last, the loss, drawn itself).
+Where that still leaves more than ``DRAWN_MAX`` boxes, scopes are left out (1,000 scoped
+layers are repeated blocks too), and then depths are taken in bands twice as wide (a
+residual chain, say) until it does not.
+Each walk is linear in the graph's size, and ids are kept in graph order, so the same
+graph gives the same boxes.
 
 >>> boxes = collapsed(g, ids, runs=True)                      # doctest: +SKIP
 >>> boxes.note(len(ids))                                      # doctest: +SKIP
