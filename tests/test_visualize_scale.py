@@ -110,7 +110,11 @@ def test_steps_of_the_chain_refuse_more_than_200_frames_and_draw_a_range(chain, 
     assert err.value.option == "frames" and not (tmp_path / "frames.pdf").exists()
     (shot,) = visualize.frames(loss, frames=range(1, 2))
     assert title(shot).split("\\n")[0] == "chain: backprop, step 2 of 10001"
-    assert len(drawn_nodes(shot.source)) == LAYERS + 3
+    # collapsed but for the step's node (the last tanh but one) and its neighbours
+    assert drawn_nodes(shot.source) == ["s0", "n0", "n1", "n2"] + [
+        f"n{v}" for v in range(loss.id - 2, loss.id + 1)]
+    assert "tanh x 9,997" in shot.source and "collapsed: 1 block" in title(shot)
+    assert len(svg_nodes(shot)) == 7
 
 
 def test_a_frame_range_is_checked():

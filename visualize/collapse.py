@@ -69,13 +69,13 @@ def plan(graph, ids, collapse, scoped_past=None):
     return None
 
 
-def collapsed(graph, ids, runs):
+def collapsed(graph, ids, runs, apart=()):
     """The ``Boxes`` of the nodes ``ids``: a box per top-level scope, and with ``runs``
     a box per repeated block as the module says (bands of depth widened until at most
-    ``DRAWN_MAX`` are drawn)."""
+    ``DRAWN_MAX`` are drawn); the outputs and the nodes of ``apart`` are drawn alone."""
     ordered = walk.order(graph, ids)
     keep = set(ordered)
-    singles = outputs(graph, keep)
+    singles = outputs(graph, keep) | set(apart)
     depth = _depths(graph, ordered, keep) if runs else {}
     band, scopes = 1, True
     while True:
@@ -109,7 +109,9 @@ def _keys(graph, ordered, singles, depth, band, scopes=True):
     key = {}
     for v in ordered:
         scope = top_scope(graph, v) if scopes else ""
-        if scope:
+        if v in singles and band is not None:
+            key[v] = ("node", v)
+        elif scope:
             key[v] = ("scope", scope)
         elif band is None or v in singles:
             key[v] = ("node", v)

@@ -20,15 +20,16 @@ from pathlib import Path
 import graphviz
 
 from graphc.errors import GraphError
-from graphc.graph import Node
+from graphc.graph import Node, walk
 from graphc.graph.walk import can_carry_gradient, fed, on_paths, upstream
 from graphc.shapes import FLOATS
 
-from .canvas import add_nodes, diagram, edges, node_id
-from .collapse import COLLAPSE_ALL
+from .canvas import add_nodes, diagram, edges, node_id, outputs
+from .collapse import COLLAPSE_ALL, collapsed
 from .gradflow import flow, hidden, sketch
 from .export import INSTALL, RenderError, export, render, write_atomic
-from .style import FLOW, OptionError, check_dpi, check_grads, label, layout
+from .style import (FLOW, GRAD_COLOR, SCOPE_BOX, OptionError, check_dpi, check_grads, label,
+                    layout)
 
 CURRENT = {"color": "#c2410c", "penwidth": "3", "style": "filled,bold",
            "fillcolor": "#ffedd5"}
@@ -49,7 +50,8 @@ def frames(loss, at=None, exact=None, *, rankdir="LR", slide=False, dpi=None, gr
     ``slice`` of step indices, from 0), as ``steps`` takes it. Past ``MAX_FRAMES`` steps,
     ``frames`` must say which (OptionError otherwise). A graph of more
     than ``COLLAPSE_ALL`` nodes is traced as a sketch: each edge shows its gradient's value
-    (with ``at``), not its chain-rule product."""
+    (with ``at``), not its chain-rule product, and each frame is collapsed but for the
+    step's node and its neighbours."""
     options = {"rankdir": rankdir, "slide": slide, "dpi": check_dpi(dpi)}
     layout(rankdir, slide)
     check_grads(grads)
@@ -158,9 +160,12 @@ def _frame(f, order, i, grads, options, users):
     """The diagram of step ``i``: ``order[i]`` is being processed; ``users``: id -> the
     nodes its gradient edges go to."""
     current, done = order[i], set(order[:i + 1])
-    dot = diagram([f"{f.graph.name}: backprop, step {i + 1} of {len(order)}",
-                   f"at {f.graph.record(current).name}: upstream x local = what "
-                   f"flows back to each operand"], **options)
+    head = [f"{f.graph.name}: backprop, step {i + 1} of {len(order)}",
+            f"at {f.graph.record(current).name}: upstream x local = what "
+            f"flows back to each operand"]
+    if len(f.nodes) > COLLAPSE_ALL:
+        return _collapsed_frame(f, current, done, head, options)
+    dot = diagram(head, **options)
     finished = {v for v in f.nodes if v in done or users.get(v, set()) <= done}
     extra = {v: lines for v, lines in f.gradients.items() if v in finished
              and not (grads == "params" and f.graph.record(v).role == "input")}
@@ -174,6 +179,39 @@ def _frame(f, order, i, grads, options, users):
         bold = {"style": "bold", "fontcolor": "#c2410c"} if v == current else {}
         dot.edge(node_id(u), node_id(v), label=label(e.lines), color=e.color,
                  penwidth=e.penwidth, **FLOW, **bold)  # arrows from the loss back
+    return dot
+
+
+def _collapsed_frame(f, current, done, head, options):
+    """The frame of a big graph: the node being processed and its neighbours drawn
+    alone, the rest collapsed (``visualize.collapse``); a bundle of edges solid once
+    backprop has gone along all of them."""
+    graph = f.graph
+    near = {current, *graph.operands(current), *walk.forward_users(graph, current)}
+    boxes = collapsed(graph, f.nodes, runs=True, apart=near & set(f.nodes))
+    dot = diagram(head + [boxes.note(len(f.nodes), "the step's node and its neighbours "
+                                                    "drawn alone")], **options)
+    where = boxes.where
+    for box, _, lines in boxes.boxes:
+        dot.node(box, label=label(lines), **SCOPE_BOX)
+    alone = [v for v in f.nodes if where[v] == node_id(v)]
+    add_nodes(dot, graph, alone, f.values, overrides={current: CURRENT},
+              out=outputs(graph, f.nodes))
+    by_key = {(e.u, e.v, e.slot): e for e in f.edges}
+    bundles = {}
+    for u, v, k in edges(graph, f.nodes):
+        if where[u] != where[v]:
+            e = by_key.get((u, v, k))
+            bundles.setdefault((where[u], where[v]), []).append(
+                e if e is not None and v in done else None)
+    for (a, b), flows in bundles.items():
+        if any(e is None for e in flows):
+            dot.edge(a, b, **TODO_EDGE)
+        else:
+            one = flows[0] if len(flows) == 1 else None
+            text = list(one.lines) if one else [f"{len(flows)} edges"]
+            dot.edge(a, b, label=label(text), color=one.color if one else GRAD_COLOR,
+                     penwidth=one.penwidth if one else "1.50", **FLOW)
     return dot
 
 
