@@ -18,6 +18,7 @@ from .compile import CompiledFunction, compile
 from .display import report
 from .errors import (ClaimError, DifferentiationError, DomainError, DTypeError, FeedError,
                      GraphcError, GraphError, SettingError, ShapeError)
+from .errors import NonFiniteError
 from .evaluate import evaluate
 from .explain import explain
 from .graph import Graph, Node
@@ -44,6 +45,7 @@ __all__ = [
     "optim", "train", "History",
     "GraphcError", "GraphError", "ShapeError", "DTypeError", "FeedError",
     "DifferentiationError", "DomainError", "ClaimError", "SettingError",
+    "NonFiniteError",
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "abs", "sigmoid", "tanh", "relu",
     "matmul", "transpose", "sum", "mean", "softmax", "log_softmax", "cross_entropy", "bce",
     "bce_with_logits", "mse", "elementwise_op",

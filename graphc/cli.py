@@ -1,6 +1,6 @@
 """The ``graphc`` command.
 
-    graphc compile FILE [-o OUT.py] [--opt N] [--timings]
+    graphc compile FILE [-o OUT.py] [--opt N] [--timings] [--check-finite]
     graphc grad FILE [--latex]
     graphc explain FILE [--at name=value ...] [--format text|markdown|latex|csv]
     graphc check FILE [--at name=value ...] [--claim "d loss/d w1 = sigmoid(-1) - 1" ...]
@@ -20,13 +20,17 @@ Options may come before or after FILE: ``--at`` takes ``name=value`` items up to
 option, and an item without ``=`` that ends in ``.py`` or names a file is FILE
 (``graphc explain --at x1=2 x2=0.5 FILE``). ``explain`` with no point at all (FILE defines
 no ``at`` and no ``--at`` is given) says "this file defines no `at`: pass --at".
+What FILE prints while loading goes to standard error (``graphc compile`` writes the module
+to standard output); a FILE that calls ``sys.exit`` while loading fails to load.
 Exit status: 0 on success (for ``check``: every claim holds), 1 when a claim is wrong, 2 for
 bad usage or a FILE that fails to load, with a one-line message and no traceback.
 """
 
 import argparse
+import contextlib
 import importlib.machinery
 import importlib.util
+import reprlib
 import sys
 from pathlib import Path
 
@@ -62,7 +66,12 @@ def load(path):
     spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        # what FILE prints goes to stderr: stdout may be the module `graphc compile` writes
+        with contextlib.redirect_stdout(sys.stderr):
+            spec.loader.exec_module(module)
+    except SystemExit as err:  # sys.exit() in FILE: graphc has done nothing yet
+        raise UsageError(f"{path}: exited while loading (code {err.code!r}); a FILE "
+                         f"builds a graph and must not call sys.exit") from None
     except Exception as err:  # a user's file may fail in any way; report it in one line
         raise UsageError(f"{path}: failed to load: {type(err).__name__}: {err}") from None
     return vars(module)
@@ -86,7 +95,8 @@ def loaded(path):
 
 def point(namespace, pairs):
     """The values to evaluate at: FILE's ``at``, overridden by ``--at name=value`` pairs."""
-    defaults = namespace.get("at") or {}
+    defaults = namespace.get("at")
+    defaults = {} if defaults is None else defaults
     if not hasattr(defaults, "items"):
         raise UsageError(f"'at' in FILE must be a dict of name: value, got {defaults!r}")
     return {**defaults, **parse_assignments(pairs or [])}
@@ -135,9 +145,10 @@ def gradients(loss):
 
 def cmd_compile(args):
     from .compile import compile as compile_nodes
-    loss = find_loss(load(args.file), args.file)
+    namespace, loss = loaded(args.file)  # outputs named by FILE's variables (loss, dloss_dw)
     nodes = [loss] + gradients(loss)
-    function = compile_nodes(nodes, opt=args.opt, report=args.timings)
+    function = compile_nodes(nodes, opt=args.opt, report=args.timings,
+                             check_finite=args.check_finite)
     names = ", ".join(n.name for n in nodes)
     if args.output:
         written = function.save(args.output)
@@ -183,13 +194,14 @@ def cmd_check(args):
 def file_claims(namespace, path):
     """FILE's ``claims`` as claim lines: a dict (left side: right side) or a list of lines,
     as ``gc.check`` takes them; UsageError for anything else."""
-    claims = namespace.get("claims") or {}
+    claims = namespace.get("claims")
+    claims = {} if claims is None else claims
     if hasattr(claims, "items"):
         return [f"{k} = {v}" for k, v in claims.items()]
     if isinstance(claims, (list, tuple)) and all(isinstance(c, str) for c in claims):
         return list(claims)
-    raise UsageError(f"{path}: 'claims' in FILE must be a dict of claims or a list of claim "
-                     f"lines, got {type(claims).__name__}")
+    raise UsageError(f"{path}: 'claims' in FILE must be a dict of claim -> value (or a list "
+                     f"of claim lines), got {type(claims).__name__} {reprlib.repr(claims)}")
 
 
 def cmd_render(args):
@@ -267,6 +279,9 @@ def parser():
                            "place in dead temporaries")
     comp.add_argument("--timings", action="store_true",
                       help="print how long each stage of compilation took (standard error)")
+    comp.add_argument("--check-finite", action="store_true",
+                      help="the module checks every value it computes and raises "
+                           "FloatingPointError naming the first node that is nan or inf")
     comp.set_defaults(run=cmd_compile)
     grad_cmd = sub.add_parser(
         "grad", help="print the formulas of the loss's gradients",
@@ -434,6 +449,9 @@ def _add_report(sub):
 
 
 def main(argv=None):
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a name prints as \udc80
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     if hasattr(args, "file_parser"):
         take_file(args)

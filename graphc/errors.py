@@ -55,3 +55,16 @@ class ClaimError(GraphcError, ValueError):
 
 class ExactBudgetError(GraphcError, ArithmeticError):
     """An exact value grew past its budget (``graphc.symbolic.exact``): numbers are used."""
+
+
+class NonFiniteError(GraphcError, FloatingPointError):
+    """A node's value is nan or infinite where a finite check was asked for
+    (``gc.compile(..., check_finite=True)``, ``gc.evaluate(..., check_finite=True)``)."""
+
+
+def at_node(name, op, operands):
+    """How a message names a node: ``node 'loss' (cross_entropy of 'z', 'y')``, from its
+    name (None: ``cross_entropy of 'z', 'y'``), its op and its operands' names."""
+    names = ", ".join(repr(n) for n in operands)
+    what = f"{op} of {names}" if names else op
+    return what if name is None else f"node {name!r} ({what})"

@@ -31,6 +31,7 @@ from . import ops
 from .errors import DomainError, GraphError
 from .graph import Node, walk
 from .graph.feeds import check_feeds, missing_feeds
+from .graph.finite import check_finite, leaf_subject, subject
 from .shapes import FLOATS
 
 
@@ -82,12 +83,17 @@ class Reference(Rules):
 class Interpreter:
     """Evaluates nodes of a graph with one rule table (``Reference()`` by default).
 
+    Its errors name a node as ``walk.site`` does, by ``source`` where given (the graph the
+    passes started from); ``check_finite`` raises NonFiniteError at the first fed or
+    computed float value, in order, that is nan or infinite.
+
     >>> Interpreter(g, Formulas()).run([y.id], keep=[x.id])     # doctest: +SKIP
     [exp(x)]
     """
 
-    def __init__(self, graph, rules=None, float64=False):
-        self.graph = graph
+    def __init__(self, graph, rules=None, float64=False, source=None, check_finite=False):
+        self.graph, self.source = graph, source  # source: what errors name nodes by
+        self.check_finite = check_finite  # NonFiniteError at the first value not finite
         self.rules = Reference(float64) if rules is None else rules
         self.table = {}  # op name -> its rule, built from the registry when first needed
 
@@ -102,14 +108,28 @@ class Interpreter:
         graph, rules = self.graph, self.rules
         values = {**(given or {}), **(overrides or {})}
         keep = set(keep) - set(values)
-        todo = walk.upstream(graph, targets, stop=set(values) | keep) - set(values)
+        reached = walk.upstream(graph, targets, stop=set(values) | keep)
+        todo = reached - set(values)
         missing = [v for v in walk.fed(graph, todo) if v not in keep] if rules.fed else []
         if missing:
             raise missing_feeds([(graph.record(v).name, graph.record(v).shape)
                                  for v in missing])
+        if self.check_finite:
+            self._check_fed(reached & set(values), values)
         for v in walk.order(graph, todo):
             values[v] = self._value(v, values, v in keep)
+            if self.check_finite and graph.record(v).dtype in FLOATS and \
+                    graph.record(v).op != "const":  # a constant is as written (a -inf mask)
+                check_finite(values[v], subject(walk.site(graph, v, self.source)))
         return [values[v] for v in targets]
+
+    def _check_fed(self, known, values):
+        """The finite check of the fed values among ``known``, in order, as compiled code
+        checks its feeds before its first line."""
+        for v in walk.order(self.graph, known):
+            record = self.graph.record(v)
+            if record.op in walk.FED and record.dtype in FLOATS:
+                check_finite(values[v], leaf_subject(record.op, record.name))
 
     def _value(self, v, values, kept):
         record = self.graph.record(v)
@@ -124,9 +144,7 @@ class Interpreter:
         try:
             return self._rule(record.op)(record, shapes, [values[u] for u in operands])
         except DomainError as err:
-            names = ", ".join(repr(self.graph.record(u).name) for u in operands)
-            raise DomainError(f"node {record.name!r} ({record.op} of {names}): "
-                              f"{err}") from None
+            raise DomainError(f"{walk.site(self.graph, v, self.source)}: {err}") from None
 
     def _rule(self, op):
         if op not in self.table:
@@ -145,12 +163,14 @@ def nodes_of(nodes, what):
     return single, nodes, graph
 
 
-def numbers(graph, ids, at, run_on=None, float64=False):
+def numbers(graph, ids, at, run_on=None, float64=False, check_finite=False):
     """The values of the nodes ``ids`` of ``graph`` at the point ``at`` (checked as feeds),
     by ``Reference``, run on ``run_on`` (a graph with the same ids; ``graph`` itself by
-    default). Each value is a fresh array, never a feed, a view of one, or a constant."""
+    default), with the finite check if asked (``Interpreter``). Each value is a fresh
+    array, never a feed, a view of one, or a constant."""
     feeds = check_feeds(graph, at or {}, float64)
-    values = Interpreter(graph if run_on is None else run_on, float64=float64).run(ids, feeds)
+    values = Interpreter(graph if run_on is None else run_on, float64=float64,
+                         source=graph, check_finite=check_finite).run(ids, feeds)
     return [np.array(v) for v in values]
 
 

@@ -5,6 +5,7 @@ A shape is a tuple of dimensions; a dimension is an ``int`` or a name such as ``
 rule for names: a named dimension matches only itself or 1.
 """
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,16 +39,28 @@ def describe(arg):
     return f"{arg.name!r} {fmt(arg.shape)}"
 
 
-def normalize_shape(shape, what="shape"):
-    """Check a user's shape and return it as a tuple; an int ``n`` means ``(n,)``."""
-    if isinstance(shape, (int, str)) and not isinstance(shape, bool):
-        shape = (shape,)
+def integer(value):
+    """``value`` as an int if it is an integer (a Python or NumPy int; not a bool, not a
+    float), else None: the one test of "an int" for shapes, axes and counts."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
     try:
-        dims = tuple(shape)
+        return operator.index(value)
     except TypeError:
-        raise ShapeError(f"{what} must be a tuple of ints and names, got {shape!r}") from None
+        return None
+
+
+def normalize_shape(shape, what="shape"):
+    """Check a user's shape and return it as a tuple; an int ``n`` means ``(n,)``. Only a
+    tuple or a list is a shape: bytes, sets and dicts iterate into nonsense."""
+    if integer(shape) is not None or isinstance(shape, str):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)):
+        raise ShapeError(f"{what} must be a tuple of ints and names, got {shape!r}")
+    dims = tuple(d if isinstance(d, str) or integer(d) is None else integer(d)
+                 for d in shape)
     for d in dims:
-        ok_int = isinstance(d, int) and not isinstance(d, bool) and d >= 0
+        ok_int = isinstance(d, int) and d >= 0
         ok_name = isinstance(d, str) and d.isidentifier() and d.isascii()
         if not (ok_int or ok_name):
             raise ShapeError(
@@ -112,22 +125,18 @@ def require_float(arg, op):
         raise DTypeError(f"{op}: operand {describe(arg)} is {arg.dtype}; it needs a float")
 
 
-def _integer(a):
-    """``a`` as a Python int when it is an integer (NumPy's too, not a bool), else None."""
-    if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
-        return None
-    return int(a)
-
-
 def normalize_axes(axis, ndim, op, arg):
-    """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
+    """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes; a list is
+    refused, as NumPy refuses it, and so is anything else that is not an int."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if _integer(axis) is not None or not isinstance(axis, (tuple, list)) \
-        else tuple(axis)
+    if isinstance(axis, list):
+        raise ShapeError(f"{op}: axis {axis!r} of {describe(arg)} is a list; give an int "
+                         f"or a tuple of ints, as NumPy takes: axis={tuple(axis)!r}")
+    axes = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for a in axes:
-        index = _integer(a)
+        index = integer(a)
         if index is None:
             raise ShapeError(f"{op}: axis {a!r} of {describe(arg)} must be an int (or a tuple "
                              f"of ints, or None for every axis)")
@@ -138,6 +147,16 @@ def normalize_axes(axis, ndim, op, arg):
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: axis {axis!r} repeats an axis of {describe(arg)}")
     return tuple(sorted(out))
+
+
+def normalize_axis(axis, ndim, op, arg):
+    """The one ``axis`` (an int) of an op that takes one, such as softmax or concat, as a
+    non-negative int; a tuple, a list or None is a ShapeError naming ``op``."""
+    if isinstance(axis, (tuple, list)) or axis is None:
+        raise ShapeError(f"{op}: axis {axis!r} of {describe(arg)} must be one int: {op} "
+                         f"takes one axis")
+    (index,) = normalize_axes(axis, ndim, op, arg)
+    return index
 
 
 def expand(shape, axes):

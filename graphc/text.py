@@ -12,6 +12,7 @@ the summary and the diagrams agree.
 """
 
 import html
+import re
 
 import numpy as np
 
@@ -156,3 +157,53 @@ def _html_cell(tag, content, side, kind=""):
     styles += [VERDICT_STYLE[kind]] if kind in VERDICT_STYLE else []
     attrs = f' class="graphc-{html.escape(kind)}"' if kind else ""
     return f'<{tag}{attrs} style="{"; ".join(styles)}">{html.escape(str(content))}</{tag}>'
+
+
+# ---- user text in files --------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "n", "\r": "r", "\t": "t"}
+
+
+def unpaired(text):
+    r"""``text`` with each lone surrogate (a name read from undecodable bytes, ``x\udc80``)
+    written as its escape, ``\udc80``, so that it shows and encodes as UTF-8.
+
+    >>> unpaired("x\udc80")
+    'x\\udc80'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def visible(text):
+    r"""A name as one line of visible text: lone surrogates as ``\udc80`` (``unpaired``)
+    and control characters as ``\n``, ``\t``, ``\x07``, ``\x2028``, so that no name breaks a
+    line, a comment or a paragraph of what prints it (DOT, LaTeX, CSV).
+
+    >>> visible("a\nb\udc80")
+    'a\\nb\\udc80'
+    """
+    return _CONTROL.sub(lambda m: "\\" + _NAMED.get(m[0], f"x{ord(m[0]):02x}"),
+                        unpaired(str(text)))
+
+
+#: What a spreadsheet runs as a formula when a cell starts with it (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(cell):
+    """A CSV cell no spreadsheet runs: text that starts like a formula (``=``, ``+``,
+    ``-``, ``@``, a tab or a return) after a single quote, as OWASP advises; a number
+    (``-0.25``, ``-inf``) as it is.
+
+    >>> spreadsheet_cell("=HYPERLINK(1)"), spreadsheet_cell("-0.25")
+    ("'=HYPERLINK(1)", '-0.25')
+    """
+    cell = str(cell)
+    if not cell.startswith(_FORMULA_START):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell

@@ -72,6 +72,7 @@ def test_cycle_is_named_as_a_path_of_node_names(make):
     with pytest.raises(gc.GraphError) as excinfo:
         gc.Graph.from_networkx(G)
     message = check(excinfo, ValueError, "cycle")
+    names = [repr(n) for n in names]
     rotations = [names[i:] + names[:i] for i in range(len(names))]
     paths = [" -> ".join(r + r[:1]) for r in rotations]
     assert any(p in message for p in paths), (message, paths)

@@ -328,7 +328,8 @@ def test_hinge_takes_integer_labels_and_rejects_labels_that_are_not_signs():
     bad = {"s": at["s"], "y": [1, 0, -1]}
     with pytest.raises(gc.DomainError, match=r"node 'loss' .*label 0 is not -1 or \+1"):
         gc.evaluate(loss, at=bad)
-    with pytest.raises(gc.DomainError, match=r"label 0 is not -1 or \+1 \(1 bad labels\)"):
+    with pytest.raises(gc.DomainError,
+                       match=r"label 0 is not -1 or \+1 at index 1 \(1 bad labels\)"):
         gc.compile([loss])(**bad)
     with pytest.raises(gc.DomainError, match="label 0 is not -1"):
         exact_values([loss], bad)

@@ -245,6 +245,25 @@ def test_max_and_min_methods_are_gc_max_and_gc_min():
     assert float(gc.evaluate(x.max(), at=at)) == 5.0 and float(gc.evaluate(x.min(), at=at)) == -2
 
 
+ARRAY = np.array([[1.0, 5.0, -2.0], [4.0, 0.0, 3.0]])
+
+
+@pytest.mark.parametrize("method, numpy", [
+    (lambda x: x.var(axis=1), lambda a: a.var(axis=1)),
+    (lambda x: x.std(ddof=1), lambda a: a.std(ddof=1)),
+    (lambda x: x.prod(axis=0, keepdims=True), lambda a: a.prod(axis=0, keepdims=True)),
+    (lambda x: x.argmax(axis=1), lambda a: a.argmax(axis=1)),
+    (lambda x: x.reshape(1, 2, 3).squeeze(axis=0), lambda a: a),
+    (lambda x: x.clip(0.0, 3.5), lambda a: a.clip(0.0, 3.5)),
+    (lambda x: x.clip(max=1.0), lambda a: a.clip(max=1.0)),
+])
+def test_array_methods_compute_what_numpys_do(method, numpy):
+    x = gc.Graph().input("x", shape=(2, 3))
+    node = method(x)
+    np.testing.assert_allclose(gc.evaluate(node, at={"x": ARRAY}), numpy(ARRAY))
+    assert node.shape == numpy(ARRAY).shape
+
+
 OPERATORS = [  # (expression with a NumPy value on the left, its op, NumPy's own result)
     (lambda a, y: a + y, "add", np.add), (lambda a, y: a - y, "sub", np.subtract),
     (lambda a, y: a * y, "mul", np.multiply), (lambda a, y: a / y, "div", np.divide),

@@ -139,7 +139,7 @@ def test_an_id_out_of_range_is_a_clear_error_in_the_interpreter_and_the_compiled
     ids = g.input("ids", shape=(3,), dtype="int64")
     y = gc.embedding(table, ids).named("vectors")
     at = {"E": np.ones((5, 3)), "ids": [0, 7, -1]}
-    message = r"id 7 is out of range \[0, 5\) for a table of 5 rows \(2 bad ids\)"
+    message = r"id 7 is out of range \[0, 5\) at index 1 for a table of 5 rows \(2 bad ids\)"
     with pytest.raises(gc.DomainError, match="node 'vectors' \\(embedding of 'E', 'ids'\\)"):
         oracle([y], at=at)
     with pytest.raises(gc.DomainError, match=message):

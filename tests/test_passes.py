@@ -237,7 +237,7 @@ def test_verify_names_the_pass_and_the_node():
 def test_the_pipeline_is_data_in_order_with_levels():
     assert [(name, level) for name, _, level in passes.PIPELINE] == [
         ("rewrite_stable", 0), ("fold_constants", 0), ("fuse_cancelling", 0),
-        ("share_softmax", 1), ("fuse_elementwise", 1),
+        ("guard_quotients", 0), ("share_softmax", 1), ("fuse_elementwise", 1),
         ("eliminate_common", 1), ("eliminate_dead_code", 1)]
 
 

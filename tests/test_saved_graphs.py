@@ -114,7 +114,7 @@ CHANGES = {
     "schema": (lambda d: d.pop("schema"), "not a graph saved by graphc"),
     "unknown op": (lambda d: node(d, "loss").update(op="meen"),
                    "node 'loss': unknown op 'meen'; did you mean 'mean'"),
-    "cycle": (_cycle, "cycle through nodes"),
+    "cycle": (_cycle, "the graph has a cycle: 'x' -> "),
     "slot twice": (lambda d: d["edges"].append(dict(edge_into(d, "loss"))),
                    "'loss': operand slot 0 is given twice"),
     "slot missing": (lambda d: edge_into(d, "loss").update(slot=3),

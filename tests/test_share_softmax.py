@@ -111,7 +111,7 @@ def test_one_example_is_its_gradient_with_no_division():
     g, z, t, loss, feeds = classifier(batch=(5,))
     (dz,) = gc.grad(loss, [z])
     body = agree([loss, dz], feeds)
-    assert "dloss_dz = _np_softmax_minus_one_hot(softmax, labels)" in body
+    assert "dloss_dz = _np_softmax_minus_one_hot(softmax, labels," in body
 
 
 def test_a_softmax_the_forward_computes_is_the_one_the_gradient_reads():
@@ -119,7 +119,7 @@ def test_a_softmax_the_forward_computes_is_the_one_the_gradient_reads():
     p = gc.softmax(z).named("p")
     nodes = [p, loss] + gc.grad(loss, [g["W"]])
     body = agree(nodes, feeds)
-    assert "_np_softmax_minus_one_hot(p, labels)" in body
+    assert "_np_softmax_minus_one_hot(p, labels," in body
     assert calls(body, "_np_softmax") == calls(body, "_np_cross_entropy") == 1
 
 

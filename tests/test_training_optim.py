@@ -2,6 +2,8 @@
 learning-rate schedules, gradient clipping, validation, early stopping and tol."""
 
 import math
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +76,9 @@ def test_optimizers_keep_dtype_and_reject_bad_options():
         assert opt.step(p, {"w": np.ones(2)})["w"].dtype == np.float32
     with pytest.raises(ValueError, match=r"Adam: betas must be two numbers in \[0, 1\)"):
         gc.optim.Adam(["w"], betas=(0.9, 1.0))
-    with pytest.raises(ValueError, match="RMSprop: weight_decay must be a number >= 0"):
+    with pytest.raises(ValueError, match="RMSprop: weight_decay must be a finite number >= 0"):
         gc.optim.RMSprop(["w"], weight_decay=-1)
-    with pytest.raises(ValueError, match="SGD: lr must be a number >= 0, got 'fast'"):
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number >= 0, got 'fast'"):
         gc.optim.SGD(["w"], lr="fast")
     with pytest.raises(gc.ShapeError, match="Adam: param 'w' has shape"):
         gc.optim.Adam(["w"]).step(p, {"w": np.ones(3)})
@@ -118,7 +120,7 @@ def test_clip_grad_norm_is_global():
     np.testing.assert_allclose(clipped["a"] / clipped["b"][1], 3 / 4)  # direction kept
     same, _ = gc.optim.clip_grad_norm(grads, 10.0)
     assert same["a"] is grads["a"]
-    with pytest.raises(ValueError, match="clip_norm must be a number > 0"):
+    with pytest.raises(ValueError, match="clip_norm must be a finite number > 0"):
         gc.optim.clip_grad_norm(grads, 0)
 
 
@@ -252,11 +254,11 @@ def test_train_rejects_bad_stopping_options():
         gc.train(loss, params, DATA, patience=2, progress=False)
     with pytest.raises(ValueError, match="patience must be an int >= 1 or None, got 0"):
         gc.train(loss, params, DATA, patience=0, validation=DATA, progress=False)
-    with pytest.raises(ValueError, match="clip_norm must be a number > 0, got 'big'"):
+    with pytest.raises(ValueError, match="train: clip_norm must be a finite number > 0 or None, got 'big'"):
         gc.train(loss, params, DATA, clip_norm="big", progress=False)
-    with pytest.raises(ValueError, match="Adam: clip_norm must be a number > 0 or None"):
+    with pytest.raises(ValueError, match="Adam: clip_norm must be a finite number > 0 or None"):
         gc.optim.Adam(["w"], clip_norm=-1)
-    with pytest.raises(ValueError, match="tol must be a number >= 0"):
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
         gc.train(loss, params, DATA, tol=-1, progress=False)
     with pytest.raises(ValueError, match="with optimizer= give weight_decay to the optim"):
         gc.train(loss, params, DATA, weight_decay=0.1, optimizer=gc.optim.Adam(["w"]))
@@ -269,8 +271,8 @@ def test_train_rejects_bad_stopping_options():
 def test_bad_optimizer_and_schedule_settings_are_setting_errors_naming_the_option():
     o = gc.optim
     cases = [(lambda: o.Adam(["w"], betas="ab"), "Adam: betas must be two numbers .* got 'ab'"),
-             (lambda: o.Adam(["w"], eps=-1), "Adam: eps must be a number > 0, got -1"),
-             (lambda: o.RMSprop(["w"], eps=0), "RMSprop: eps must be a number > 0, got 0"),
+             (lambda: o.Adam(["w"], eps=-1), "Adam: eps must be a finite number > 0, got -1"),
+             (lambda: o.RMSprop(["w"], eps=0), "RMSprop: eps must be a finite number > 0, got 0"),
              (lambda: o.RMSprop(["w"], alpha="q"), r"RMSprop: alpha must be in \[0, 1\)"),
              (lambda: o.CosineLR(0.1, 5, min_lr="a"), "CosineLR: min_lr must be a number"),
              (lambda: o.CosineLR(0.1, 5)("x"), "CosineLR: the epoch must be an int >= 0")]
@@ -324,3 +326,48 @@ def test_the_readmes_training_blocks_print_what_they_show(capsys):
                        "0.0001 for 3 epochs (best at epoch 10), after epoch 13")
     loss, acc, best = out[-1].split()
     assert loss.startswith("1.151") and (acc, best) == ("0.3", "10")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: gc.optim.SGD(["w"], lr="0.1"), "SGD: lr must be a finite number >= 0, got '0.1'"),
+    (lambda: gc.optim.StepLR("0.1", 2), "StepLR: lr must be a finite number > 0, got '0.1'"),
+    (lambda: gc.optim.Adam(["w"], lr=True), "Adam: lr must be a finite number >= 0, got True"),
+    (lambda: gc.optim.SGD(["w"], lr=float("nan")), "SGD: lr must be a finite number >= 0, got nan"),
+    (lambda: gc.optim.SGD(["w"], momentum="0.9"), r"SGD: momentum must be in \[0, 1\)"),
+    (lambda: gc.optim.clip_grad_norm({}, "1"), "clip_norm must be a finite number > 0, got '1'"),
+    (lambda: gc.optim.StepLR(0.1, 2.0), "StepLR: step_size must be an int >= 1, got 2.0"),
+    (lambda: gc.optim.SGD(["w"], lr=float("inf")), "SGD: lr must be a finite number >= 0"),
+    (lambda: gc.optim.constant(10 ** 400), "constant: lr must be a finite number > 0"),
+])
+def test_text_bools_and_nan_are_refused_alike_by_optimizers_and_schedules(make, message):
+    with pytest.raises(gc.SettingError, match=message):
+        make()
+
+
+def test_numpy_numbers_are_numbers_to_optimizers_and_schedules():
+    assert gc.optim.SGD(["w"], lr=np.float32(0.5)).lr == 0.5
+    assert gc.optim.StepLR(np.float64(0.1), np.int64(2))(2) == pytest.approx(0.01)
+    assert gc.optim.SGD(["w"], lr=Decimal("0.25")).lr == 0.25
+    assert gc.optim.Adam(["w"], lr=Fraction(1, 4)).lr == 0.25
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("batch_size", "4", "train: batch_size must be an int >= 1 or None, got '4'"),
+    ("clip_norm", 0, "train: clip_norm must be a finite number > 0 or None, got 0"),
+    ("tol", "0", "train: tol must be a finite number >= 0 or None, got '0'"),
+])
+def test_train_refuses_bad_options_before_the_first_step(option, value, message):
+    loss, g = line()
+    params = g.initial_params(0)
+    with pytest.raises(gc.SettingError, match=message):
+        gc.train(loss, params, DATA, progress=False, **{option: value})
+
+
+def test_train_clip_norm_is_the_built_in_optimizers_clip_norm():
+    loss, g = line()
+    params = g.initial_params(0)
+    clipped = gc.train(loss, params, DATA, epochs=3, clip_norm=0.01, progress=False)
+    by_hand = gc.train(loss, params, DATA, epochs=3, progress=False,
+                       optimizer=gc.optim.SGD(list(params), lr=0.1, clip_norm=0.01))
+    for name in params:
+        np.testing.assert_array_equal(clipped.params[name], by_hand.params[name])

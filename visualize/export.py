@@ -50,11 +50,11 @@ def export(diagram, path, timeout=TIMEOUT):
                           f"{path.suffix!r}; use one of {', '.join(sorted(FORMATS))}")
     source = _source(diagram)
     if fmt == "dot":
-        return write_atomic(path, source.encode("utf-8"))
+        return write_atomic(path, utf8(source))
     try:
         data = _file_bytes(diagram, fmt, timeout)
     except graphviz.ExecutableNotFound:
-        dot_path = write_atomic(path.with_suffix(".dot"), source.encode("utf-8"))
+        dot_path = write_atomic(path.with_suffix(".dot"), utf8(source))
         rerun = "export again" if fmt == "tex" else f"run: dot -T{fmt} {dot_path} -o {path}"
         raise RenderError(
             f"cannot write {str(path)!r}: Graphviz's dot program was not found. The "
@@ -67,7 +67,7 @@ def _file_bytes(diagram, fmt, timeout):
     if fmt != "tex":
         return render(diagram, fmt, timeout)
     from . import tikz  # tikz runs dot through render above: imported here, not at the top
-    return tikz.from_layout(render(diagram, "json", timeout)).encode("utf-8")
+    return utf8(tikz.from_layout(render(diagram, "json", timeout)))
 
 
 def render(diagram, fmt="svg", timeout=TIMEOUT):
@@ -84,7 +84,7 @@ def render(diagram, fmt="svg", timeout=TIMEOUT):
     if fmt == "png":  # only PNG: Graphviz would scale SVG and PDF by dpi / 72 too
         cmd += [f"-Gdpi={png_dpi(diagram)}"]
     try:
-        proc = execute.run_check(cmd, input=source.encode("utf-8"), capture_output=True,
+        proc = execute.run_check(cmd, input=utf8(source), capture_output=True,
                                  quiet=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         hint = ("collapse=True draws one box per scope" if "subgraph cluster_" in source
@@ -103,6 +103,12 @@ def render(diagram, fmt="svg", timeout=TIMEOUT):
 def write_atomic(path, data):
     """Write ``data`` (bytes) to ``path`` through a temporary file renamed into place."""
     return files.write_atomic(path, lambda f: f.write(data))
+
+
+def utf8(text):
+    r"""``text`` as UTF-8; a lone surrogate that reached it as ``\udc80`` (labels show
+    them so already: ``style.escape``), never a UnicodeEncodeError."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _source(diagram):

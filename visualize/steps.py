@@ -27,7 +27,7 @@ from graphc.shapes import FLOATS
 from .canvas import add_nodes, diagram, edges, node_id, outputs
 from .collapse import COLLAPSE_ALL, collapsed
 from .gradflow import flow, hidden, sketch
-from .export import INSTALL, RenderError, export, render, write_atomic
+from .export import INSTALL, RenderError, export, render, utf8, write_atomic
 from .style import (FLOW, GRAD_COLOR, SCOPE_BOX, OptionError, check_dpi, check_grads, label,
                     layout)
 
@@ -287,6 +287,6 @@ def _missing_dot(shots, path):
     """Write the frames' DOT sources beside ``path`` and say how to get Graphviz."""
     folder = path.with_suffix("")
     for i, shot in enumerate(shots, start=1):
-        write_atomic(folder / f"step_{i:02d}.dot", shot.source.encode("utf-8"))
+        write_atomic(folder / f"step_{i:02d}.dot", utf8(shot.source))
     return RenderError(f"cannot write {str(path)!r}: Graphviz's dot program was not found. "
                        f"The frames' DOT sources are in {str(folder)!r}; {INSTALL}")

@@ -14,7 +14,6 @@ a\\nb\nmatmul
 """
 
 import math
-import re
 
 import graphviz
 
@@ -22,7 +21,7 @@ from graphc import ops
 from graphc.graph import Node
 from graphc.graph.graph import elementwise_expr
 from graphc.shapes import fmt
-from graphc.text import brief
+from graphc.text import brief, visible
 
 FONT = "Helvetica"
 
@@ -96,17 +95,12 @@ MAX_DPI = 1200       # beyond this, a slide-sized PNG takes hundreds of megabyte
 
 # ---- text -----------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 def escape(text):
-    r"""``text`` as literal DOT escString content: ``\`` doubled, ``"`` escaped, and every
-    control character (newline included) shown as visible text such as ``\n``."""
-    text = str(text).replace("\\", "\\\\").replace('"', '\\"')
-    named = {"\n": "n", "\r": "r", "\t": "t"}
-    # the backslash of the visible text is itself escaped, so dot prints it, not a break
-    return _CONTROL.sub(lambda m: "\\\\" + named.get(m.group(0), f"x{ord(m.group(0)):02x}"),
-                        text)
+    r"""``text`` as literal DOT escString content: every control character (newline
+    included) and lone surrogate shown as visible text such as ``\n`` or ``\udc80``
+    (``graphc.text.visible``), then ``\`` doubled and ``"`` escaped, so dot prints each
+    backslash rather than reading a break."""
+    return visible(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def label(lines):

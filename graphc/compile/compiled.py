@@ -29,7 +29,7 @@ from . import tiny
 
 
 def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, as asked)
-            debug=False, report=False):
+            debug=False, report=False, check_finite=False):
     """Generate NumPy code computing ``nodes`` and compile it into a CompiledFunction.
 
     Call it with every input and parameter the nodes need, by keyword; it returns a tuple
@@ -43,9 +43,9 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
     default) also fuses element-wise regions and removes repeated and dead nodes; ``opt=2``
     also uses Python floats for tiny static shapes, else dead temporaries (``_generate``);
     ``debug=True`` checks the graph after every pass (``passes.verify``), naming the pass
-    and the node when one left it malformed. ``report=True`` prints to standard error how
-    long each stage took (each pass, with the node count before and after it, lowering,
-    code generation, Python's compile) and keeps it as ``f.report``.
+    and the node when one left it malformed. ``report=True`` prints how long each stage
+    took (to standard error) and keeps it as ``f.report``. ``check_finite=True`` raises
+    NonFiniteError at the first float feed or value computed that is nan or inf.
 
     >>> f = gc.compile([loss, dloss_dw])                 # doctest: +SKIP
     >>> teaching = gc.compile([loss, dloss_dw], opt=0)   # doctest: +SKIP
@@ -61,7 +61,7 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
         program = lower(optimized, outputs, source=graph)
     _report_unused(program, unused)
     with timings.timed("codegen"):
-        source = _generate(program, opt, idents := {})
+        source = _generate(program, opt, idents := {}, bool(check_finite))
     with timings.timed("python compile"):
         f = CompiledFunction(source, name or graph.name, single)
     f.report, f.variables = timings, {i: optimized.id_of(n) for i, n in idents.items()}
@@ -70,12 +70,14 @@ def compile(nodes, name=None, unused="warn", opt=1,  # noqa: A001  (gc.compile, 
     return f
 
 
-def _generate(program, opt, names=None):
+def _generate(program, opt, names=None, finite=False):
     """The module's source at level ``opt``: views written into their consumer from 1; at 2
     a tiny static program on Python floats (``tiny.py``), else results computed in place
-    in temporaries that die on their line (``z1 += b1``; never a feed or an output)."""
+    in temporaries that die on their line (``z1 += b1``; never a feed or an output);
+    ``finite``: each float value checked (``check_finite``)."""
     return generate(program, inline=opt >= 1, reuse=opt >= 2,
-                    floats=tiny.compute_source if opt >= 2 else None, names=names)
+                    floats=tiny.compute_source if opt >= 2 else None, names=names,
+                    finite=finite)
 
 
 def _check_options(unused, opt):

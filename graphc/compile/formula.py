@@ -13,7 +13,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..errors import GraphError
-from ..ops.scalar import NUMPY_TEMPLATES, arg, step
+from ..ops.scalar import NUMPY_TEMPLATES, arg, safe_branches, step
 from .shared import common, hint
 
 
@@ -43,6 +43,14 @@ class FormulaPrinter(NumPyPrinter):
             raise GraphError(f"formula uses {expr.name!r}, which is not an operand a0, a1, ...")
         self.used.add(expr)
         return self.texts[expr]
+
+    def _print_Piecewise(self, expr):
+        """Two branches, the last for every other case, as ``np.where(cond, a, b)``."""
+        pairs = expr.args
+        if len(pairs) == 2 and pairs[1].cond is sp.true:
+            texts = [self._print(a) for a in (pairs[0].cond, pairs[0].expr, pairs[1].expr)]
+            return f"np.where({texts[0]}, {texts[1]}, {texts[2]})"
+        return super()._print_Piecewise(expr)
 
     def _print_Float(self, expr):
         return repr(float(expr))  # all 17 digits: SymPy's own 15 would change the value
@@ -140,7 +148,7 @@ def _printed(expr, texts):
     """(text, kept, helpers) of ``expr`` printed over ``texts``; what ``print_expr`` caches."""
     printer = FormulaPrinter({arg(i): t for i, t in enumerate(texts)})
     try:
-        text = printer.doprint(expr)
+        text = printer.doprint(safe_branches(expr))  # no branch computed on unsafe input
     except NotImplementedError:  # SymPy's printer has no NumPy for some function
         text = None
     imports = set(printer.module_imports) - {"numpy"}

@@ -10,7 +10,7 @@ import linecache
 import re
 import types
 
-from ..errors import DomainError, FeedError
+from ..errors import DomainError, FeedError, NonFiniteError
 
 _MODULES = {}  # file name (with the source's hash) -> module: compiled once per process
 
@@ -20,7 +20,8 @@ def load_module(source, name="graphc"):
 
     The file name is ``<graphc:NAME:HASH>``, registered with ``linecache`` so tracebacks and
     debuggers show the generated lines. The module's FeedError and DomainError (plain
-    ValueErrors when it stands alone) become graphc's own.
+    ValueErrors when it stands alone) become graphc's own, and so does its NonFiniteError
+    (a FloatingPointError) where it has one.
     """
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
     label = re.sub(r"[^0-9A-Za-z_.-]+", "_", str(name))[:40] or "graphc"
@@ -31,6 +32,8 @@ def load_module(source, name="graphc"):
         module.__file__ = filename
         exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102
         module.FeedError, module.DomainError = FeedError, DomainError
+        if hasattr(module, "NonFiniteError"):  # compiled with check_finite=True
+            module.NonFiniteError = NonFiniteError
         if len(_MODULES) >= 256:
             del _MODULES[next(iter(_MODULES))]  # the oldest; its callers keep their module
         _MODULES[filename] = module

@@ -11,18 +11,19 @@ import keyword
 import re
 
 from .. import ops
-from ..graph import feeds
+from ..graph import feeds, finite
 from ..ops.scalar import NUMPY_TEMPLATES
 
 #: Names the module itself defines; no variable may take them.
 MODULE_NAMES = ("np", "difflib", "math", "GRAPH", "INPUTS", "OUTPUTS", "UNUSED", "FeedError",
-                "DomainError", "compute", "compute_numpy", "run")
+                "DomainError", "NonFiniteError", "compute", "compute_numpy", "run")
 
 
 @functools.lru_cache(maxsize=1)
 def _builtin_names():
     return frozenset(MODULE_NAMES) | frozenset(dir(builtins)) | frozenset(
-        keyword.kwlist + keyword.softkwlist) | {f.__name__ for f in feeds.FUNCTIONS}
+        keyword.kwlist + keyword.softkwlist) | {
+            f.__name__ for f in feeds.FUNCTIONS + finite.FUNCTIONS}
 
 
 def reserved_names():

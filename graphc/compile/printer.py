@@ -27,8 +27,10 @@ import numpy as np
 
 from .. import ops
 from ..errors import GraphError
+from ..graph import finite
+from ..graph.finite import leaf_subject, subject
 from ..ops.templates import check_template, fields
-from ..shapes import Arg, broadcast
+from ..shapes import FLOATS, Arg, broadcast
 from . import layout, memory, prelude
 from .formula import print_formula
 from .memory import last_uses
@@ -38,22 +40,25 @@ from .rules import Number
 FOLD = 8  # operands a line when a variadic op (add_n of 4,000 terms) is printed as a fold
 
 
-def generate(program, inline=True, reuse=False, floats=None, names=None):
+def generate(program, inline=True, reuse=False, floats=None, names=None, finite=False):
     """The source text of the module computing ``program`` (a ``Program``); ``inline``
     writes each view into its single consumer (``H.T @ ct``), else every node is a line;
     ``reuse`` computes a result in place in a temporary that dies on its line, where that
     is provably safe (``memory.Reuse``). ``floats`` (``tiny.compute_source``, at opt=2; or
     a false value) may write a ``compute`` on Python floats for a tiny program; the NumPy
     one is then ``compute_numpy``, which it falls back to. ``names``, a dict, is filled
-    with ``{identifier: node name}`` of the variables printed (the report reads it)."""
+    with ``{identifier: node name}`` of the variables printed (the report reads it).
+    ``finite`` checks each float value compute is fed or computes (``check_finite``)."""
     env = Env(program, inline, reuse)
-    fast = floats(program, env) if floats else None
+    env.finite = finite
+    fast = floats(program, env) if floats and not finite else None
     body = compute_source(program, env, "compute_numpy" if fast else "compute")
     if names is not None:
         names.update({v.ident: name for name, v in env.values.items() if v.ident})
     if fast:
         body = f"{fast}\n\n\n{body}"
-    parts = [prelude.header(fast is not None), _globals(program), prelude.ERRORS]
+    parts = [prelude.header(fast is not None, finite), _globals(program),
+             prelude.errors(finite)]
     if env.arrays:
         parts.append("\n".join(["# The graph's constants (scalars are written where used)."]
                                + [_constant(c, env) for c in env.arrays]))
@@ -61,6 +66,8 @@ def generate(program, inline=True, reuse=False, floats=None, names=None):
     parts += [f"# Helpers of the ops above, from graphc.ops.\n\n{prelude.function_source(f)}"
               if i == 0 else prelude.function_source(f)
               for i, f in enumerate(env.sorted_helpers())]
+    if finite:
+        parts.append(prelude.finite_check())
     parts.append(prelude.feed_checks())
     return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
@@ -88,6 +95,7 @@ class Env:
 
     def __init__(self, program, inline=True, reuse=False):
         self.names = Namespace()
+        self.finite = False  # check every float value (generate's ``finite``)
         self.values, self.helpers, self.bases = {}, {}, {}
         self.shared = []  # (variable, text): the pieces the statement being printed shares
         self.arrays = [c for c in program.constants if c.value.ndim > 0]
@@ -235,6 +243,8 @@ def compute_source(program, env, name="compute"):
              '    """The OUTPUTS from checked feeds (in the order of INPUTS), a line a step."""']
     printed = [e for e in program.equations if e.name not in env.inlined]
     frees = last_uses(program, env, printed)
+    lines += finite_lines(env, [(env.ident(leaf.name), leaf_subject(leaf.role, leaf.name))
+                                for leaf in program.inputs if leaf.dtype in FLOATS])
     for e in program.equations:
         if e.name in env.inlined:
             value = env.values[e.name]
@@ -243,6 +253,8 @@ def compute_source(program, env, name="compute"):
         dead = frees.get(e.name, ())
         body = statement(e, env, dead)
         lines += ["    " + line for line in shared_lines(env.shared, env.ident(e.name)) + body]
+        if e.dtype in FLOATS:
+            lines += finite_lines(env, [(env.ident(e.name), subject(e.site))])
         if e is not printed[-1]:  # freeing just before the return would gain nothing
             names = [env.ident(n) for n in dead] + [ident for ident, _ in env.shared]
             lines += ["    del " + row for row in layout.rows(names, layout.WIDTH - 8)]
@@ -251,6 +263,17 @@ def compute_source(program, env, name="compute"):
     lines.append(wrapped("    return (", results, ")", "    ") if len(results) > 1 else
                  f"    return ({results[0]},)")
     return "\n".join(lines)
+
+
+def finite_lines(env, checked):
+    """``check_finite(y, "node 'y' (log of 'x') produced")`` for each (variable, what it
+    is) of ``checked``, where ``env`` checks values; else none."""
+    if not env.finite:
+        return []
+    env.use(finite.FUNCTIONS[1:])  # first_bad: an op's helper (check_finite is printed apart)
+    return ["    " + line for ident, what in checked
+            for line in layout.wrap(f"check_finite({ident}, {ascii(what)})",
+                                    layout.WIDTH - 4, 0)]
 
 
 def shared_lines(shared, ident):
@@ -417,6 +440,8 @@ def _fill(template, opdef, e, texts, env):
             named[f] = ", ".join(texts)
         elif f == "dtype":
             named[f] = f"np.{e.dtype}"
+        elif f == "node":  # the helper's errors say where they are, as gc.evaluate's do
+            named[f] = ascii(f"{e.site}: ")
         elif f == "formula":
             pieces = itertools.count(len(env.shared))  # a key of its own for each piece
             named[f], kept, helpers, shared = print_formula(

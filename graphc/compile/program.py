@@ -49,7 +49,8 @@ class Equation:
     For the printer: ``base``, what its variable is named after (the user's name, or the
     op for an unnamed node); ``grad_of``, ``(y, x, y's base, x's base)`` when it is the
     gradient ``d{y}_d{x}``; ``rule``, ``(template, names)``, the gradient rule it computes
-    (``graphc.compile.rules``)."""
+    (``graphc.compile.rules``); ``site``, how its errors name it (``walk.site``: the user's
+    op and operands where the passes rewrote it)."""
 
     name: str
     op: str
@@ -62,6 +63,7 @@ class Equation:
     role: str = "op"
     grad_of: tuple = ()
     rule: tuple = ()
+    site: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,8 @@ def _equation(graph, v, record, source):
     found = rule(graph, v, source) if record.role == "grad" else None
     return Equation(record.name, record.op, operands, tuple(record.attrs.items()),
                     record.shape, record.dtype, note=record.note, base=base,
-                    role=record.role, grad_of=grad_of, rule=found or ())
+                    role=record.role, grad_of=grad_of, rule=found or (),
+                    site=walk.site(graph, v, source))
 
 
 def _naming(graph, v, record, source):

@@ -72,6 +72,10 @@ LOSSES = {
     "mae": None,
 }
 
+#: Mean losses whose targets (operand 1) must lie in [0, 1]: compute checks them on floats
+#: and hands a call with one outside to NumPy, whose helper says which (``check_unit``).
+UNIT_TARGETS = frozenset({"bce_with_logits", "bce_clamped"})
+
 #: What math raises where NumPy gives inf or nan; compute then hands the call to NumPy.
 FALLBACK = "(OverflowError, ValueError, ZeroDivisionError)"
 
@@ -212,6 +216,7 @@ class Floats:
     def __init__(self, program, env):
         self.program, self.env = program, env
         self.values, self.texts, self.lines = {}, {}, []
+        self.unit = []  # the texts of the elements that must lie in [0, 1] (bce targets)
 
     def symbol(self, key, base):
         return sp.Symbol(self.env.names.add(key, base), real=True)
@@ -243,6 +248,8 @@ class Floats:
     def step(self, e, comment):
         """The statements of equation ``e``, an element a line, the comment on the first;
         an element that is an atom (a view's, a number) is no line."""
+        if e.op in UNIT_TARGETS:
+            self.targets(self.values[e.operands[1]])
         out = np.array(elements(e, [self.values[n] for n in e.operands]), dtype=object)
         ident = self.env.ident(e.name) or self.env.label(e.name)
         aside = e.role != "grad" and not e.note
@@ -261,6 +268,25 @@ class Floats:
             else:
                 out[idx] = expr
         self.values[e.name] = out
+
+    def targets(self, elements):
+        """Note the elements of a bce's targets, which must lie in [0, 1]: a number outside
+        leaves the call to NumPy's code always (NoFloats), which raises the error."""
+        for x in elements.flat:
+            if x.is_Number and not 0 <= x <= 1:
+                raise NoFloats(f"target {x} outside [0, 1]")
+            if not x.is_Number:
+                self.unit.append(print_float(x, self.texts))
+
+    def condition(self, terms):
+        """``if math.isfinite(...)`` over ``terms``, and the bce targets in [0, 1]."""
+        unit = list(dict.fromkeys(self.unit))
+        parts = [f"math.isfinite({' + '.join(terms)})"] if terms else []
+        if len(unit) == 1:
+            parts.append(f"0 <= {unit[0]} <= 1")
+        elif unit:  # a nan among them makes an output nan: NumPy's code then
+            parts.append(f"0 <= min({', '.join(unit)}) and max({', '.join(unit)}) <= 1")
+        return " and ".join(parts)
 
     def results(self):
         """The lines from the check of the outputs to the return: each output array filled
@@ -287,11 +313,11 @@ class Floats:
                           for idx, t in zip(np.ndindex(elems.shape), texts)]
         ret = (wrapped("return (", results, ")", "") if len(results) > 1 else
                f"return ({results[0]},)").splitlines()
-        if not terms:
+        if not terms and not self.unit:
             return fills + ret
         width = layout.WIDTH - len(INDENT)
-        check = layout.wrap(f"if math.isfinite({' + '.join(terms)}):", width, 3)
-        note = "  # else NumPy's inf or nan"
+        check = layout.wrap(f"if {self.condition(terms)}:", width, 3)
+        note = "  # else NumPy's inf or nan" + (", or its error" if self.unit else "")
         if len(check[-1] + note) <= width:
             check[-1] += note
         return check + ["    " + line for line in fills + ret]
@@ -320,7 +346,9 @@ def compute_source(program, env):
         wrapped("def compute(", params, "):", ""),
         '    """The OUTPUTS from checked feeds (in the order of INPUTS) on Python floats, a line',
         "    an element; compute_numpy's where math raises or a feed or an output is not",
-        '    finite (NumPy then gives inf or nan, and its warnings)."""',
+        '    finite (NumPy then gives inf or nan, and its warnings)' + (
+            '; or a bce target is not in [0, 1]\n    (NumPy\'s code then says which)."""'
+            if floats.unit else '."""'),
         "    try:"]
         + [INDENT + line for line in floats.lines + tail]
         + [f"    except {FALLBACK}:", "        pass  # math raises where NumPy gives inf or nan",

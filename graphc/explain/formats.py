@@ -44,7 +44,7 @@ def plain(trace):
     lines += ["", BACKWARD_TITLE] + [f"  {line}" for line in _legend(trace)]
     lines += text.table([BACKWARD_HEADER] + [_backward_cells(r) for r in trace.backward],
                         indent="  ")
-    return "\n".join(lines)
+    return text.unpaired("\n".join(lines))  # a lone surrogate as \udc80: it prints
 
 
 def markdown(trace):
@@ -56,7 +56,7 @@ def markdown(trace):
     lines += ["", f"*{BACKWARD_TITLE}*", ""] + [f"- {line}" for line in _legend(trace)]
     lines += [""] if _legend(trace) else []
     lines += _md_table(BACKWARD_HEADER, [_backward_cells(r) for r in trace.backward], (4, 5))
-    return "\n".join(lines)
+    return text.unpaired("\n".join(lines))
 
 
 def hypertext(trace):
@@ -69,30 +69,31 @@ def hypertext(trace):
     parts.append(text.html_table(BACKWARD_HEADER,
                                  [_backward_cells(r) for r in trace.backward],
                                  caption=BACKWARD_TITLE, notes=_legend(trace)))
-    return "\n".join(parts)
+    return text.unpaired("\n".join(parts))
 
 
 def comma_separated(trace):
     """One CSV row per line of the trace: section, node, step, edge, label, formula,
-    exact, value (a forward row's step is its op); every exact value, every digit.
+    exact, value (a forward row's step is its op); every exact value, every digit. A
+    cell of text that starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) starts
+    with a single quote (``'-w*x``), as OWASP advises; numbers stay numbers (``-0.5``).
+    Rows end in ``\\r\\n``, as RFC 4180 has them (Python's csv then quotes a name holding
+    a lone ``\\r``, which it leaves bare when rows end in ``\\n``).
 
     Where values are numbers for a reason (``trace.note``), the first row after the header
     is ``note,,,,,<the note>,,``: section "note", the text in the formula column, so the
     value column stays numbers for a reader that filters on the section (no comment lines,
     which ``csv`` and pandas do not skip by default)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("section", "node", "step", "edge", "label", "formula", "exact",
-                     "value"))
-    if trace.note:
-        writer.writerow(("note", "", "", "", "", trace.note, "", ""))
-    for r in trace.forward:
-        writer.writerow(("forward", r.node, r.op, "", r.node, _expr_text(r.formula),
-                         _expr_text(r.exact), text.exact(r.value)))
-    for r in trace.backward:
-        writer.writerow(("backward", r.node, r.step, r.edge, r.label,
-                         _backward_formula(r), _expr_text(r.exact), text.exact(r.value)))
-    return out.getvalue()
+    writer = csv.writer(out)  # rows end in \r\n (RFC 4180), so a \r in a name is quoted
+    rows = [("section", "node", "step", "edge", "label", "formula", "exact", "value")]
+    rows += [("note", "", "", "", "", trace.note, "", "")] if trace.note else []
+    rows += [("forward", r.node, r.op, "", r.node, _expr_text(r.formula),
+              _expr_text(r.exact), text.exact(r.value)) for r in trace.forward]
+    rows += [("backward", r.node, r.step, r.edge, r.label, _backward_formula(r),
+              _expr_text(r.exact), text.exact(r.value)) for r in trace.backward]
+    writer.writerows(map(text.spreadsheet_cell, row) for row in rows)
+    return text.unpaired(out.getvalue())
 
 
 def _wrapped(line, width=LINE_WIDTH):
@@ -234,7 +235,7 @@ def latex(trace):
     the lecture's notation (``graphc.symbolic.latex``); a note on why values are numbers
     is an italic paragraph above them."""
     tex = _Tex(trace.ranks)
-    lines = [f"% {_title(trace)}"]
+    lines = [f"% {text.visible(_title(trace))}"]  # a newline in a name stays in the comment
     lines += [r"\noindent\textit{" + _tex_text(trace.note) + "}", ""] if trace.note else []
     lines += [r"\begin{tabular}{lllll}", r"\hline", r"node & op & formula & exact & value \\",
               r"\hline"]
@@ -300,7 +301,9 @@ _TEX = {"\\": r"\textbackslash{}", "_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#
         "--": "-{}-", "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
-def _tex_text(text):
+def _tex_text(words):
     """Plain text for LaTeX: its special characters escaped, ``->`` an arrow, ``--`` two
-    hyphens (not a dash), ``<`` and ``>`` themselves (not the ¡ and ¿ of the OT1 font)."""
-    return re.sub(r"->|--|[\\_&%#$\{\}^~<>]", lambda m: _TEX[m.group(0)], text)
+    hyphens (not a dash), ``<`` and ``>`` themselves (not the ¡ and ¿ of the OT1 font), a
+    newline or a lone surrogate as ``\\n`` or ``\\udc80`` (``text.visible``)."""
+    return re.sub(r"->|--|[\\_&%#$\{\}^~<>]", lambda m: _TEX[m.group(0)],
+                  text.visible(words))

@@ -364,6 +364,11 @@ def _edge_rows(work, edge, local, values, found):
         return [BackwardRow("vjp", v, (m, k), L, u, flow_formula(work, v, c), exacts.get(c),
                             numeric[c], names)]
     exact, value = _local_values(local, values)
+    upstream, product = numeric[work.total[v]], numeric[c]
+    if not np.isfinite(value) and np.isfinite(product) and np.all(upstream != 0):
+        # the formula over rounded steps is 0/0 (bce's 1/(p (1 - p)) at p = 1.0): the
+        # generated code's product, computed stably, divided by the upstream gradient
+        value = np.asarray(float(product) / float(upstream))
     return [BackwardRow("local", v, (m, k), v, u, local, exact, value, names),
             BackwardRow("product", v, (m, k), L, u, None, exacts.get(c), numeric[c], names)]
 

@@ -77,7 +77,11 @@ class Graph(NodeStore):
         >>> half = g.literal(0.5)                             # doctest: +SKIP
         """
         weak = isinstance(value, (int, float)) and not isinstance(value, bool) and dtype is None
-        array = np.array(value)
+        try:
+            array = np.array(value)
+        except ValueError as err:  # ragged nested lists
+            raise DTypeError(f"constant {name or value!r}: value {value!r} is not a number "
+                             f"or rectangular numeric array ({err})") from None
         if array.dtype.kind not in "iuf":
             raise DTypeError(f"constant {name or value!r}: value {value!r} is not a number "
                              f"or numeric array (dtype {array.dtype})")
@@ -395,6 +399,30 @@ class Node:
     def min(self, axis=None, keepdims=False):
         """The smallest element, or along ``axis``, as ``gc.min``."""
         return self._apply("min", self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        """The variance, as ``gc.var`` (ddof=0 as NumPy's ``x.var()``)."""
+        return self._apply("var", self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        """The standard deviation, as ``gc.std``."""
+        return self._apply("std", self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def prod(self, axis=None, keepdims=False):
+        """The product of the elements, or along ``axis``, as ``gc.prod``."""
+        return self._apply("prod", self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=-1):
+        """As ``gc.argmax``: along the last axis unless told (NumPy flattens instead)."""
+        return self._apply("argmax", self, axis=axis)
+
+    def squeeze(self, axis=None):
+        """Without its size-1 axes (all, or those of ``axis``), as ``gc.squeeze``."""
+        return self._apply("squeeze", self, axis=axis)
+
+    def clip(self, min=None, max=None):  # noqa: A002 (NumPy's names: x.clip(min, max))
+        """As ``gc.clip(x, lo, hi)``."""
+        return self._apply("clip", self, lo=min, hi=max)
 
     def reshape(self, *shape):
         """As NumPy's: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one -1 is inferred."""

@@ -17,12 +17,12 @@ no eval; each .npz array's header is checked (dtype, size) before its data is re
 
 import contextlib
 import difflib
-import heapq
 import io
 import json
 import math
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import sympy as sp
 
@@ -30,6 +30,7 @@ from ..errors import GraphcError, GraphError
 from ..files import write_atomic
 from .. import ops
 from . import saved_arrays, saved_expr
+from .networkx import check_acyclic
 from .node import LEAVES, ROLES
 
 #: The schema's name and the versions this graphc reads.
@@ -59,7 +60,8 @@ def save(graph, path):
     edges = [{"from": u, "to": v, "slot": slot} for v in graph.order()
              for slot, u in enumerate(graph.operands(v))]
     doc = {"schema": SCHEMA, "version": VERSION, "name": graph.name,
-           "arrays": _sidecar(path).name, "nodes": nodes, "edges": edges}
+           "arrays": _sidecar(path).name, "arrays_sha256": saved_arrays.digest(arrays),
+           "nodes": nodes, "edges": edges}
     data = json.dumps(doc, indent=1, allow_nan=False).encode() + b"\n"
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -182,10 +184,14 @@ def load(path):
 
 def _load(path):
     from .graph import Graph
-    nodes, edges, name = _check_document(read_json(path), path)
+    doc = read_json(path)
+    nodes, edges, name = _check_document(doc, path)
     operands = _operands(nodes, edges)
     order = _topological(nodes, operands)
     arrays = _read_arrays(_sidecar(path), nodes)
+    if doc.get("arrays_sha256", saved_arrays.digest(arrays)) != saved_arrays.digest(arrays):
+        raise SavedGraphError(f"{_sidecar(path)} does not hold the arrays saved with {path} (one "
+                              f"of the two was replaced, or a save was cut short): save it again")
     graph = Graph(name)
     built = {}
     for key in order:
@@ -222,6 +228,7 @@ def _check_document(doc, path):
     if doc.get("version") != VERSION:
         raise SavedGraphError(f"{path}: schema version {doc.get('version')!r} is not one "
                               f"this graphc reads (it reads version {VERSION})")
+    _known_keys(doc, DOCUMENT_KEYS, f"{path}")
     _expect(doc, "name", str, "the graph")
     _expect(doc, "nodes", list, "the graph")
     _expect(doc, "edges", list, "the graph")
@@ -232,6 +239,21 @@ def _check_document(doc, path):
             raise SavedGraphError(f"node {entry['name']!r}: id {entry['id']} is used twice")
         nodes[entry["id"]] = entry
     return nodes, doc["edges"], doc["name"]
+
+
+#: Every key a saved document, node or edge may hold: anything else is refused, not skipped.
+DOCUMENT_KEYS = ("schema", "version", "name", "arrays", "arrays_sha256", "nodes", "edges")
+NODE_KEYS = ("id", "op", "name", "named", "role", "shape", "dtype", "scope", "attrs", "note",
+             "origin", "weak", "value", "init")
+EDGE_KEYS = ("from", "to", "slot")
+
+
+def _known_keys(entry, known, what):
+    unknown = [k for k in entry if k not in known]
+    if unknown:
+        kind = what.split()[0] if what.startswith(("node", "edge")) else "document"
+        raise SavedGraphError(f"{what}: unknown keys {unknown} (a saved {kind} holds only "
+                              f"{', '.join(known)})")
 
 
 def _expect(entry, key, kind, what, optional=False):
@@ -247,6 +269,7 @@ def _check_node(entry):
     if not isinstance(entry, dict):
         raise SavedGraphError(f"each node must be an object, got {entry!r}")
     what = f"node {entry.get('name')!r}"
+    _known_keys(entry, NODE_KEYS, what)
     for key, kind in (("name", str), ("id", int), ("op", str), ("role", str),
                       ("dtype", str), ("scope", str), ("shape", list), ("attrs", dict),
                       ("named", bool)):
@@ -272,7 +295,8 @@ def _operands(nodes, edges):
     for edge in edges:
         if not isinstance(edge, dict):
             raise SavedGraphError(f"each edge must be an object, got {edge!r}")
-        for key in ("from", "to", "slot"):
+        _known_keys(edge, EDGE_KEYS, f"edge {edge!r}")
+        for key in EDGE_KEYS:
             _expect(edge, key, int, f"edge {edge!r}")
         source, target, slot = edge["from"], edge["to"], edge["slot"]
         for end in (source, target):
@@ -292,27 +316,14 @@ def _operands(nodes, edges):
 
 
 def _topological(nodes, operands):
-    """Node ids, each after its operands, otherwise in the file's order; cycles refused."""
+    """Node ids, each after its operands, otherwise in the file's order; a cycle refused
+    as a path of node names."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from((key, {"name": entry["name"]}) for key, entry in nodes.items())
+    dag.add_edges_from((u, key) for key, ops in operands.items() for u in ops)
+    check_acyclic(dag, SavedGraphError)
     position = {key: i for i, key in enumerate(nodes)}
-    waiting = {key: len(set(ops)) for key, ops in operands.items()}
-    users = {key: set() for key in nodes}
-    for key, ops in operands.items():
-        for u in ops:
-            users[u].add(key)
-    ready = [(position[k], k) for k, n in waiting.items() if n == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, key = heapq.heappop(ready)
-        order.append(key)
-        for w in users[key]:
-            waiting[w] -= 1
-            if waiting[w] == 0:
-                heapq.heappush(ready, (position[w], w))
-    if len(order) < len(nodes):
-        stuck = sorted(repr(nodes[k]["name"]) for k in nodes if waiting[k])
-        raise SavedGraphError(f"the graph has a cycle through nodes {', '.join(stuck)}")
-    return order
+    return list(nx.lexicographical_topological_sort(dag, key=position.get))
 
 
 def _read_arrays(path, nodes):

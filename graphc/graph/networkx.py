@@ -4,7 +4,7 @@ Graph.to_networkx: the plain DAG it reads."""
 import networkx as nx
 
 from .. import ops
-from ..errors import GraphError
+from ..errors import GraphError, ShapeError
 from .node import VIEW
 
 
@@ -12,17 +12,20 @@ def build(graph, G):
     """Add the nodes of ``G`` to the empty ``graph`` in topological order."""
     if not isinstance(G, nx.DiGraph):
         raise GraphError(f"from_networkx needs a networkx.DiGraph, got {type(G).__name__}")
-    _check_acyclic(G)
+    check_acyclic(G)
     handles = {}
     for key in nx.lexicographical_topological_sort(G, key=str):
         data = G.nodes[key]
         name = data.get("name", str(key))
         op = data.get("op")
-        if op is None:
-            raise GraphError(f"node {name!r} has no 'op' attribute")
+        if not isinstance(op, str):
+            raise GraphError(f"node {name!r} has no 'op' attribute" if op is None else
+                             f"node {name!r}: 'op' must be an op's name, got {op!r}")
+        if op in ("input", "param", "const"):
+            _check_leaf(G, key, name, op)
         if op in ("input", "param"):
             make = graph.input if op == "input" else graph.param
-            handles[key] = make(name, data.get("shape", ()), data.get("dtype", "float64"))
+            handles[key] = make(name, _shape(data, name), data.get("dtype", "float64"))
         elif op == "const":
             if "value" not in data:
                 raise GraphError(f"constant {name!r} has no 'value' attribute")
@@ -33,14 +36,35 @@ def build(graph, G):
     return graph
 
 
-def _check_acyclic(G):
+def check_acyclic(G, error=GraphError):
+    """Raise ``error`` naming a cycle of ``G`` as a path of node names, if it has one."""
     try:
         cycle = nx.find_cycle(G)
     except nx.NetworkXNoCycle:
         return
-    names = [str(G.nodes[e[0]].get("name", e[0])) for e in cycle]
+    names = [repr(G.nodes[e[0]].get("name", str(e[0]))) for e in cycle]
     path = " -> ".join(names + names[:1])
-    raise GraphError(f"the graph has a cycle: {path}")
+    raise error(f"the graph has a cycle: {path}")
+
+
+def _check_leaf(G, key, name, op):
+    """An input, param or const takes no operands: an edge into one is an error, not
+    silently dropped."""
+    sources = [str(G.nodes[u].get("name", u)) for u, _ in G.in_edges(key)]
+    if sources:
+        role = "an input" if op == "input" else f"a {op}"
+        raise GraphError(f"node {name!r} is {role}: it takes no operands, but "
+                         f"{', '.join(map(repr, sources))} -> {name!r} feeds it")
+
+
+def _shape(data, name):
+    """A leaf's ``shape`` attribute: a tuple (or list) of ints and names, or one int; a
+    string (``'abc'``, or ``'(2, 3)'`` read back from a text format) is refused."""
+    shape = data.get("shape", ())
+    if isinstance(shape, str):
+        raise ShapeError(f"node {name!r}: shape {shape!r} is a string; give a tuple of ints "
+                         f"and names, such as ('N', 3)")
+    return shape
 
 
 def _slots(G, key, name, op):

@@ -20,6 +20,7 @@ else.
 """
 
 import types
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 import networkx as nx
@@ -55,6 +56,9 @@ def infer(op, args, attrs):
     if (opdef.arity is None and n < 1) or (opdef.arity is not None and n != opdef.arity):
         expected = "one or more" if opdef.arity is None else str(opdef.arity)
         raise GraphError(f"op {op!r} takes {expected} operands, got {n}")
+    if attrs is not None and not isinstance(attrs, Mapping):
+        raise GraphError(f"op {op!r}: attrs must be a dict of attribute name: value, got "
+                         f"{attrs!r}; it accepts: {', '.join(opdef.attrs) or 'none'}")
     attrs = dict(attrs or {})
     unknown = sorted(set(attrs) - set(opdef.attrs))
     if unknown:

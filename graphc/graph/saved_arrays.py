@@ -7,6 +7,7 @@ first, and a member is refused before its data is read when its dtype holds obje
 names are read. Nothing is unpickled.
 """
 
+import hashlib
 import math
 import zipfile
 
@@ -20,6 +21,18 @@ MAX_ARRAY_BYTES = 256 * 1024 * 1024
 
 class ArrayFileError(GraphError):
     """An ``.npz`` file (or one of its arrays) graphc refuses to read."""
+
+
+def digest(arrays):
+    """The SHA-256 of ``arrays`` (``{key: array}``): keys, dtypes, shapes and values, in
+    key order; what ``Graph.save`` writes in the JSON so that ``load`` can tell the arrays
+    saved with it from another save's (the bytes of an ``.npz`` hold a time, these not)."""
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        a = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}\0{a.dtype.str}\0{a.shape}\0".encode("utf-8", "backslashreplace"))
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def keys(path):

@@ -1,5 +1,6 @@
 """Walks over a graph: one definition each of order, upstream, downstream, on_paths, the
-loss of a graph and the nodes differentiated by default. Every stage uses these.
+loss of a graph and the nodes differentiated by default. Every stage uses these, and
+``site``, how a message names a node.
 
 Each walk takes a graph and node ids and returns ids; none recurses, so a 10,000-node
 chain walks as fast as a short one.
@@ -14,7 +15,7 @@ chain walks as fast as a short one.
 ('loss', ['w'])
 """
 
-from ..errors import GraphError
+from ..errors import GraphError, at_node
 from ..shapes import FLOATS
 
 #: The roles of the nodes a graph's user feeds.
@@ -112,3 +113,17 @@ def default_wrt(graph, loss):
     up = upstream(graph, [loss])
     params = [v for v in fed(graph, up, FLOATS) if graph.record(v).role == "param"]
     return params or fed(graph, up, FLOATS)
+
+
+def site(graph, v, source=None):
+    """How a message names node ``v``: ``node 'loss' (cross_entropy of 'z', 'y')``; a node
+    of the user's as the user built it where ``source`` (the graph the passes started
+    from) holds it, so that a loss the passes rewrote reads as the user's op of the user's
+    operands; a gradient node as it is computed, that is what its code reads. A node with
+    no name of its own is named by its op and operands (``exp of 'w'``), not by the name
+    made from its id."""
+    user = source is not None and v in source.nx and source.record(v).role != "grad"
+    g = source if user else graph
+    record = g.record(v)
+    operands = [g.record(u).name for u in g.operands(v)]
+    return at_node(record.name if record.named else None, record.op, operands)

@@ -34,7 +34,7 @@ import sympy as sp
 from ..errors import ShapeError
 from .. import shapes
 from . import notation
-from .nn import check_labels
+from .nn import check_labels, first_bad
 from .registry import OpDef, TestSpec, register
 from .shape import check_index, index_shape, index_text, notation_of, python_index
 
@@ -295,10 +295,10 @@ def _infer_one_hot(attrs, args):
     return tuple(like.shape), shapes.float_of(like.dtype)
 
 
-def _np_one_hot(labels, like):
+def _np_one_hot(labels, like, where=""):
     """One-hot rows of ``labels`` as wide as ``like``'s last axis, in ``like``'s dtype."""
     classes = np.shape(like)[-1]
-    check_labels(labels, classes)
+    check_labels(labels, classes, where)
     return (labels[..., None] == np.arange(classes)).astype(np.asarray(like).dtype)
 
 
@@ -306,7 +306,7 @@ register(OpDef(
     name="one_hot", family="nn", arity=2, nondiff=(0, 1), infer=_infer_one_hot,
     notation=lambda attrs, shapes_, labels, like: notation.OneHot(labels),
     exact=lambda attrs, labels, like: _exact_one_hot(labels, np.shape(like)[-1]),
-    numpy="_np_one_hot({0}, {1})", helpers=(_np_one_hot, check_labels),
+    numpy="_np_one_hot({0}, {1}, {node})", helpers=(_np_one_hot, check_labels, first_bad),
     reference=lambda attrs, labels, like: _np_one_hot(labels, like),
     vjp=lambda b, node, ct, needs: [None, None],
     test=TestSpec(inputs=(("labels", (4,), 3), ("float", (4, 3), -2.0, 2.0)), grad=False),
@@ -332,11 +332,11 @@ def _infer_minus_one_hot(attrs, args):
     return tuple(p.shape), p.dtype
 
 
-def _np_softmax_minus_one_hot(p, labels):
+def _np_softmax_minus_one_hot(p, labels, where=""):
     """``p - one_hot(labels)`` with no one-hot array: a copy of ``p`` less one at each
     row's label (cross_entropy's gradient from its softmax p, before the mean)."""
     classes = np.shape(p)[-1]
-    check_labels(labels, classes)
+    check_labels(labels, classes, where)
     out = np.array(p, copy=True)
     rows = out.reshape(-1, classes)  # a view: the copy is contiguous
     rows[np.arange(rows.shape[0]), np.ravel(labels)] -= 1
@@ -349,8 +349,8 @@ register(OpDef(
     rules=("d({0} - one_hot({1}))/d{0} = ct",),
     notation=lambda attrs, shapes_, p, labels: p - notation.OneHot(labels),
     exact=lambda attrs, p, labels: p - _exact_one_hot(labels, np.shape(p)[-1]),
-    numpy="_np_softmax_minus_one_hot({0}, {1})",
-    helpers=(_np_softmax_minus_one_hot, check_labels),
+    numpy="_np_softmax_minus_one_hot({0}, {1}, {node})",
+    helpers=(_np_softmax_minus_one_hot, check_labels, first_bad),
     reference=lambda attrs, p, labels: p - _np_one_hot(labels, p),
     vjp=lambda b, node, ct, needs: [ct, None],  # d(p - one_hot(labels))/dp = ct
     test=TestSpec(inputs=(("float", (4, 3), 0.0, 1.0), ("labels", (4,), 3))),

@@ -33,7 +33,7 @@ def _int_attr(value, what, low=0):
 
 def _prepare_stack(attrs, args):
     rank = len(args[0].shape) + 1
-    (axis,) = shapes.normalize_axes(attrs.get("axis", 0), rank, "stack", args[0])
+    axis = shapes.normalize_axis(attrs.get("axis", 0), rank, "stack", args[0])
     return {"axis": axis}
 
 
@@ -97,7 +97,7 @@ def _prepare_expand(attrs, args):
     if axis is None:
         raise ShapeError(f"expand_dims of {shapes.describe(x)}: give the axis (an int or "
                          f"a tuple) where the new size-1 axis goes")
-    rank = len(x.shape) + (1 if isinstance(axis, (int, np.integer)) else len(axis))
+    rank = len(x.shape) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
     return {"axes": shapes.normalize_axes(axis, rank, "expand_dims", x)}
 
 
@@ -280,7 +280,7 @@ def _prepare_repeat(attrs, args):
     if axis is None:
         _check_named_first(x, [0], where)
         return {"repeats": repeats, "axis": None}
-    (axis,) = shapes.normalize_axes(axis, len(x.shape), "repeat", x)
+    axis = shapes.normalize_axis(axis, len(x.shape), "repeat", x)
     _check_named_first(x, [axis], where)
     return {"repeats": repeats, "axis": axis}
 

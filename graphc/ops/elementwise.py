@@ -10,12 +10,14 @@ import functools
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 from ..errors import GraphError
 from .. import shapes
 from .registry import OpDef, TestSpec, get, register
-from .scalar import (NUMPY_FUNCTIONS, arg, clip, leaky_relu, np_erf, np_leaky_relu, np_relu,
-                     np_sigmoid, np_step, relu, sigmoid, step, where)
+from .scalar import (FUNCTIONS, NUMPY_FUNCTIONS, arg, clip, leaky_relu, np_erf, np_leaky_relu,
+                     np_relu, np_sigmoid, np_step, relu, safe_branches,
+                     sigmoid, step, unknown_functions, where)
 
 #: The cotangent flowing into the op, and the op's own output, in gradient formulas.
 CT = sp.Symbol("ct", real=True)
@@ -44,12 +46,31 @@ def derivative(name, attr_items, n, i):
     # sign's derivative, abs's second, is 2*DiracDelta: 0 away from the kink, and 0 at it
     # too, as PyTorch takes it
     d = sp.diff(f, arg(i)).replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    d = d.replace(_power_log, _zero_at_zero_base)
     if f.is_Atom:
         return d
     combined = sp.powsimp(d)  # pow's b*a**b/a as b*a**(b - 1): finite at a = 0
     if len(_divisors(combined)) < len(_divisors(d)):
         return combined
     return d.xreplace({f: OUT})  # exact subtrees only: subs() would rewrite x**(b-1)
+
+
+def _power_log(term):
+    """A product holding u ** v and log(u): d(u ** v)/dv, nan at u = 0 (0 * -inf)."""
+    if not term.is_Mul:
+        return False
+    logs = {f.args[0] for f in term.args if isinstance(f, sp.log)}
+    return any(f.is_Pow and f.base in logs for f in term.args)
+
+
+def _zero_at_zero_base(term):
+    """d(u ** v)/dv = u ** v log(u), taken as 0 at u = 0 for v >= 0, as PyTorch does
+    (u ** v is 0 or 1 there, and stays so as v moves); -inf for v < 0 (inf times log(0))."""
+    u, v = next((f.base, f.exp) for f in term.args
+                if f.is_Pow and sp.log(f.base) in term.args)
+    at_zero = term.xreplace({f: sp.S.One for f in term.args if f.is_Pow and f.base == u}
+                            | {sp.log(u): -sp.oo})  # the other factors times -inf
+    return sp.Piecewise((term, sp.Ne(u, 0)), (sp.S.Zero, v >= 0), (at_zero, True))
 
 
 def _divisors(expr):
@@ -91,6 +112,7 @@ def define_from_expr(name, expr, args=None, doc=None):
         raise GraphError(f"an op name must be a plain identifier, got {name!r}")
     expr = sp.sympify(expr)
     args = sorted(expr.free_symbols, key=str) if args is None else list(args)
+    _check_functions(f"element-wise op {name!r}", expr)
     stray = sorted(str(s) for s in expr.free_symbols - set(args))
     if stray or not args:
         raise GraphError(f"element-wise op {name!r}: formula {expr} uses "
@@ -107,11 +129,23 @@ def define_from_expr(name, expr, args=None, doc=None):
 def _check_symbols(name, scalar, arity):
     """GraphError when the op's formula uses symbols other than its operands."""
     expr = sp.sympify(scalar(*[arg(i) for i in range(arity)]))
+    _check_functions(f"element-wise op {name!r}", expr)
     stray = sorted(str(s) for s in expr.free_symbols - {arg(i) for i in range(arity)})
     if stray:
         raise GraphError(f"element-wise op {name!r}: formula {expr} uses "
                          f"{', '.join(stray)}, which are not its operands "
                          f"(a0 .. a{arity - 1})")
+
+
+def _check_functions(what, expr):
+    """GraphError naming ``what`` when ``expr`` holds a function graphc cannot compute
+    (an undefined ``sp.Function("f")``, a user's class): refused before any use."""
+    unknown = unknown_functions(expr)
+    if unknown:
+        names = ", ".join(ascii(n) for n in unknown)
+        raise GraphError(f"{what}: its formula uses the undefined function(s) {names}; a "
+                         f"formula may use SymPy's functions and graphc's "
+                         f"({', '.join(sorted(f.__name__ for f in FUNCTIONS.values()))})")
 
 
 def _float(shape, lo=-2.0, hi=2.0):
@@ -268,8 +302,13 @@ register(OpDef(
 
 @functools.lru_cache(maxsize=4096)
 def _lambdified(expr, n):
+    _check_functions("elementwise", expr)  # no name of a function may run as code
     symbols = [arg(i) for i in range(n)]
-    return sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
+    printer = NumPyPrinter({  # as lambdify's own, but an unknown function is an error
+        "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": False,
+        "user_functions": {name: name for name in NUMPY_FUNCTIONS}})
+    return sp.lambdify(symbols, safe_branches(expr), modules=[NUMPY_FUNCTIONS, "numpy"],
+                       printer=printer)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -282,6 +321,7 @@ def _infer_expr(attrs, args):
     expr = attrs.get("expr")
     if not isinstance(expr, sp.Expr):
         raise GraphError(f"elementwise: 'expr' must be a SymPy expression, got {expr!r}")
+    _check_functions("elementwise", expr)
     allowed = {arg(i) for i in range(len(args))}
     stray = sorted(str(s) for s in _free_symbols(expr) - allowed)
     if stray:

@@ -35,7 +35,7 @@ import sympy as sp
 from ..errors import DomainError, ShapeError
 from .. import shapes
 from . import notation
-from .nn import check_labels, exact_log_softmax, np_log_softmax
+from .nn import check_labels, exact_log_softmax, first_bad, np_log_softmax
 from .registry import OpDef, TestSpec, register
 from .scalar import maximum, sigmoid
 
@@ -44,12 +44,36 @@ LOG_FLOOR = -100  # PyTorch's clamp of log(p) in binary cross-entropy
 EPS = sp.Float(1e-12)  # and of p (1 - p) in its gradient
 
 
+def check_rows(target, where=""):
+    """Probability targets: each row (the last axis) has entries in [0, 1] and sums to 1
+    within 1e-4; DomainError naming the first bad row, after ``where`` (as
+    ``check_labels``). A nan passes: its loss is nan, as IEEE has it."""
+    target = np.asarray(target)
+    sums = target.sum(axis=-1)
+    if not target.size or (target.min() >= 0 and target.max() <= 1
+                           and np.abs(sums - 1).max() <= 1e-4):
+        return  # three reductions: cheaper than building the masks below
+    outside = (target < 0) | (target > 1)
+    bad = np.any(outside, axis=-1) | (np.abs(sums - 1) > 1e-4)
+    if not np.any(bad):
+        return
+    at = np.unravel_index(int(np.argmax(bad)), np.shape(bad))
+    row, out = target[at], outside[at]
+    index = "" if not at else f" {int(at[0])}" if len(at) == 1 else f" {tuple(map(int, at))}"
+    shown = ", ".join(str(v) for v in row[:8]) + (", ..." if row.size > 8 else "")
+    why = f"{row[out][0]} is outside [0, 1]" if out.any() else \
+        f"it sums to {float(row.sum()):.6g}"
+    raise DomainError(f"{where}target row{index} [{shown}] is not a probability row "
+                      f"(entries in [0, 1] summing to 1): {why} ({int(np.sum(bad))} bad rows)")
+
+
 def _picked(log_p, target, check):
     """The log-probabilities each row's target takes (integer labels, checked by
-    ``check``), or the rows' dot products with probability-row targets."""
+    ``check``), or the rows' dot products with probability-row targets (``check_rows``)."""
     if np.asarray(target).dtype.kind in "iu":
         check(target, np.shape(log_p)[-1])
         return np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
+    check_rows(np.asarray(target, dtype=float))  # exact values are SymPy numbers
     return np.sum(target * log_p, axis=-1)
 
 
@@ -123,20 +147,21 @@ def _reference_nll(attrs, log_p, target):
     return -np.mean(_picked(log_p, target, check_labels))
 
 
-def _np_nll(log_p, target):
+def _np_nll(log_p, target, where=""):
     """Mean negative log-likelihood of log-probability rows (the last axis) at integer
     labels, or against probability rows: cross_entropy from its log_softmax."""
     if np.issubdtype(np.asarray(target).dtype, np.integer):
         classes = np.shape(log_p)[-1]
-        check_labels(target, classes)
+        check_labels(target, classes, where)
         rows = np.reshape(log_p, (-1, classes))
         return -rows[np.arange(rows.shape[0]), np.ravel(target)].mean()
+    check_rows(target, where)
     return -np.mean(np.sum(target * log_p, axis=-1))
 
 
-def _np_cross_entropy(logits, target):
+def _np_cross_entropy(logits, target, where=""):
     """Mean softmax cross-entropy against integer labels or probability rows."""
-    return _np_nll(np_log_softmax(logits, -1), target)
+    return _np_nll(np_log_softmax(logits, -1), target, where)
 
 
 register(OpDef(
@@ -146,8 +171,9 @@ register(OpDef(
     infer=_infer_rows("cross_entropy", "logits"),
     notation=lambda attrs, shapes_, z, t: notation.CrossEntropy(z, t),
     exact=_exact_cross_entropy,
-    numpy="_np_cross_entropy({0}, {1})",
-    helpers=(_np_cross_entropy, _np_nll, np_log_softmax, check_labels),
+    numpy="_np_cross_entropy({0}, {1}, {node})",
+    helpers=(_np_cross_entropy, _np_nll, np_log_softmax, check_labels, check_rows,
+             first_bad),
     reference=lambda attrs, logits, target: _reference_nll(
         attrs, np_log_softmax(logits, -1), target),
     vjp=_vjp_cross_entropy,
@@ -162,7 +188,8 @@ register(OpDef(
     rules=("d nll({0}, {1})/d{0} = -one_hot({1}) / N", "d nll({0}, {1})/d{1} = -{0} / N"),
     infer=_infer_rows("nll", "log-probabilities"),
     notation=lambda attrs, shapes_, log_p, t: _NLL(log_p, t),
-    exact=_exact_nll, numpy="_np_nll({0}, {1})", helpers=(_np_nll, check_labels),
+    exact=_exact_nll, numpy="_np_nll({0}, {1}, {node})",
+    helpers=(_np_nll, check_labels, check_rows, first_bad),
     reference=_reference_nll, vjp=_vjp_nll,
     test=TestSpec(inputs=(("float", (4, 3), -3.0, -0.1), ("labels", (4,), 3))),
     doc="the mean negative log-likelihood of log-probability rows (C,) or (N, C) at integer "
@@ -193,6 +220,31 @@ def clamp_bce(expr, p):
     return expr.replace(
         lambda e: e.is_Mul and pair <= set(e.args),
         lambda e: e.func(*[a for a in e.args if a not in pair]) / maximum(p * (1 - p), EPS))
+
+
+def logit_quotient(expr, p, z, tiny):
+    """``expr`` (bce's gradient (p - y)/(p (1 - p)) at p = sigmoid(z)) with every quotient
+    by p or 1 - p taken from the logit: -y/p + (1 - y)/(1 - p) as -y/max(sigmoid(z), tiny)
+    + (1 - y)/max(sigmoid(-z), tiny), exact in both tails (1 - p rounds to 0 from z = 37
+    on, p from z = -745) and finite for any z (``tiny``: the dtype's smallest normal); its
+    logs (d/dy) as log(sigmoid(z)) and log(sigmoid(z)) - z, so d/dy is -z."""
+    def divides(e):
+        return e.is_Pow and e.exp.is_negative and e.base in (p, 1 - p, p - 1)
+
+    logs = {sp.log(p): sp.log(sigmoid(z)), sp.log(1 - p): sp.log(sigmoid(z)) - z}
+    expr = expr.xreplace(logs)  # d/dy: log(1 - p) - log(p) is -z
+    if not expr.has(p) or not any(divides(e) for e in sp.preorder_traversal(expr)):
+        return expr
+
+    def stable(e):
+        base = e.base
+        if base == p:
+            return maximum(sigmoid(z), tiny) ** e.exp
+        if base in (1 - p, p - 1):
+            sign = 1 if base == 1 - p else -1
+            return (sign * maximum(sigmoid(-z), tiny)) ** e.exp
+        return e
+    return sp.apart(expr, p).replace(divides, stable)
 
 
 def _log_of_one_minus_sigmoid(e):
@@ -287,11 +339,31 @@ def define_loss(name, reference, numpy, test, doc, guard=None, helpers=(), infer
         exact=exact, numpy=numpy, helpers=helpers, vjp=_loss_vjp, test=test, doc=doc))
 
 
+def check_unit(target, where=""):
+    """Binary targets must lie in [0, 1]; DomainError naming the first bad one and its
+    index, after ``where`` (as ``check_labels``). A nan passes: its loss is nan."""
+    target = np.asarray(target)
+    if not target.size or (target.min() >= 0 and target.max() <= 1):
+        return  # two reductions: cheaper than building the mask below
+    bad = (target < 0) | (target > 1)
+    if np.any(bad):
+        first, at = first_bad(target, bad)
+        raise DomainError(f"{where}target {first}{at} is outside [0, 1] "
+                          f"({int(np.sum(bad))} bad targets)")
+
+
+def _check_unit_exact(y):
+    """``check_unit`` of exact targets (SymPy numbers)."""
+    check_unit(np.asarray(y, dtype=float))
+
+
 def _reference_bce(attrs, p, y):
+    check_unit(y)
     return np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))
 
 
 def _reference_bce_clamped(attrs, p, y):
+    check_unit(y)
     log_p = np.log(np.maximum(p, np.exp(LOG_FLOOR)))        # = max(log p, -100)
     log_q = np.log(np.maximum(1 - p, np.exp(LOG_FLOOR)))
     return np.mean(-y * log_p - (1 - y) * log_q)
@@ -299,15 +371,24 @@ def _reference_bce_clamped(attrs, p, y):
 
 def _reference_bce_with_logits(attrs, z, y):
     """bce_with_logits' formula, in the form that is finite for any z."""
+    check_unit(y)
     return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
 
-def _np_bce(p, y):
+def _np_bce(p, y, where=""):
     """Binary cross-entropy of probabilities (mean), each log clamped at -100 as PyTorch
-    does; the floor is a Python float, so float32 stays float32."""
+    does; the floor is a Python float, so float32 stays float32. Targets in [0, 1]."""
+    check_unit(y, where)
     floor = 3.720075976020836e-44  # exp(-100): log(max(p, floor)) = max(log(p), -100)
     return -np.mean(y * np.log(np.maximum(p, floor))
                     + (1 - y) * np.log(np.maximum(1 - p, floor)))
+
+
+def _np_bce_with_logits(z, y, where=""):
+    """Binary cross-entropy of logits (mean) as max(z, 0) - z y + log(1 + exp(-|z|)):
+    exp never overflows. Targets in [0, 1]."""
+    check_unit(y, where)
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
 
 _PROBABILITIES = TestSpec(inputs=(("float", (4,), 0.1, 0.9), ("float", (4,), 0.0, 1.0)))
@@ -316,18 +397,18 @@ _PAIRS = TestSpec(inputs=(("float", (4,), -2.0, 2.0), ("float", (4,), -2.0, 2.0)
 define_loss(
     "bce", _reference_bce, "-np.mean({1} * np.log({0}) + (1 - {1}) * np.log(1 - {0}))",
     _PROBABILITIES, "binary cross-entropy of probabilities p against targets y (mean); "
-    "gc.compile and gc.evaluate compute bce(sigmoid(z), y) from z, and clamp other logs")
+    "gc.compile and gc.evaluate compute bce(sigmoid(z), y) from z, and clamp other logs",
+    check=_check_unit_exact)
 define_loss(
-    "bce_clamped", _reference_bce_clamped, "_np_bce({0}, {1})", _PROBABILITIES,
+    "bce_clamped", _reference_bce_clamped, "_np_bce({0}, {1}, {node})", _PROBABILITIES,
     "bce with its logs clamped at -100 and its gradient's p (1 - p) at 1e-12, as in "
     "PyTorch: what rewrite_stable makes of a bce of a probability", guard=clamp_bce,
-    helpers=(_np_bce,))
+    helpers=(_np_bce, check_unit, first_bad), check=_check_unit_exact)
 define_loss(
-    "bce_with_logits", _reference_bce_with_logits,
-    # max(z, 0) - z y + log(1 + exp(-|z|)): exp never overflows
-    "np.mean(np.maximum({0}, 0) - {0} * {1} + np.log1p(np.exp(-np.abs({0}))))",
+    "bce_with_logits", _reference_bce_with_logits, "_np_bce_with_logits({0}, {1}, {node})",
     TestSpec(inputs=(("float", (4,), -3.0, 3.0), ("float", (4,), 0.0, 1.0))),
-    "binary cross-entropy of logits z against targets y (mean), stable for any z")
+    "binary cross-entropy of logits z against targets y (mean), stable for any z",
+    helpers=(_np_bce_with_logits, check_unit, first_bad), check=_check_unit_exact)
 define_loss(
     "mse", lambda attrs, p, t: np.mean((p - t) ** 2), "np.mean(({0} - {1}) ** 2)", _PAIRS,
     "mean of squared differences (as PyTorch; write the lectures' 1/2 yourself)")
@@ -338,25 +419,27 @@ define_loss(
 
 # ---- hinge losses: scores s against labels y in {-1, +1} ---------------------------------
 
-def check_signs(labels):
-    """Hinge labels must be -1 or +1; DomainError naming the first bad one."""
+def check_signs(labels, where=""):
+    """Hinge labels must be -1 or +1; DomainError naming the first bad one and its index,
+    after ``where`` (as ``check_labels``)."""
     labels = np.asarray(labels)
     bad = np.asarray((labels != 1) & (labels != -1), dtype=bool)
     if np.any(bad):
-        first = labels[bad].flat[0]
-        raise DomainError(f"label {first} is not -1 or +1 ({int(np.sum(bad))} bad labels); "
-                          f"hinge losses want labels in {{-1, +1}} (a 0/1 label y is 2y - 1)")
+        first, at = first_bad(labels, bad)
+        raise DomainError(f"{where}label {first} is not -1 or +1{at} ({int(np.sum(bad))} bad "
+                          f"labels); hinge losses want labels in {{-1, +1}} (a 0/1 label y "
+                          f"is 2y - 1)")
 
 
-def _np_hinge(s, y):
+def _np_hinge(s, y, where=""):
     """Mean of max(0, 1 - y s), labels y in {-1, +1}."""
-    check_signs(y)
+    check_signs(y, where)
     return np.mean(np.maximum(1 - y * s, 0))
 
 
-def _np_squared_hinge(s, y):
+def _np_squared_hinge(s, y, where=""):
     """Mean of max(0, 1 - y s) ** 2, labels y in {-1, +1}."""
-    check_signs(y)
+    check_signs(y, where)
     return np.mean(np.maximum(1 - y * s, 0) ** 2)
 
 
@@ -388,6 +471,6 @@ for _name, _helper, _doc in (
         ("squared_hinge", _np_squared_hinge,
          "mean of max(0, 1 - y s) ** 2 for labels y in {-1, +1}")):
     define_loss(_name, _reference_margin(_name == "squared_hinge"),
-                f"{_helper.__name__}({{0}}, {{1}})", _SIGNS, _doc,
-                helpers=(_helper, check_signs), infer=_infer_margin(_name), check=check_signs,
-                nondiff=(1,))
+                f"{_helper.__name__}({{0}}, {{1}}, {{node}})", _SIGNS, _doc,
+                helpers=(_helper, check_signs, first_bad), infer=_infer_margin(_name),
+                check=check_signs, nondiff=(1,))

@@ -22,7 +22,7 @@ from .registry import OpDef, TestSpec, register
 
 
 def _prepare_axis(attrs, args, op):
-    (axis,) = shapes.normalize_axes(attrs.get("axis", -1), len(args[0].shape), op, args[0])
+    axis = shapes.normalize_axis(attrs.get("axis", -1), len(args[0].shape), op, args[0])
     return {"axis": axis}
 
 
@@ -87,15 +87,24 @@ for _name, _ref, _vjp, _exact, _notation in (
         doc=f"{_name} along axis (the last by default), stable for any logits"))
 
 
-def check_labels(labels, classes):
-    """Class labels must lie in [0, classes); DomainError naming the first bad one."""
+def first_bad(values, bad):
+    """The first of ``values`` where the mask ``bad`` holds, and where it is: `` at index
+    1``, `` at index (1, 0)``, or "" for a scalar (argmax: no array of indices is built)."""
+    at = np.unravel_index(int(np.argmax(bad)), np.shape(bad))
+    index = int(at[0]) if len(at) == 1 else tuple(int(i) for i in at)
+    return np.asarray(values)[at], f" at index {index}" if at else ""
+
+
+def check_labels(labels, classes, where=""):
+    """Class labels must lie in [0, classes); DomainError naming the first bad one and
+    its index, after ``where`` (how generated code names the node: "node 'loss' (...): ")."""
     labels = np.asarray(labels)
     if not labels.size or (labels.min() >= 0 and labels.max() < classes):
         return  # two reductions: cheaper than building the mask below
     bad = (labels < 0) | (labels >= classes)
     if np.any(bad):
-        first = labels[bad].flat[0]
-        raise DomainError(f"class label {first} is out of range [0, {classes}) "
+        first, at = first_bad(labels, bad)
+        raise DomainError(f"{where}class label {first} is out of range [0, {classes}){at} "
                           f"({int(np.sum(bad))} bad labels)")
 
 
@@ -115,10 +124,10 @@ def _infer_accuracy(attrs, args):
     return (), shapes.float_of(scores.dtype)
 
 
-def _np_accuracy(scores, labels):
+def _np_accuracy(scores, labels, where=""):
     """The fraction of rows whose largest score is at the label (or at the row's argmax)."""
     if np.issubdtype(np.asarray(labels).dtype, np.integer):
-        check_labels(labels, np.shape(scores)[-1])
+        check_labels(labels, np.shape(scores)[-1], where)
     else:
         labels = np.argmax(labels, axis=-1)
     return np.mean(np.argmax(scores, axis=-1) == labels)
@@ -138,7 +147,7 @@ register(OpDef(
     reference=lambda attrs, scores, labels: _np_accuracy(scores, labels),
     exact=_exact_accuracy,
     notation=lambda attrs, shapes_, s, t: _Accuracy(s, t),
-    numpy="_np_accuracy({0}, {1})", helpers=(_np_accuracy, check_labels),
+    numpy="_np_accuracy({0}, {1}, {node})", helpers=(_np_accuracy, check_labels, first_bad),
     vjp=lambda b, node, ct, needs: [None, None],  # piecewise constant: no gradient
     test=TestSpec(inputs=(("float", (6, 3), -2.0, 2.0), ("labels", (6,), 3)), grad=False),
     doc="the fraction of rows of scores (C,) or (N, C) whose argmax is the label "
@@ -148,13 +157,15 @@ register(OpDef(
 # ---- embedding: rows of a table picked by integer ids ------------------------------------
 # Its gradient op, embedding_grad, stays beside it (as conv2d's do): both check the ids.
 
-def check_ids(ids, rows):
-    """Ids must lie in [0, rows); DomainError naming the first bad one and the table size."""
+def check_ids(ids, rows, where=""):
+    """Ids must lie in [0, rows); DomainError naming the first bad one, its index and the
+    table size, after ``where`` (as ``check_labels``)."""
     ids = np.asarray(ids)
     if not ids.size or (ids.min() >= 0 and ids.max() < rows):
         return
     bad = (ids < 0) | (ids >= rows)
-    raise DomainError(f"embedding: id {ids[bad].flat[0]} is out of range [0, {rows}) for a "
+    first, at = first_bad(ids, bad)
+    raise DomainError(f"{where}embedding: id {first} is out of range [0, {rows}){at} for a "
                       f"table of {rows} rows ({int(np.sum(bad))} bad ids)")
 
 
@@ -168,16 +179,16 @@ def _infer_embedding(attrs, args):
     return tuple(ids.shape) + (table.shape[1],), table.dtype
 
 
-def _np_embedding(table, ids):
+def _np_embedding(table, ids, where=""):
     """The rows of ``table`` at ``ids``: (*ids.shape, D)."""
-    check_ids(ids, np.shape(table)[0])
+    check_ids(ids, np.shape(table)[0], where)
     return np.asarray(table)[ids]
 
 
-def _np_embedding_grad(ct, ids, like):
+def _np_embedding_grad(ct, ids, like, where=""):
     """ct's rows added into zeros like the table at ``ids``; a repeated id sums its rows."""
     rows, width = np.shape(like)
-    check_ids(ids, rows)
+    check_ids(ids, rows, where)
     ct = np.asarray(ct)
     out = np.zeros((rows, width), dtype=ct.dtype)
     np.add.at(out, np.ravel(ids), np.reshape(ct, (-1, width)))
@@ -215,7 +226,7 @@ register(OpDef(
     rules=("d {0}[{1}]/d{0} = ct's rows added into zeros like {0} at the ids",),
     reference=lambda attrs, table, ids: _np_embedding(table, ids),
     exact=lambda attrs, table, ids: _np_embedding(table, np.asarray(ids).astype(np.int64)),
-    numpy="_np_embedding({0}, {1})", helpers=(_np_embedding, check_ids),
+    numpy="_np_embedding({0}, {1}, {node})", helpers=(_np_embedding, check_ids, first_bad),
     notation=lambda attrs, shapes_, table, ids: _Embedding(table, ids),
     vjp=lambda b, node, ct, needs: [
         b.op("embedding_grad", ct, node.operands[1], node.operands[0]), None],
@@ -229,7 +240,8 @@ register(OpDef(
     rules=("d embedding_grad({0})/d{0} = embedding(ct, ids): the rows read back",),
     reference=lambda attrs, ct, ids, like: _np_embedding_grad(ct, ids, like),
     exact=_exact_embedding_grad,
-    numpy="_np_embedding_grad({0}, {1}, {2})", helpers=(_np_embedding_grad, check_ids),
+    numpy="_np_embedding_grad({0}, {1}, {2}, {node})",
+    helpers=(_np_embedding_grad, check_ids, first_bad),
     notation=lambda attrs, shapes_, ct, ids, like: _EmbeddingGrad(ct, ids),
     vjp=lambda b, node, ct, needs: [b.op("embedding", ct, node.operands[1]), None, None],
     test=TestSpec(inputs=(("float", (2, 4, 3), -2.0, 2.0), ("labels", (2, 4), 5),

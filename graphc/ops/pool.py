@@ -112,12 +112,16 @@ def np_first_max(x, kernel_size, stride, padding, dilation=(1, 1)):
     """For each kernel offset, row-major: where the windows of x (padded with -inf) have
     their first maximum at that offset, a bool (N, C, H', W') mask; a tie goes to the
     earliest offset, as np.argmax and PyTorch have it (a window holding a nan equals no
-    maximum: none of its masks is set)."""
+    maximum: none of its masks is set). Padding is never a maximum: a window of -inf
+    inputs has its first at its first real element, as in PyTorch."""
     views = np_window_views(x, kernel_size, stride, padding, -np.inf, dilation)
+    real = np_window_views(np.ones(np.shape(x)[-2:], dtype=bool), kernel_size, stride,
+                           padding, False, dilation)  # (H', W') each: not padding
     top = np_fold(np.maximum, views)
     taken = None  # the windows whose maximum an earlier offset holds
-    for view in views:
+    for view, inside in zip(views, real):
         first = view == top
+        first &= inside
         if taken is not None:
             np.greater(first, taken, out=first)  # first and not taken
         taken = first if taken is None else taken | first
@@ -185,16 +189,17 @@ def _zeros_padded(attrs, shape, dtype):
 
 
 def _ref_first_argmax(attrs, x):
-    """The row-major number of each window's first maximum: only a strictly larger value
-    moves it."""
+    """The row-major number of each window's first maximum among its real elements (never
+    padding): the first real element starts it, only a strictly larger value moves it."""
     xp = np_padded(x, attrs["padding"], -np.inf)
-    best = arg = None
+    real = np_padded(np.ones(np.shape(x)[-2:], dtype=bool), attrs["padding"], False)
+    best = seen = arg = None
     for k, (_, at) in enumerate(_offsets(attrs, np.shape(x))):
         if best is None:
-            best, arg = xp[at], np.zeros(xp[at].shape, dtype=int)
-            continue
-        larger = np.asarray(xp[at] > best, dtype=bool)
-        best, arg = np.where(larger, xp[at], best), np.where(larger, k, arg)
+            best, seen = np.full(xp[at].shape, -np.inf), np.zeros(real[at].shape, bool)
+            arg = np.zeros(xp[at].shape, dtype=int)
+        take = np.asarray(real[at] & (~seen | (xp[at] > best)), dtype=bool)
+        best, arg, seen = np.where(take, xp[at], best), np.where(take, k, arg), seen | real[at]
     return best, arg
 
 

@@ -105,7 +105,7 @@ def _prepare_argmax(attrs, args):
     x = args[0]
     if not x.shape:
         raise ShapeError(f"argmax of {shapes.describe(x)}: needs at least one axis")
-    (axis,) = shapes.normalize_axes(attrs.get("axis", -1), len(x.shape), "argmax", x)
+    axis = shapes.normalize_axis(attrs.get("axis", -1), len(x.shape), "argmax", x)
     return {"axis": axis}
 
 

@@ -33,14 +33,14 @@ def _prepare(attrs, args, op):
 
 
 def _checked_ddof(ddof, axes, x, op):
-    if not isinstance(ddof, int) or isinstance(ddof, bool) or ddof < 0:
+    if shapes.integer(ddof) is None or ddof < 0:
         raise ShapeError(f"{op} of {shapes.describe(x)}: ddof must be a non-negative int "
                          f"(0: NumPy's default, 1: PyTorch's unbiased default), got {ddof!r}")
     dims = [x.shape[a] for a in axes]
     if all(isinstance(d, int) for d in dims) and int(np.prod(dims)) - ddof <= 0:
         raise ShapeError(f"{op} of {shapes.describe(x)} over axis {axes}: ddof={ddof} leaves "
                          f"no degrees of freedom ({int(np.prod(dims))} elements)")
-    return ddof
+    return int(ddof)
 
 
 def _infer(attrs, args, op):

@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 
 class sigmoid(sp.Function):
@@ -298,6 +299,73 @@ MATH_TEMPLATES = {
 #: The functions a formula may use besides SymPy's own (exp, log, tanh, Abs, sign, ...).
 FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "step": step, "maximum": maximum,
              "leaky_relu": leaky_relu, "where": where, "clip": clip}
+
+#: graphc's functions a formula may hold, beside SymPy's own.
+KNOWN = frozenset(FUNCTIONS.values()) | {sp.erf, sp.Heaviside}
+
+
+def unknown_functions(expr):
+    """The names of the functions in ``expr`` that are neither SymPy's own nor graphc's
+    (``sp.Function("f")``, a class of the user's): NumPy cannot compute them, and their
+    names must never reach ``lambdify``, which would run them as code.
+
+    >>> unknown_functions(sp.Function("f")(arg(0)) + sigmoid(arg(0)))
+    ['f']
+    """
+    return list(_unknown(sp.sympify(expr)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _unknown(expr):
+    names = set()
+    for f in sp.sympify(expr).atoms(sp.Function):
+        kind = type(f)
+        if kind in KNOWN:
+            continue
+        if isinstance(f, AppliedUndef) or not kind.__module__.startswith("sympy."):
+            names.add(kind.__name__)
+    return tuple(sorted(names))
+
+
+@functools.lru_cache(maxsize=4096)
+def safe_branches(expr):
+    """``expr`` with each branch of a Piecewise computed on safe input: a symbol its
+    condition reads is replaced by ``where(cond, symbol, v)``, ``v`` a number at which the
+    condition holds, so the branch never sees input its guard keeps out (np.select and
+    np.where compute every branch on every element).
+
+    >>> t = arg(0)
+    >>> safe_branches(sp.Piecewise((sp.log(t), t > 0), (0, True)))
+    Piecewise((log(where(a0 > 0, a0, 1)), a0 > 0), (0, True))
+    """
+    if not expr.has(sp.Piecewise):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), _safe_piecewise)
+
+
+def _safe_piecewise(piecewise):
+    safe = []
+    for value, cond in piecewise.args:
+        point = _inside(cond) if cond not in (sp.true, sp.false) else None
+        if point:
+            value = value.xreplace({s: where(cond, s, v) for s, v in point.items()})
+        safe.append((value, cond))
+    return sp.Piecewise(*safe)
+
+
+def _inside(cond):
+    """A point {symbol: number} at which ``cond`` holds, tried among small numbers and
+    the numbers next to those it compares with; None when none is found."""
+    symbols = sorted(cond.free_symbols, key=str)
+    numbers = sorted({n for n in cond.atoms(sp.Number) if n.is_finite}, key=float)
+    candidates = [sp.S.One, sp.S.Zero, -sp.S.One, sp.Integer(2), sp.S.Half, -sp.Integer(2)]
+    candidates += [n + d for n in numbers for d in (1, -1, 0, sp.S.Half, -sp.S.Half)]
+    for v in candidates:
+        point = {s: v for s in symbols}
+        if symbols and cond.xreplace(point) is sp.true:
+            return point
+    return None
+
 
 _SYMBOLS = {}
 

@@ -189,8 +189,8 @@ register(OpDef(
 
 
 def _prepare_concat(attrs, args):
-    (axis,) = shapes.normalize_axes(attrs.get("axis", 0), len(args[0].shape), "concat",
-                                    args[0])
+    axis = shapes.normalize_axis(attrs.get("axis", 0), len(args[0].shape), "concat",
+                                   args[0])
     return {"axis": axis}
 
 

@@ -6,6 +6,9 @@ A template is one Python expression with placeholders:
   ``{operands}``          all operands, comma-separated (ops of any arity)
   ``{dtype}``             the output dtype as NumPy spells it (``np.float32``)
   ``{formula}``           the op's SymPy formula printed over its operands
+  ``{node}``              how messages name the node, as a string literal ending in ": "
+                          (``"node 'loss' (cross_entropy of 'z', 'y'): "``): the ``where``
+                          a helper's DomainError begins with
   ``{axes}``, ...         the node's attributes, as Python literals
 
 Names in a template are ``np`` and the op's ``helpers`` (functions that generated modules
@@ -27,7 +30,7 @@ import numpy as np
 from ..errors import GraphError
 
 #: Placeholders that are not attributes: filled in by the code generator.
-SPECIAL = ("operands", "dtype", "formula")
+SPECIAL = ("operands", "dtype", "formula", "node")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -7,7 +7,7 @@ graph it is given, and its docstring says what holds afterwards.
 when ``debug`` is true.
 
 >>> [name for name, _, level in PIPELINE if level == 0]
-['rewrite_stable', 'fold_constants', 'fuse_cancelling']
+['rewrite_stable', 'fold_constants', 'fuse_cancelling', 'guard_quotients']
 """
 
 import time
@@ -18,7 +18,7 @@ from .dead import eliminate_dead_code
 from .fold import fold_constants
 from .fuse import fuse_cancelling, fuse_elementwise
 from .softmax import share_softmax
-from .stable import rewrite_stable
+from .stable import guard_quotients, rewrite_stable
 from .verify import verify
 
 #: The optimisation levels ``optimize`` (and ``gc.compile``) accept.
@@ -35,6 +35,7 @@ PIPELINE = (
     ("rewrite_stable", stable_rewrites, 0),          # no log or exp of an unbounded value
     ("fold_constants", fold_constants, 0),           # known scalars become numbers
     ("fuse_cancelling", fuse_cancelling, 0),         # quotients SymPy cancels: yhat - y
+    ("guard_quotients", guard_quotients, 0),         # those left: from the logits
     ("share_softmax", share_softmax, 1),             # cross_entropy: one log_softmax, no one-hot
     ("fuse_elementwise", fuse_elementwise, 1),       # one node per element-wise region
     ("eliminate_common", eliminate_common, 1),       # one node per computation
@@ -70,5 +71,5 @@ def optimize(graph, outputs, opt=1, debug=False, report=None):
 
 
 __all__ = ["PIPELINE", "LEVELS", "optimize", "verify", "rewrite_stable", "stable_rewrites",
-           "fold_constants", "fuse_cancelling", "share_softmax", "fuse_elementwise",
-           "eliminate_common", "eliminate_dead_code"]
+           "fold_constants", "fuse_cancelling", "guard_quotients", "share_softmax",
+           "fuse_elementwise",           "eliminate_common", "eliminate_dead_code"]

@@ -64,7 +64,67 @@ def _fuse(graph, outputs, strict):
     keep, work = set(outputs), Writable(graph)
     for v in walk.order(graph):
         _fuse_into(work, v, keep, strict)
+        if strict:
+            _cancel_through(work, v, keep)
     return work.graph
+
+
+def _cancel_through(work, v, keep):
+    """Where a gradient ``v`` is linear in an operand that is a sum of contributions
+    (``add_n``) or a gradient other nodes read too (an output: ``dloss_dyhat`` asked for),
+    put into ``v``, term by term, each contribution whose formula cancels with ``v``'s
+    (bce's ``ct*(p - y)/(p*(1 - p))`` times sigmoid's ``p*(1 - p)`` is ``ct*(p - y)``); the
+    contributions stay for their other users. So the quotient never reaches ``v``."""
+    graph = work.graph
+    record = graph.record(v)
+    expr = formula_of(record)
+    if expr is None or record.role != "grad" or record.dtype not in FLOATS:
+        return
+    operands = graph.operands(v)
+    for slot, u in enumerate(operands):
+        terms = graph.operands(u) if graph.record(u).op == "add_n" else [u]
+        found = _through(graph, expr, operands, slot, terms)
+        rebuilt = found and as_elementwise(graph, v, *found[:2])
+        if rebuilt:
+            origin = [pair for t in found[2] for pair in graph.record(t).origin]
+            graph = work.edit()
+            graph.replace(v, "elementwise", rebuilt[1], {"expr": rebuilt[0]},
+                          note=record.note)
+            graph.update(v, origin=tuple(dict.fromkeys(origin + list(record.origin))))
+            prune(graph, set(operands), keep)
+            return
+
+
+def _through(graph, expr, operands, slot, terms):
+    """(formula, {symbol: node}, the terms put in) of ``expr`` with a{slot} the sum of
+    ``terms``, those that cancel put in; None when none cancels or ``expr`` is not linear
+    in a{slot}."""
+    a = arg(slot)
+    if expr.subs(a, 0) != 0 or sp.diff(expr, a, 2) != 0:
+        return None
+    symbols = {u: arg(i) for i, u in reversed(list(enumerate(operands))) if i != slot}
+    parts, cancelled = [], []
+    for t in terms:
+        inner, record = formula_of(graph.record(t)), graph.record(t)
+        if inner is not None and record.role == "grad" and record.dtype in FLOATS:
+            own = inner.xreplace({arg(j): _symbol(symbols, w)
+                                  for j, w in enumerate(graph.operands(t))})
+            part = expr.xreplace({a: own})  # a node read twice is one symbol: it cancels
+            if size(part) < size(expr) + size(inner):
+                parts.append(part)
+                cancelled.append(t)
+                continue
+        parts.append(expr.xreplace({a: _symbol(symbols, t)}))
+    if not cancelled or any(depth(p) > MAX_DEPTH for p in parts):
+        return None
+    return sp.Add(*parts), {s: u for u, s in symbols.items()}, cancelled
+
+
+def _symbol(symbols, node):
+    """The symbol standing for ``node`` in ``symbols`` ({node: symbol}), a new one if none."""
+    if node not in symbols:
+        symbols[node] = sp.Dummy(real=True)
+    return symbols[node]
 
 
 def _fuse_into(work, v, keep, strict):

@@ -10,9 +10,13 @@ For each node, the first row that fits applies.
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+import sympy as sp
+
 from ..graph import walk
-from ..ops.losses import clamp_bce
+from ..ops.losses import clamp_bce, logit_quotient
 from ..ops.scalar import arg
+from .edit import Writable, formula_of
 
 
 @dataclass(frozen=True)
@@ -104,3 +108,43 @@ def _guard_gradients(out, x, row, guarded):
             out.replace(u, "elementwise", out.operands(u), {"expr": guarded_expr},
                         note=row.gradient_note)
             guarded.add(u)
+
+
+def guard_quotients(graph, outputs):
+    """Return a graph in which no gradient that ``fuse_cancelling`` left divides by a
+    sigmoid's ``p`` or ``1 - p`` where the sigmoid's logit ``z`` is at hand: bce's
+    ``(p - y)/(p (1 - p))`` of a bce computed from its logits (an output, ``dloss_dyhat``
+    asked for, or a part of a sum) reads ``z`` and divides by sigmoid(z) and sigmoid(-z),
+    clamped at the dtype's smallest normal, and its gradient into ``y`` is ``-z``
+    (``ops.losses.logit_quotient``): right in both tails and finite for any ``z``. The
+    graph given is not changed."""
+    work = Writable(graph)
+    for v in walk.order(graph):
+        found = _logit_of_quotient(work.graph, v)
+        if found is None:
+            continue
+        p, z = found
+        record, operands = graph.record(v), graph.operands(v)
+        expr, zs = formula_of(record), arg(len(operands))
+        guarded = logit_quotient(expr, arg(operands.index(p)), zs,
+                                 sp.Float(float(np.finfo(record.dtype).tiny)))
+        if guarded != expr:
+            work.edit().replace(v, "elementwise", operands + [z], {"expr": guarded},
+                                note=record.note or "bce's gradient, from the logits")
+    return work.graph
+
+
+def _logit_of_quotient(graph, v):
+    """(p, z) when ``v`` is an element-wise gradient of a bce that ``rewrite_stable``
+    computes from its logits z (into p or y), reading that bce's p = sigmoid(z)."""
+    record = graph.record(v)
+    if record.op != "elementwise" or record.role != "grad":
+        return None
+    for m, slot in record.origin:
+        if m not in graph.nx or graph.record(m).op != "bce_with_logits":
+            continue
+        z = graph.operands(m)[0]
+        for p in graph.operands(v):
+            if graph.record(p).op == "sigmoid" and graph.operands(p) == [z]:
+                return p, z
+    return None

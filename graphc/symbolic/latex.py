@@ -12,8 +12,10 @@ SymPy's LaTeX printer sees symbols, not tensors, so it writes ``A*B`` (element-w
   letter, a Greek name or a decorated letter (``yhat`` as ``\hat{y}``) as SymPy writes it,
   and a trailing index as a subscript (``W2`` as ``W_{2}``);
 - any other name safely: TeX's special characters in it escaped (``y_%`` as
-  ``y_{\%}``, ``a&b`` as ``\mathrm{a\&b}``), so a formula always reads in MathJax and
-  LaTeX (``name_latex``).
+  ``y_{\%}``, ``a&b`` as ``\mathrm{a\&b}``), a newline or a lone surrogate as the text
+  ``\n`` or ``\udc80`` (``graphc.text.visible``), a name with nothing to script
+  (``^``, ``_x``) upright, escaped, so a formula always reads in MathJax and LaTeX and no
+  name runs a command (``name_latex``, the one home of this).
 
 >>> import sympy as sp
 >>> A, B, x = sp.symbols("A B x")
@@ -29,6 +31,7 @@ from sympy.printing.latex import LatexPrinter, translate
 from sympy.printing.precedence import PRECEDENCE
 
 from ..ops.notation import MatMul, rank
+from ..text import visible
 
 #: TeX's special characters as math mode writes them. ``_`` and ``^`` mark subscripts and
 #: superscripts, as SymPy reads any name (``x_1``, ``x^2``); one left inside a part (a name
@@ -36,6 +39,7 @@ from ..ops.notation import MatMul, rank
 _MATH = {"\\": r"{\backslash}", "{": r"\{", "}": r"\}", "$": r"\$", "%": r"\%",
          "#": r"\#", "&": r"\&", "~": r"{\sim}", "_": r"\_", "^": r"\hat{}"}
 _SPECIAL = re.compile(r"[\\{}$%#&~]")
+_SCRIPT = re.compile(r"[_^]")  # left in a part of a name: it starts with one (``_x``, ``^``)
 
 
 class TensorLatexPrinter(LatexPrinter):
@@ -46,8 +50,9 @@ class TensorLatexPrinter(LatexPrinter):
         self.ranks = dict(ranks)
 
     def _print_Symbol(self, expr, style="plain"):
-        if _SPECIAL.search(expr.name):  # SymPy would pass it through as LaTeX
-            return _escaped_name(expr.name)
+        name = visible(expr.name)  # a newline or a lone surrogate as text: \n, \udc80
+        if _SPECIAL.search(name) or _SCRIPT.search(split_super_sub(name)[0]):
+            return _escaped_name(name)  # SymPy would pass it through as LaTeX
         text = super()._print_Symbol(expr, style)
         base = split_super_sub(expr.name)[0]
         if len(base) > 1 and translate(base) == base and text.startswith(base):
@@ -98,7 +103,7 @@ def _escaped_name(name):
 
 def _part(part):
     """One part of a name: a Greek or decorated letter as SymPy writes it, else escaped."""
-    return _escape(part) if _SPECIAL.search(part) else translate(part)
+    return _escape(part) if _SPECIAL.search(part) or _SCRIPT.search(part) else translate(part)
 
 
 def _escape(part):

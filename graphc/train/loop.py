@@ -25,6 +25,7 @@ from ..compile import compile as compile_nodes
 from ..errors import FeedError, GraphcError, SettingError
 from ..files import write_atomic
 from ..graph import Node
+from . import settings
 from .optim import SGD, clip_grad_norm
 from .stopping import Stopping, Validation
 
@@ -110,8 +111,7 @@ def minibatches(n, batch_size, rng):
     >>> [b.tolist() for b in minibatches(5, 2, np.random.default_rng(0))]  # doctest: +SKIP
     [[4, 2], [1, 3], [0]]
     """
-    if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) < 1):
-        raise SettingError(f"train: batch_size must be a positive int or None, got {batch_size!r}")
+    settings.whole("train", "batch_size", batch_size, optional=True)
     if batch_size is None or batch_size >= n:
         return [np.arange(n)]
     order = rng.permutation(n)
@@ -137,8 +137,9 @@ def train(loss, params, data, epochs=10, batch_size=None, lr=0.1, momentum=0.0, 
     run = _compile(loss, names)
     batched, n = _batched(loss.graph, data, names)
     data, params, batched = _checked(run, data, params, batched)
-    call, optimizer = _stepping(run, names, optimizer, lr, momentum, weight_decay)
-    clip_grad_norm({}, 1.0 if clip_norm is None else clip_norm)  # a bad value fails now
+    clip_norm = settings.positive("train", "clip_norm", clip_norm, optional=True)
+    call, optimizer, clip_norm = _stepping(run, names, optimizer, lr, momentum,
+                                           weight_decay, clip_norm)
     rng, order = np.random.default_rng(seed), [name for name, _, _ in run.inputs]
     stopping = Stopping(patience, tol, validation is not None)
     record, bar = _Record(loss, validation, stopping, params), _bar(epochs, progress)
@@ -205,19 +206,20 @@ class _Record:
         return History(self.losses, params, **extra)
 
 
-def _stepping(run, names, optimizer, lr, momentum, weight_decay):
-    """How each step computes (from arrays in INPUTS order) and the optimizer. SGD makes
+def _stepping(run, names, optimizer, lr, momentum, weight_decay, clip_norm):
+    """How each step computes (from arrays in INPUTS order), the optimizer, and the
+    clip_norm the loop still applies (the built-in SGD clips itself). SGD makes
     new arrays of the parameters' dtype, so it gets the unchecked path; a user's optimizer
     may hand back lists or other dtypes, or change a gradient in place (which could share
     memory with the data there), so it gets the checked call."""
     if optimizer is None:
         return run.unchecked, SGD(names, lr=lr, momentum=momentum,
-                                  weight_decay=weight_decay)
+                                  weight_decay=weight_decay, clip_norm=clip_norm), None
     if weight_decay:
         raise SettingError("train: weight_decay= sets the built-in SGD's decay; with "
                          "optimizer= give weight_decay to the optimizer instead")
     order = [name for name, _, _ in run.inputs]
-    return (lambda *arrays: run(**dict(zip(order, arrays)))), optimizer
+    return (lambda *arrays: run(**dict(zip(order, arrays)))), optimizer, clip_norm
 
 
 def _checked(run, data, params, batched):

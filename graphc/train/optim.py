@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ..errors import DomainError, SettingError, ShapeError
+from . import settings
 from .perceptron import perceptron_update, pocket
 from .schedules import CosineLR, ExponentialLR, InverseTimeLR, StepLR, constant
 
@@ -32,9 +33,7 @@ def clip_grad_norm(grads, max_norm):
     >>> clip_grad_norm({"w": np.array([3.0, 4.0])}, 1.0)[1]
     5.0
     """
-    limit = _number(max_norm)
-    if not limit > 0:
-        raise SettingError(f"clip_norm must be a number > 0, got {max_norm!r}")
+    limit = settings.positive("clip_grad_norm", "clip_norm", max_norm)
     total = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values()))
     coef = limit / (total + 1e-6)
     if coef >= 1:
@@ -53,19 +52,17 @@ class Optimizer:
     def __init__(self, params, lr, weight_decay=0.0, clip_norm=None):
         self.names = [p if isinstance(p, str) else p.name for p in params]
         self.schedule = lr if callable(lr) else None
-        self.lr = _nonnegative(self.kind, "lr", lr(0) if callable(lr) else lr)
-        self.weight_decay = _nonnegative(self.kind, "weight_decay", weight_decay)
-        if clip_norm is not None and not _number(clip_norm) > 0:
-            raise SettingError(f"{self.kind}: clip_norm must be a number > 0 or None, got "
-                             f"{clip_norm!r}")
-        self.clip_norm = clip_norm
+        self.lr = settings.at_least(self.kind, "lr", lr(0) if callable(lr) else lr)
+        self.weight_decay = settings.at_least(self.kind, "weight_decay", weight_decay)
+        self.clip_norm = settings.positive(self.kind, "clip_norm", clip_norm, optional=True)
         self.state = {}  # name -> the buffers of that parameter, once a step has run
 
     def start_epoch(self, epoch):
         """Set ``self.lr`` to the schedule's rate for ``epoch`` (counted from 0); a no-op
         with a constant rate."""
         if self.schedule is not None:
-            self.lr = _nonnegative(self.kind, f"lr at epoch {epoch}", self.schedule(epoch))
+            self.lr = settings.at_least(self.kind, f"lr at epoch {epoch}",
+                                        self.schedule(epoch))
 
     def step(self, params, grads):
         """New parameter values after one step; ``grads`` is a dict by name, or a sequence
@@ -121,8 +118,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=0.1, momentum=0.0, weight_decay=0.0, clip_norm=None):
         super().__init__(params, lr, weight_decay, clip_norm)
-        if not 0 <= _number(momentum) < 1:
-            raise SettingError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        settings.fraction("SGD", "momentum", momentum)
         self.momentum = float(momentum)
 
     @property
@@ -157,10 +153,10 @@ class Adam(Optimizer):
                  clip_norm=None):
         super().__init__(params, lr, weight_decay, clip_norm)
         if isinstance(betas, str) or not isinstance(betas, (tuple, list)) or \
-                len(betas) != 2 or not all(0 <= _number(b) < 1 for b in betas):
+                len(betas) != 2 or not all(0 <= settings.real(b) < 1 for b in betas):
             raise SettingError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = _positive(self.kind, "eps", eps)
+        self.eps = settings.positive(self.kind, "eps", eps)
 
     def direction(self, g, state):
         b1, b2 = self.betas
@@ -187,9 +183,8 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0,
                  clip_norm=None):
         super().__init__(params, lr, weight_decay, clip_norm)
-        if not 0 <= _number(alpha) < 1:
-            raise SettingError(f"RMSprop: alpha must be in [0, 1), got {alpha!r}")
-        self.alpha, self.eps = float(alpha), _positive(self.kind, "eps", eps)
+        self.alpha = settings.fraction("RMSprop", "alpha", alpha)
+        self.eps = settings.positive(self.kind, "eps", eps)
 
     def direction(self, g, state):
         state["v"] = self.alpha * state.get("v", 0.0) + (1 - self.alpha) * g * g
@@ -197,31 +192,3 @@ class RMSprop(Optimizer):
 
     def settings(self):
         return {"alpha": self.alpha, "eps": self.eps, **super().settings()}
-
-
-def _number(value):
-    """``value`` as a float; NaN (which fails every bound) for what is not a number."""
-    if isinstance(value, bool):
-        return float("nan")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def _nonnegative(kind, what, value):
-    """``value`` as a float, or a SettingError naming the optimizer and the option."""
-    number = _number(value)
-    if not number >= 0:
-        raise SettingError(f"{kind}: {what} must be a number >= 0, got {value!r}")
-    return number
-
-
-
-def _positive(kind, what, value):
-    """``value`` as a float > 0 (an ``eps`` of 0 or less would divide by zero or flip the
-    step's sign), or a SettingError naming the optimizer and the option."""
-    number = _number(value)
-    if not number > 0:
-        raise SettingError(f"{kind}: {what} must be a number > 0, got {value!r}")
-    return number

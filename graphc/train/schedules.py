@@ -10,6 +10,7 @@ import math
 import numbers
 
 from ..errors import SettingError
+from . import settings
 
 
 class Schedule:
@@ -33,18 +34,11 @@ class Schedule:
         return f"{type(self).__name__}({args})"
 
 
-def _positive(kind, what, value):
-    """``value`` as a float > 0, or a SettingError naming the schedule and the option."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise SettingError(f"{kind}: {what} must be a number > 0, got {value!r}")
-    return float(value)
-
-
 class constant(Schedule):  # noqa: N801 - reads as a function: constant(0.1)
     """The same rate every epoch."""
 
     def __init__(self, lr):
-        self.lr = _positive("constant", "lr", lr)
+        self.lr = settings.positive("constant", "lr", lr)
 
     def rate(self, epoch):
         return self.lr
@@ -54,10 +48,9 @@ class StepLR(Schedule):
     """``lr * gamma ** (epoch // step_size)``, as torch's StepLR."""
 
     def __init__(self, lr, step_size, gamma=0.1):
-        self.lr = _positive("StepLR", "lr", lr)
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise SettingError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")
-        self.step_size, self.gamma = step_size, _positive("StepLR", "gamma", gamma)
+        self.lr = settings.positive("StepLR", "lr", lr)
+        self.step_size = settings.whole("StepLR", "step_size", step_size)
+        self.gamma = settings.positive("StepLR", "gamma", gamma)
 
     def rate(self, epoch):
         return self.lr * self.gamma ** (epoch // self.step_size)
@@ -67,8 +60,8 @@ class ExponentialLR(Schedule):
     """``lr * gamma ** epoch``, as torch's ExponentialLR."""
 
     def __init__(self, lr, gamma):
-        self.lr, self.gamma = _positive("ExponentialLR", "lr", lr), \
-            _positive("ExponentialLR", "gamma", gamma)
+        self.lr, self.gamma = settings.positive("ExponentialLR", "lr", lr), \
+            settings.positive("ExponentialLR", "gamma", gamma)
 
     def rate(self, epoch):
         return self.lr * self.gamma ** epoch
@@ -79,7 +72,7 @@ class InverseTimeLR(Schedule):
     perceptron convergence proof (the rates sum to infinity, their squares do not)."""
 
     def __init__(self, lr):
-        self.lr = _positive("InverseTimeLR", "lr", lr)
+        self.lr = settings.positive("InverseTimeLR", "lr", lr)
 
     def rate(self, epoch):
         return self.lr / (epoch + 1)
@@ -92,11 +85,9 @@ class CosineLR(Schedule):
     torch's rises again along the cosine (it is meant for exactly ``T_max`` epochs)."""
 
     def __init__(self, lr, epochs, min_lr=0.0):
-        self.lr = _positive("CosineLR", "lr", lr)
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise SettingError(f"CosineLR: epochs must be an int >= 1, got {epochs!r}")
-        if isinstance(min_lr, bool) or not isinstance(min_lr, (int, float)) or \
-                not 0 <= min_lr <= self.lr:
+        self.lr = settings.positive("CosineLR", "lr", lr)
+        epochs = settings.whole("CosineLR", "epochs", epochs)
+        if not 0 <= settings.real(min_lr) <= self.lr:
             raise SettingError(f"CosineLR: min_lr must be a number in [0, lr={self.lr:g}], "
                                f"got {min_lr!r}")
         self.epochs, self.min_lr = epochs, float(min_lr)

@@ -6,6 +6,7 @@ import numpy as np
 from ..compile import compile as compile_nodes
 from ..errors import DomainError, FeedError, SettingError
 from ..graph import Node
+from . import settings
 
 
 class Validation:
@@ -62,18 +63,13 @@ class Stopping:
     ``tol``."""
 
     def __init__(self, patience=None, tol=None, validated=False):
-        if patience is not None and (isinstance(patience, bool) or
-                                     not isinstance(patience, int) or patience < 1):
-            raise SettingError(f"train: patience must be an int >= 1 or None, got "
-                               f"{patience!r}")
+        patience = settings.whole("train", "patience", patience, optional=True)
         if patience is not None and not validated:
             raise SettingError(f"train: patience={patience!r} counts epochs without "
                                f"improvement of the validation loss: give validation= "
                                f"data too")
-        if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float))
-                                or not tol >= 0):
-            raise SettingError(f"train: tol must be a number >= 0 or None, got {tol!r}")
-        self.patience, self.tol = patience, None if tol is None else float(tol)
+        tol = settings.at_least("train", "tol", tol, optional=True)
+        self.patience, self.tol = patience, tol
         self.best, self.best_epoch = np.inf, None
         self.reference, self.waited = np.inf, 0
 

@@ -24,6 +24,7 @@ from graphc.errors import DifferentiationError, GraphcError
 from graphc.files import write_atomic
 from graphc.graph import Node, walk
 from graphc.shapes import fmt
+from graphc.text import unpaired
 
 import visualize
 from visualize.export import INSTALL, RenderError
@@ -43,8 +44,8 @@ class Report:
     in a notebook it shows itself in a frame."""
 
     def __init__(self, html_text, title):
-        self.html = html_text
-        self.title = title
+        self.html = unpaired(html_text)  # a lone surrogate in a name shows as \udc80
+        self.title = unpaired(title)
 
     def save(self, path):
         """Write the page to ``path`` (``.html``; its folder created) and return the path;

@@ -42,11 +42,13 @@ def compute(x, labels, w1, b1, w2, b2):
     logits = matmul + b2  # add
     del matmul
     log_softmax = np_log_softmax(logits, axis=1)  # shared by cross_entropy and its gradient
-    loss = _np_nll(log_softmax, labels)  # nll (cross_entropy from its log_softmax)
+    # nll (cross_entropy from its log_softmax)
+    loss = _np_nll(log_softmax, labels, "node 'loss' (cross_entropy of 'logits', 'labels'): ")
     softmax = np.exp(log_softmax)  # in the gradient of cross_entropy(logits, labels)
     del log_softmax
     # in the gradient of cross_entropy(logits, labels)
-    softmax_minus_one_hot = _np_softmax_minus_one_hot(softmax, labels)
+    softmax_minus_one_hot = _np_softmax_minus_one_hot(softmax, labels,
+                             "softmax_minus_one_hot of 'softmax', 'labels': ")
     del softmax
     # d cross_entropy(logits, labels)/dlogits = (softmax(logits) - one_hot(labels)) / N
     dloss_dlogits = softmax_minus_one_hot / logits.shape[0]
@@ -129,38 +131,71 @@ def _np_max_pool2d_grad(x, ct, kernel_size, stride, padding, dilation=(1, 1)):
     return np_unpadded(dx, padding)
 
 
-def _np_nll(log_p, target):
+def _np_nll(log_p, target, where=""):
     """Mean negative log-likelihood of log-probability rows (the last axis) at integer
     labels, or against probability rows: cross_entropy from its log_softmax."""
     if np.issubdtype(np.asarray(target).dtype, np.integer):
         classes = np.shape(log_p)[-1]
-        check_labels(target, classes)
+        check_labels(target, classes, where)
         rows = np.reshape(log_p, (-1, classes))
         return -rows[np.arange(rows.shape[0]), np.ravel(target)].mean()
+    check_rows(target, where)
     return -np.mean(np.sum(target * log_p, axis=-1))
 
 
-def _np_softmax_minus_one_hot(p, labels):
+def _np_softmax_minus_one_hot(p, labels, where=""):
     """``p - one_hot(labels)`` with no one-hot array: a copy of ``p`` less one at each
     row's label (cross_entropy's gradient from its softmax p, before the mean)."""
     classes = np.shape(p)[-1]
-    check_labels(labels, classes)
+    check_labels(labels, classes, where)
     out = np.array(p, copy=True)
     rows = out.reshape(-1, classes)  # a view: the copy is contiguous
     rows[np.arange(rows.shape[0]), np.ravel(labels)] -= 1
     return out
 
 
-def check_labels(labels, classes):
-    """Class labels must lie in [0, classes); DomainError naming the first bad one."""
+def check_labels(labels, classes, where=""):
+    """Class labels must lie in [0, classes); DomainError naming the first bad one and
+    its index, after ``where`` (how generated code names the node: "node 'loss' (...): ")."""
     labels = np.asarray(labels)
     if not labels.size or (labels.min() >= 0 and labels.max() < classes):
         return  # two reductions: cheaper than building the mask below
     bad = (labels < 0) | (labels >= classes)
     if np.any(bad):
-        first = labels[bad].flat[0]
-        raise DomainError(f"class label {first} is out of range [0, {classes}) "
+        first, at = first_bad(labels, bad)
+        raise DomainError(f"{where}class label {first} is out of range [0, {classes}){at} "
                           f"({int(np.sum(bad))} bad labels)")
+
+
+def check_rows(target, where=""):
+    """Probability targets: each row (the last axis) has entries in [0, 1] and sums to 1
+    within 1e-4; DomainError naming the first bad row, after ``where`` (as
+    ``check_labels``). A nan passes: its loss is nan, as IEEE has it."""
+    target = np.asarray(target)
+    sums = target.sum(axis=-1)
+    if not target.size or (target.min() >= 0 and target.max() <= 1
+                           and np.abs(sums - 1).max() <= 1e-4):
+        return  # three reductions: cheaper than building the masks below
+    outside = (target < 0) | (target > 1)
+    bad = np.any(outside, axis=-1) | (np.abs(sums - 1) > 1e-4)
+    if not np.any(bad):
+        return
+    at = np.unravel_index(int(np.argmax(bad)), np.shape(bad))
+    row, out = target[at], outside[at]
+    index = "" if not at else f" {int(at[0])}" if len(at) == 1 else f" {tuple(map(int, at))}"
+    shown = ", ".join(str(v) for v in row[:8]) + (", ..." if row.size > 8 else "")
+    why = f"{row[out][0]} is outside [0, 1]" if out.any() else \
+        f"it sums to {float(row.sum()):.6g}"
+    raise DomainError(f"{where}target row{index} [{shown}] is not a probability row "
+                      f"(entries in [0, 1] summing to 1): {why} ({int(np.sum(bad))} bad rows)")
+
+
+def first_bad(values, bad):
+    """The first of ``values`` where the mask ``bad`` holds, and where it is: `` at index
+    1``, `` at index (1, 0)``, or "" for a scalar (argmax: no array of indices is built)."""
+    at = np.unravel_index(int(np.argmax(bad)), np.shape(bad))
+    index = int(at[0]) if len(at) == 1 else tuple(int(i) for i in at)
+    return np.asarray(values)[at], f" at index {index}" if at else ""
 
 
 def np_columns(x, kernel, stride, padding, dilation=(1, 1)):
@@ -180,12 +215,16 @@ def np_first_max(x, kernel_size, stride, padding, dilation=(1, 1)):
     """For each kernel offset, row-major: where the windows of x (padded with -inf) have
     their first maximum at that offset, a bool (N, C, H', W') mask; a tie goes to the
     earliest offset, as np.argmax and PyTorch have it (a window holding a nan equals no
-    maximum: none of its masks is set)."""
+    maximum: none of its masks is set). Padding is never a maximum: a window of -inf
+    inputs has its first at its first real element, as in PyTorch."""
     views = np_window_views(x, kernel_size, stride, padding, -np.inf, dilation)
+    real = np_window_views(np.ones(np.shape(x)[-2:], dtype=bool), kernel_size, stride,
+                           padding, False, dilation)  # (H', W') each: not padding
     top = np_fold(np.maximum, views)
     taken = None  # the windows whose maximum an earlier offset holds
-    for view in views:
+    for view, inside in zip(views, real):
         first = view == top
+        first &= inside
         if taken is not None:
             np.greater(first, taken, out=first)  # first and not taken
         taken = first if taken is None else taken | first
@@ -294,7 +333,23 @@ def feed_array(name, shape, dtype, value, cast=None):
     if not dtype.startswith("float") and array.dtype.kind == "f":
         raise FeedError(f"feed for {name!r} must be integers ({dtype}), got "
                         f"{array.dtype} values")
+    if array.dtype.kind in "iu" and not np.can_cast(array.dtype, cast or dtype):
+        check_int_range(name, array, np.dtype(cast or dtype))
     return array.astype(cast or dtype, copy=False)
+
+
+def check_int_range(name, array, dtype):
+    """FeedError naming the first integer of ``array`` that ``dtype`` cannot hold (a
+    uint64 label past int64 would wrap round to a negative one), with its true value."""
+    if dtype.kind not in "iu" or not array.size:
+        return  # integers to floats round, they never wrap
+    own, to = np.iinfo(array.dtype), np.iinfo(dtype)
+    low, high = max(own.min, to.min), min(own.max, to.max)  # both fit array's dtype
+    if int(array.min()) >= low and int(array.max()) <= high:
+        return
+    first = int(array.flat[int(np.argmax((array < low) | (array > high)))])
+    raise FeedError(f"feed for {name!r} holds {first}, which {dtype} cannot hold (its range "
+                    f"is [{to.min}, {to.max}]); feed {dtype} values")
 
 
 def bind_shape(name, shape, array, dims):

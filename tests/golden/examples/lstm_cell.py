@@ -156,7 +156,23 @@ def feed_array(name, shape, dtype, value, cast=None):
     if not dtype.startswith("float") and array.dtype.kind == "f":
         raise FeedError(f"feed for {name!r} must be integers ({dtype}), got "
                         f"{array.dtype} values")
+    if array.dtype.kind in "iu" and not np.can_cast(array.dtype, cast or dtype):
+        check_int_range(name, array, np.dtype(cast or dtype))
     return array.astype(cast or dtype, copy=False)
+
+
+def check_int_range(name, array, dtype):
+    """FeedError naming the first integer of ``array`` that ``dtype`` cannot hold (a
+    uint64 label past int64 would wrap round to a negative one), with its true value."""
+    if dtype.kind not in "iu" or not array.size:
+        return  # integers to floats round, they never wrap
+    own, to = np.iinfo(array.dtype), np.iinfo(dtype)
+    low, high = max(own.min, to.min), min(own.max, to.max)  # both fit array's dtype
+    if int(array.min()) >= low and int(array.max()) <= high:
+        return
+    first = int(array.flat[int(np.argmax((array < low) | (array > high)))])
+    raise FeedError(f"feed for {name!r} holds {first}, which {dtype} cannot hold (its range "
+                    f"is [{to.min}, {to.max}]); feed {dtype} values")
 
 
 def bind_shape(name, shape, array, dims):

@@ -33,7 +33,7 @@ def compute(x, w, y):
     z = w @ x  # matmul
     yhat = np_sigmoid(z)  # sigmoid
     # bce_with_logits (bce of a sigmoid, computed from its logits)
-    loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    loss = _np_bce_with_logits(z, y, "node 'loss' (bce of 'yhat', 'y'): ")
     del z
     dloss_dz = yhat - y  # d bce(sigmoid(z), y)/dz = yhat - y
     del yhat
@@ -49,6 +49,34 @@ def run(**feeds):
 
 
 # Helpers of the ops above, from graphc.ops.
+
+def _np_bce_with_logits(z, y, where=""):
+    """Binary cross-entropy of logits (mean) as max(z, 0) - z y + log(1 + exp(-|z|)):
+    exp never overflows. Targets in [0, 1]."""
+    check_unit(y, where)
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+def check_unit(target, where=""):
+    """Binary targets must lie in [0, 1]; DomainError naming the first bad one and its
+    index, after ``where`` (as ``check_labels``). A nan passes: its loss is nan."""
+    target = np.asarray(target)
+    if not target.size or (target.min() >= 0 and target.max() <= 1):
+        return  # two reductions: cheaper than building the mask below
+    bad = (target < 0) | (target > 1)
+    if np.any(bad):
+        first, at = first_bad(target, bad)
+        raise DomainError(f"{where}target {first}{at} is outside [0, 1] "
+                          f"({int(np.sum(bad))} bad targets)")
+
+
+def first_bad(values, bad):
+    """The first of ``values`` where the mask ``bad`` holds, and where it is: `` at index
+    1``, `` at index (1, 0)``, or "" for a scalar (argmax: no array of indices is built)."""
+    at = np.unravel_index(int(np.argmax(bad)), np.shape(bad))
+    index = int(at[0]) if len(at) == 1 else tuple(int(i) for i in at)
+    return np.asarray(values)[at], f" at index {index}" if at else ""
+
 
 def np_sigmoid(x):
     """exp(-log(1 + exp(-x))): no overflow for any x, accurate in both tails."""
@@ -93,7 +121,23 @@ def feed_array(name, shape, dtype, value, cast=None):
     if not dtype.startswith("float") and array.dtype.kind == "f":
         raise FeedError(f"feed for {name!r} must be integers ({dtype}), got "
                         f"{array.dtype} values")
+    if array.dtype.kind in "iu" and not np.can_cast(array.dtype, cast or dtype):
+        check_int_range(name, array, np.dtype(cast or dtype))
     return array.astype(cast or dtype, copy=False)
+
+
+def check_int_range(name, array, dtype):
+    """FeedError naming the first integer of ``array`` that ``dtype`` cannot hold (a
+    uint64 label past int64 would wrap round to a negative one), with its true value."""
+    if dtype.kind not in "iu" or not array.size:
+        return  # integers to floats round, they never wrap
+    own, to = np.iinfo(array.dtype), np.iinfo(dtype)
+    low, high = max(own.min, to.min), min(own.max, to.max)  # both fit array's dtype
+    if int(array.min()) >= low and int(array.max()) <= high:
+        return
+    first = int(array.flat[int(np.argmax((array < low) | (array > high)))])
+    raise FeedError(f"feed for {name!r} holds {first}, which {dtype} cannot hold (its range "
+                    f"is [{to.min}, {to.max}]); feed {dtype} values")
 
 
 def bind_shape(name, shape, array, dims):

@@ -50,7 +50,7 @@ def compute(x, y, W, U, V, b, c):
     del matmul_2
     yhat1 = _np_softmax(o1, axis=0)  # softmax
     getitem_1 = np.asarray(y[0])
-    L1 = _np_cross_entropy(o1, getitem_1)  # cross_entropy
+    L1 = _np_cross_entropy(o1, getitem_1, "node 'L1' (cross_entropy of 'o1', 'getitem17'): ")
     del o1
     matmul_3 = W @ s1
     getitem_2 = x[1]
@@ -64,7 +64,7 @@ def compute(x, y, W, U, V, b, c):
     del matmul_5
     yhat2 = _np_softmax(o2, axis=0)  # softmax
     getitem_3 = np.asarray(y[1])
-    L2 = _np_cross_entropy(o2, getitem_3)  # cross_entropy
+    L2 = _np_cross_entropy(o2, getitem_3, "node 'L2' (cross_entropy of 'o2', 'getitem28'): ")
     del o2
     matmul_6 = W @ s2
     getitem_4 = x[2]
@@ -78,7 +78,7 @@ def compute(x, y, W, U, V, b, c):
     del matmul_8
     yhat3 = _np_softmax(o3, axis=0)  # softmax
     getitem_5 = np.asarray(y[2])
-    L3 = _np_cross_entropy(o3, getitem_5)  # cross_entropy
+    L3 = _np_cross_entropy(o3, getitem_5, "node 'L3' (cross_entropy of 'o3', 'getitem39'): ")
     del o3
     matmul_9 = W @ s3
     getitem_6 = x[3]
@@ -92,7 +92,7 @@ def compute(x, y, W, U, V, b, c):
     del matmul_11
     yhat4 = _np_softmax(o4, axis=0)  # softmax
     getitem_7 = np.asarray(y[3])
-    L4 = _np_cross_entropy(o4, getitem_7)  # cross_entropy
+    L4 = _np_cross_entropy(o4, getitem_7, "node 'L4' (cross_entropy of 'o4', 'getitem50'): ")
     del o4
     matmul_12 = W @ s4
     getitem_8 = x[4]
@@ -106,7 +106,7 @@ def compute(x, y, W, U, V, b, c):
     del matmul_14
     yhat5 = _np_softmax(o5, axis=0)  # softmax
     getitem_9 = np.asarray(y[4])
-    L5 = _np_cross_entropy(o5, getitem_9)  # cross_entropy
+    L5 = _np_cross_entropy(o5, getitem_9, "node 'L5' (cross_entropy of 'o5', 'getitem61'): ")
     del o5
     L1_2 = L1 + L2  # add 'L1..2'
     del L1, L2
@@ -117,7 +117,8 @@ def compute(x, y, W, U, V, b, c):
     loss = L1_4 + L5  # add
     del L5, L1_4
     # d cross_entropy(o5, getitem_9)/do5 = (softmax(o5) - one_hot(getitem_9)) / N
-    dloss_do5 = _np_softmax_minus_one_hot(yhat5, getitem_9)
+    dloss_do5 = _np_softmax_minus_one_hot(yhat5, getitem_9,
+                 "node 'dloss_do5' (softmax_minus_one_hot of 'yhat5', 'getitem61'): ")
     del yhat5, getitem_9
     dloss_dV_1 = np.multiply.outer(dloss_do5, s5)  # d(V @ s5)/dV = outer(ct, s5)
     transpose = V.T  # in the gradient of matmul(V, s5)
@@ -131,7 +132,8 @@ def compute(x, y, W, U, V, b, c):
     transpose_1 = W.T  # in the gradient of matmul(W, s4)
     dloss_ds4_1 = transpose_1 @ dloss_da5  # d(W @ s4)/ds4 = W.T @ ct
     # d cross_entropy(o4, getitem_7)/do4 = (softmax(o4) - one_hot(getitem_7)) / N
-    dloss_do4 = _np_softmax_minus_one_hot(yhat4, getitem_7)
+    dloss_do4 = _np_softmax_minus_one_hot(yhat4, getitem_7,
+                 "node 'dloss_do4' (softmax_minus_one_hot of 'yhat4', 'getitem50'): ")
     del yhat4, getitem_7
     dloss_dV_2 = np.multiply.outer(dloss_do4, s4)  # d(V @ s4)/dV = outer(ct, s4)
     dloss_ds4_2 = transpose @ dloss_do4  # d(V @ s4)/ds4 = V.T @ ct
@@ -145,7 +147,8 @@ def compute(x, y, W, U, V, b, c):
     dloss_dW_2 = np.multiply.outer(dloss_da4, s3)  # d(W @ s3)/dW = outer(ct, s3)
     dloss_ds3_1 = transpose_1 @ dloss_da4  # d(W @ s3)/ds3 = W.T @ ct
     # d cross_entropy(o3, getitem_5)/do3 = (softmax(o3) - one_hot(getitem_5)) / N
-    dloss_do3 = _np_softmax_minus_one_hot(yhat3, getitem_5)
+    dloss_do3 = _np_softmax_minus_one_hot(yhat3, getitem_5,
+                 "node 'dloss_do3' (softmax_minus_one_hot of 'yhat3', 'getitem39'): ")
     del yhat3, getitem_5
     dloss_dV_3 = np.multiply.outer(dloss_do3, s3)  # d(V @ s3)/dV = outer(ct, s3)
     dloss_ds3_2 = transpose @ dloss_do3  # d(V @ s3)/ds3 = V.T @ ct
@@ -159,7 +162,8 @@ def compute(x, y, W, U, V, b, c):
     dloss_dW_3 = np.multiply.outer(dloss_da3, s2)  # d(W @ s2)/dW = outer(ct, s2)
     dloss_ds2_1 = transpose_1 @ dloss_da3  # d(W @ s2)/ds2 = W.T @ ct
     # d cross_entropy(o2, getitem_3)/do2 = (softmax(o2) - one_hot(getitem_3)) / N
-    dloss_do2 = _np_softmax_minus_one_hot(yhat2, getitem_3)
+    dloss_do2 = _np_softmax_minus_one_hot(yhat2, getitem_3,
+                 "node 'dloss_do2' (softmax_minus_one_hot of 'yhat2', 'getitem28'): ")
     del yhat2, getitem_3
     dloss_dV_4 = np.multiply.outer(dloss_do2, s2)  # d(V @ s2)/dV = outer(ct, s2)
     dloss_ds2_2 = transpose @ dloss_do2  # d(V @ s2)/ds2 = V.T @ ct
@@ -174,7 +178,8 @@ def compute(x, y, W, U, V, b, c):
     dloss_ds1_1 = transpose_1 @ dloss_da2  # d(W @ s1)/ds1 = W.T @ ct
     del transpose_1
     # d cross_entropy(o1, getitem_1)/do1 = (softmax(o1) - one_hot(getitem_1)) / N
-    dloss_do1 = _np_softmax_minus_one_hot(yhat1, getitem_1)
+    dloss_do1 = _np_softmax_minus_one_hot(yhat1, getitem_1,
+                 "node 'dloss_do1' (softmax_minus_one_hot of 'yhat1', 'getitem17'): ")
     del yhat1, getitem_1
     dloss_dV_5 = np.multiply.outer(dloss_do1, s1)  # d(V @ s1)/dV = outer(ct, s1)
     dloss_ds1_2 = transpose @ dloss_do1  # d(V @ s1)/ds1 = V.T @ ct
@@ -212,19 +217,20 @@ def run(**feeds):
 
 # Helpers of the ops above, from graphc.ops.
 
-def _np_cross_entropy(logits, target):
+def _np_cross_entropy(logits, target, where=""):
     """Mean softmax cross-entropy against integer labels or probability rows."""
-    return _np_nll(np_log_softmax(logits, -1), target)
+    return _np_nll(np_log_softmax(logits, -1), target, where)
 
 
-def _np_nll(log_p, target):
+def _np_nll(log_p, target, where=""):
     """Mean negative log-likelihood of log-probability rows (the last axis) at integer
     labels, or against probability rows: cross_entropy from its log_softmax."""
     if np.issubdtype(np.asarray(target).dtype, np.integer):
         classes = np.shape(log_p)[-1]
-        check_labels(target, classes)
+        check_labels(target, classes, where)
         rows = np.reshape(log_p, (-1, classes))
         return -rows[np.arange(rows.shape[0]), np.ravel(target)].mean()
+    check_rows(target, where)
     return -np.mean(np.sum(target * log_p, axis=-1))
 
 
@@ -235,27 +241,59 @@ def _np_softmax(z, axis):
     return e
 
 
-def _np_softmax_minus_one_hot(p, labels):
+def _np_softmax_minus_one_hot(p, labels, where=""):
     """``p - one_hot(labels)`` with no one-hot array: a copy of ``p`` less one at each
     row's label (cross_entropy's gradient from its softmax p, before the mean)."""
     classes = np.shape(p)[-1]
-    check_labels(labels, classes)
+    check_labels(labels, classes, where)
     out = np.array(p, copy=True)
     rows = out.reshape(-1, classes)  # a view: the copy is contiguous
     rows[np.arange(rows.shape[0]), np.ravel(labels)] -= 1
     return out
 
 
-def check_labels(labels, classes):
-    """Class labels must lie in [0, classes); DomainError naming the first bad one."""
+def check_labels(labels, classes, where=""):
+    """Class labels must lie in [0, classes); DomainError naming the first bad one and
+    its index, after ``where`` (how generated code names the node: "node 'loss' (...): ")."""
     labels = np.asarray(labels)
     if not labels.size or (labels.min() >= 0 and labels.max() < classes):
         return  # two reductions: cheaper than building the mask below
     bad = (labels < 0) | (labels >= classes)
     if np.any(bad):
-        first = labels[bad].flat[0]
-        raise DomainError(f"class label {first} is out of range [0, {classes}) "
+        first, at = first_bad(labels, bad)
+        raise DomainError(f"{where}class label {first} is out of range [0, {classes}){at} "
                           f"({int(np.sum(bad))} bad labels)")
+
+
+def check_rows(target, where=""):
+    """Probability targets: each row (the last axis) has entries in [0, 1] and sums to 1
+    within 1e-4; DomainError naming the first bad row, after ``where`` (as
+    ``check_labels``). A nan passes: its loss is nan, as IEEE has it."""
+    target = np.asarray(target)
+    sums = target.sum(axis=-1)
+    if not target.size or (target.min() >= 0 and target.max() <= 1
+                           and np.abs(sums - 1).max() <= 1e-4):
+        return  # three reductions: cheaper than building the masks below
+    outside = (target < 0) | (target > 1)
+    bad = np.any(outside, axis=-1) | (np.abs(sums - 1) > 1e-4)
+    if not np.any(bad):
+        return
+    at = np.unravel_index(int(np.argmax(bad)), np.shape(bad))
+    row, out = target[at], outside[at]
+    index = "" if not at else f" {int(at[0])}" if len(at) == 1 else f" {tuple(map(int, at))}"
+    shown = ", ".join(str(v) for v in row[:8]) + (", ..." if row.size > 8 else "")
+    why = f"{row[out][0]} is outside [0, 1]" if out.any() else \
+        f"it sums to {float(row.sum()):.6g}"
+    raise DomainError(f"{where}target row{index} [{shown}] is not a probability row "
+                      f"(entries in [0, 1] summing to 1): {why} ({int(np.sum(bad))} bad rows)")
+
+
+def first_bad(values, bad):
+    """The first of ``values`` where the mask ``bad`` holds, and where it is: `` at index
+    1``, `` at index (1, 0)``, or "" for a scalar (argmax: no array of indices is built)."""
+    at = np.unravel_index(int(np.argmax(bad)), np.shape(bad))
+    index = int(at[0]) if len(at) == 1 else tuple(int(i) for i in at)
+    return np.asarray(values)[at], f" at index {index}" if at else ""
 
 
 def np_log_softmax(z, axis):
@@ -302,7 +340,23 @@ def feed_array(name, shape, dtype, value, cast=None):
     if not dtype.startswith("float") and array.dtype.kind == "f":
         raise FeedError(f"feed for {name!r} must be integers ({dtype}), got "
                         f"{array.dtype} values")
+    if array.dtype.kind in "iu" and not np.can_cast(array.dtype, cast or dtype):
+        check_int_range(name, array, np.dtype(cast or dtype))
     return array.astype(cast or dtype, copy=False)
+
+
+def check_int_range(name, array, dtype):
+    """FeedError naming the first integer of ``array`` that ``dtype`` cannot hold (a
+    uint64 label past int64 would wrap round to a negative one), with its true value."""
+    if dtype.kind not in "iu" or not array.size:
+        return  # integers to floats round, they never wrap
+    own, to = np.iinfo(array.dtype), np.iinfo(dtype)
+    low, high = max(own.min, to.min), min(own.max, to.max)  # both fit array's dtype
+    if int(array.min()) >= low and int(array.max()) <= high:
+        return
+    first = int(array.flat[int(np.argmax((array < low) | (array > high)))])
+    raise FeedError(f"feed for {name!r} holds {first}, which {dtype} cannot hold (its range "
+                    f"is [{to.min}, {to.max}]); feed {dtype} values")
 
 
 def bind_shape(name, shape, array, dims):
