@@ -230,7 +230,8 @@ def cmd_steps(args):
     import visualize
     namespace, loss = loaded(args.file)
     values = point(namespace, args.at) or None
-    written = _slide_call(visualize.steps, loss, args, at=values, path=args.output)
+    written = _slide_call(visualize.steps, loss, args, at=values, path=args.output,
+                          frames=args.frames)
     if isinstance(written, list):  # a folder of numbered SVGs
         where = f"{len(written)} SVG frame{'s' * (len(written) != 1)} in {args.output}"
     else:
@@ -377,6 +378,9 @@ def _add_steps(sub):
                     "numbered SVGs.")
     cmd.add_argument("-o", "--output", metavar="OUT", required=True,
                      help="frames.pdf, frames.gif, frames.png (or .apng), or a folder")
+    cmd.add_argument("--frames", type=frame_range, default=None, metavar="FIRST:STOP",
+                     help="which steps to draw, as a Python slice of step indices from 0 "
+                          "(0:50 the first 50); needed past 200 steps")
     _add_slide_options(cmd)
     cmd.set_defaults(run=cmd_steps)
     return cmd
@@ -392,6 +396,18 @@ def _add_slide_options(cmd):
                           "PDF stay in points")
     cmd.add_argument("--grads", choices=("all", "params"), default="all",
                      help="params: hide the gradients of data inputs such as x and y")
+
+
+def frame_range(text):
+    """``FIRST:STOP`` as a slice of step indices (either end may be left out: ``:50``)."""
+    first, sep, stop = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return slice(int(first) if first else None, int(stop) if stop else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FIRST:STOP such as 0:50, got "
+                                         f"{text!r}") from None
 
 
 def number(text):

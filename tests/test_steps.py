@@ -234,3 +234,31 @@ def test_graphc_steps_bad_suffix_and_missing_output(tmp_path):
     assert list(tmp_path.iterdir()) == []
     result = graphc_in_process("steps", "examples/neuron.py")
     assert result.returncode == 2 and "-o/--output" in result.stderr
+
+
+def test_graphc_steps_frames_chooses_steps_and_past_200_is_needed(tmp_path):
+    script = tmp_path / "deep.py"
+    script.write_text("import graphc as gc\ng = gc.Graph('deep')\nh = g.param('w')\n"
+                      "for _ in range(200):\n    h = gc.tanh(h)\nloss = gc.tanh(h).named('loss')\n"
+                      "at = {'w': 0.5}\n")
+    result = graphc_in_process("steps", script, "-o", tmp_path / "all")
+    assert result.returncode == 2 and not (tmp_path / "all").exists()
+    assert ("graphc: error: --frames: backprop through 'loss' takes 201 steps, more than "
+            "200 frames: choose a range, e.g. frames=range(0, 50) (graphc steps --frames "
+            "0:50)") in result.stderr
+    assert "collapse=None" in result.stderr and "Traceback" not in result.stderr
+    result = graphc_in_process("steps", script, "--frames", "199:", "-o", tmp_path / "last")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "last").iterdir()) == ["step_1.svg",
+                                                                     "step_2.svg"]
+    assert "step 201 of 201" in " ".join(texts(tmp_path / "last" / "step_2.svg"))
+    result = graphc_in_process("steps", script, "--frames", "50", "-o", tmp_path / "bad")
+    assert result.returncode == 2 and "expected FIRST:STOP such as 0:50, got '50'" \
+        in result.stderr
+
+
+def test_frames_with_a_range_are_those_steps():
+    _, loss = neuron()
+    every = [d.source for d in frames(loss, at=AT)]
+    assert [d.source for d in frames(loss, at=AT, frames=range(1, 3))] == every[1:]
+    assert [d.source for d in frames(loss, at=AT, frames=slice(-1, None))] == every[-1:]

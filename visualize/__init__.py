@@ -13,7 +13,9 @@ Views: "forward" (the graph), "backward" (with the gradient nodes autodiff added
 ``steps`` writes backprop frame by frame (a multi-page PDF, numbered SVGs, or an animated
 GIF or PNG) for slides. For slides, both take ``rankdir``, ``slide=True`` (16:9), ``dpi``
 (a PNG's) and ``grads="params"``; a large gradient flow is drawn one box per scope
-(``collapse=None``); a bad option raises ``OptionError``, a ValueError naming the option.
+(``collapse=None``), and past 300 nodes every view collapses scopes and repeated blocks
+(``tanh x 9,999``); ``steps`` of more than 200 frames needs ``frames=range(...)``; a bad
+option raises ``OptionError``, a ValueError naming the option.
 A diagram is a ``graphviz.Digraph`` (it displays itself in Jupyter); ``export`` writes
 SVG, PNG, PDF, DOT or TikZ (``.tex``, ``to_tikz``). Drawing never changes the user's graph.
 graphc never imports this package: graphc.display finds visualize.present (the notebook

@@ -62,11 +62,12 @@ def outputs(graph, ids):
             and not any(w in keep for w in walk.forward_users(graph, v))}
 
 
-def add_nodes(dot, graph, ids, values=None, extra=None, overrides=None):
+def add_nodes(dot, graph, ids, values=None, extra=None, overrides=None, out=None):
     """Draw the nodes ``ids`` (values, extra label lines and attribute overrides by id),
-    each inside the cluster of its scope."""
+    each inside the cluster of its scope; ``out``: the outputs, drawn doubled (by default
+    those of ``ids``; a collapsed diagram gives those of every node it stands for)."""
     values, extra, overrides = values or {}, extra or {}, overrides or {}
-    out = outputs(graph, ids)
+    out = outputs(graph, ids) if out is None else out
     placed = []
     for v in sorted(ids):
         attrs = node_attrs(graph.record(v), output=v in out)

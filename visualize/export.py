@@ -89,6 +89,8 @@ def render(diagram, fmt="svg", timeout=TIMEOUT):
     except subprocess.TimeoutExpired:
         hint = ("collapse=True draws one box per scope" if "subgraph cluster_" in source
                 else "draw a part of it: draw(node) draws what node depends on")
+        if "collapsed: " not in source:  # drawn with collapse=False, or by hand
+            hint += "; collapse=None (the default) collapses past 300 nodes"
         raise RenderError(f"dot took longer than {timeout} s to render the diagram as "
                           f"{fmt}; draw fewer nodes ({hint})") from None
     except subprocess.CalledProcessError as err:  # graphviz's subclass of it, too

@@ -18,16 +18,18 @@ from dataclasses import dataclass
 import graphviz
 import numpy as np
 
+from graphc import evaluate
 from graphc.autodiff import differentiate
 from graphc.errors import DifferentiationError, GraphError
 from graphc.explain import explain
 from graphc.explain.trace import Names
 from graphc.graph import Graph, Node, walk
 from graphc.shapes import FLOATS, fmt
-from graphc.symbolic import formula
+from graphc.symbolic import formulas
 from graphc.text import norm, number
 
-from .canvas import add_nodes, diagram, edges, node_id, scope_lines, top_scope
+from .canvas import add_nodes, diagram, edges, node_id, outputs
+from .collapse import COLLAPSE_ALL, plan
 from .style import (CLUSTER, DIGITS, FLOW, GRAD_COLOR, HIDDEN_FLOW, NO_FLOW, SCOPE_BOX, label,
                     magnitude, scale, short, value_text)
 
@@ -38,7 +40,8 @@ EXACT_NODES = 24
 
 #: With ``collapse=None`` a gradient flow of more forward nodes than this is drawn with one
 #: box per top-level scope: the unrolled RNN example (62 nodes) fits a slide that way,
-#: while a two-layer MLP (about 20) stays whole.
+#: while a two-layer MLP (about 20) stays whole. Past ``collapse.COLLAPSE_ALL`` (300) every
+#: view collapses repeated blocks too, and the flow is only sketched (``sketch``).
 COLLAPSE_NODES = 40
 
 
@@ -222,14 +225,13 @@ def _from_formulas(loss):
     totals = {v: t for v, t in grads.totals.items() if v != loss.id}
     # forward nodes and the upstream gradients stay symbols, so a formula reads as a step;
     # plain numbers (an unnamed scalar constant such as the 2 of x ** 2) stay numbers
-    keep = [Node(work, v) for v in forward if not work.record(v).plain_number]
-    keep += [Node(work, t) for t in totals.values()]
+    keep = {v for v in forward if not work.record(v).plain_number} | set(totals.values())
     found = [(u, v, k) for u, v, k in edges(work, forward) if (v, k) in grads.contributions]
     names = Names.of_edges(work, [(v, u) for u, v, _ in found])
     flows, fan = [], {}
     for u, v, k in found:
         c = grads.contributions[v, k]
-        text = short(formula(Node(work, c), keep=[n for n in keep if n.id != c]))
+        text = short(formulas(work, [c], _kept_near(work, c, keep))[0])
         lab = f"d{loss.name}/d{work.record(u).name}"
         flows.append(EdgeFlow(u, v, k, names.edge(v, u, (v, k)), lab, text, "", None, None,
                               None, None, GRAD_COLOR, "1.50", (f"{lab} = {text}",)))
@@ -237,6 +239,43 @@ def _from_formulas(loss):
     gradients = {u: [f"d{loss.name}/d{work.record(u).name} = sum of {n} edges"]
                  for u, n in fan.items() if n > 1}
     return Flow(loss.graph, loss.id, forward, tuple(flows), gradients, {}, None)
+
+
+def _kept_near(graph, c, keep):
+    """The nodes of ``keep`` that the formula of ``c`` reaches before any other of them:
+    the symbols it is written in. Found by a walk that stops at them, so each edge's
+    formula costs what it reads, not the size of the graph (the flow stays linear)."""
+    reached = walk.upstream(graph, graph.operands(c), stop=keep)
+    return reached & keep
+
+
+def sketch(loss, at=None):
+    """The ``Flow`` of a big graph, for a collapsed diagram: which edges carry a gradient
+    and, with ``at``, each one's value and size (numbers, by ``gc.evaluate``), but no
+    formulas and no trace, so it costs a backward pass, not a SymPy step an edge."""
+    _check_loss(loss)
+    work = loss.graph.copy()
+    forward = tuple(walk.order(work, walk.upstream(work, [loss.id])))
+    grads = differentiate(work, loss.id, [v for v in forward
+                                          if walk.can_carry_gradient(work)(v)])
+    found = [(u, v, k, grads.contributions[v, k]) for u, v, k in edges(work, forward)
+             if (v, k) in grads.contributions]
+    values = {}
+    if at is not None:
+        ids = list(forward) + [c for *_, c in found]
+        values = dict(zip(ids, evaluate([Node(work, i) for i in ids], at=at)))
+    bounds = scale(norm(values[c]) for *_, c in found if c in values)
+    flows = []
+    for u, v, k, c in found:
+        lab = f"d{loss.name}/d{work.record(u).name}"
+        value = values.get(c)
+        size = None if value is None else norm(value)
+        color, width = (GRAD_COLOR, "1.50") if size is None else magnitude(size, *bounds)
+        text = lab if value is None else f"{lab} = {value_text(value)}"
+        flows.append(EdgeFlow(u, v, k, f"{work.record(u).name} -> {work.record(v).name}",
+                              lab, "", "", None, None, value, size, color, width, (text,)))
+    kept = {v: values[v] for v in forward if v in values}
+    return Flow(loss.graph, loss.id, forward, tuple(flows), {}, kept, None)
 
 
 # ---- the diagram ------------------------------------------------------------------------------
@@ -252,19 +291,26 @@ def draw_gradflow(loss, at=None, exact=None, collapse=None, grads="all", flowed=
 
     >>> draw_gradflow(loss, at={"x": [1, -1], "w": [1, 2], "y": 1})   # doctest: +SKIP
     """
-    f = flow(loss, at, exact) if flowed is None else flowed
-    blocks = _blocks(f, collapse)
+    f = flowed if flowed is not None else (sketch(loss, at) if _big(loss, collapse)
+                                           else flow(loss, at, exact))
+    boxes = plan(f.graph, f.nodes, collapse, scoped_past=COLLAPSE_NODES)
     shown = [e for e in f.edges if not hidden(f, e, grads)]
     gradients = {v: lines for v, lines in f.gradients.items()
                  if not (grads == "params" and f.graph.record(v).role == "input")}
-    dot = diagram(_title(f, loss, _collapse_note(f, blocks, collapse)), **options)
-    if blocks:
-        sizes = _draw_blocks(dot, f, blocks, shown, gradients)
+    dot = diagram(_title(f, loss, _collapse_note(f, boxes, collapse)), **options)
+    if boxes is not None and boxes.boxes:
+        sizes = _draw_blocks(dot, f, boxes, shown, gradients)
     else:
         sizes = _draw_nodes(dot, f, shown, gradients)
-    if f.trace is not None:
-        legend(dot, sizes)
+    legend(dot, sizes)
     return dot
+
+
+def _big(loss, collapse):
+    """Whether the flow of ``loss`` is drawn collapsed with runs, so only sketched."""
+    if collapse is False or not isinstance(loss, Node):
+        return False
+    return len(walk.upstream(loss.graph, [loss.id])) > COLLAPSE_ALL
 
 
 def hidden(f, e, grads):
@@ -301,41 +347,27 @@ def _value_line(f, u):
 
 # ---- collapsed: one box per block --------------------------------------------------------------
 
-def _blocks(f, collapse):
-    """Top-level scope -> its nodes, in graph order, to draw as one box each (empty to
-    draw every node): with ``collapse=None``, only past ``COLLAPSE_NODES`` nodes."""
-    if collapse is False or (collapse is None and len(f.nodes) <= COLLAPSE_NODES):
-        return {}
-    blocks = {}
-    for v in f.nodes:
-        scope = top_scope(f.graph, v)
-        if scope:
-            blocks.setdefault(scope, []).append(v)
-    return blocks
-
-
-def _collapse_note(f, blocks, collapse):
+def _collapse_note(f, boxes, collapse):
     """The title lines saying what was collapsed and why."""
-    if not blocks:
-        return ["collapse=True: no scopes to collapse, every node drawn"] if collapse else []
-    why = (f"{len(f.nodes)} nodes, more than {COLLAPSE_NODES}" if collapse is None
-           else "collapse=True")
-    return [f"collapsed: {len(blocks)} blocks, one box per scope ({why}; collapse=False "
-            f"draws every node)", "an edge of a box: the total gradient through it (the norm "
-            "of what each node receives through it, summed)"]
+    if boxes is None or not (boxes.boxes or collapse):
+        return []
+    if not boxes.boxes:
+        return ["collapse=True: no scopes to collapse, every node drawn"]
+    past = COLLAPSE_ALL if boxes.runs else COLLAPSE_NODES
+    why = "" if collapse else f"more than {past:,}"
+    return [boxes.note(len(f.nodes), why), "an edge of a box: the total gradient through "
+            "it (the norm of what each node receives through it, summed)"]
 
 
-def _draw_blocks(dot, f, blocks, shown, gradients):
+def _draw_blocks(dot, f, boxes, shown, gradients):
     """One box per block (DOT ids ``s0``, ``s1``, ... in graph order, as the collapsed
     forward view), the nodes outside every block as themselves, and one edge per pair of
     them that edges join; returns the gradient sizes drawn."""
-    graph = f.graph
-    where = {v: node_id(v) for v in f.nodes}
-    for i, (scope, members) in enumerate(blocks.items()):
-        where.update({v: f"s{i}" for v in members})
-        dot.node(f"s{i}", label=label(scope_lines(graph, scope, members)), **SCOPE_BOX)
+    graph, where = f.graph, boxes.where
+    for box, _, lines in boxes.boxes:
+        dot.node(box, label=label(lines), **SCOPE_BOX)
     outside = [v for v in f.nodes if where[v] == node_id(v)]
-    add_nodes(dot, graph, outside, f.values, extra=gradients)
+    add_nodes(dot, graph, outside, f.values, extra=gradients, out=outputs(graph, f.nodes))
     by_key = {(e.u, e.v, e.slot): e for e in shown}
     bundles = {}
     for u, v, k in edges(graph, f.nodes):
@@ -385,7 +417,10 @@ def legend(dot, sizes):
 
 def _title(f, loss, notes=()):
     head = f"{f.graph.name}: gradient flow of {loss.name}"
-    if f.trace is None:
+    if f.trace is None and f.values:  # a sketch (a big graph): numbers, no trace
+        lines = [head, "each edge: the size of what flows back along it, at the point given",
+                 "colour and width: size of the gradient, log scale (the key gives its range)"]
+    elif f.trace is None:
         lines = [head, "each edge: what flows back along it (a formula; add at= for values)"]
     else:
         lines = [short(f"{head} at {f.trace.at}", 120),

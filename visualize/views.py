@@ -10,8 +10,8 @@ from graphc.errors import GraphError
 from graphc.graph import Graph, Node, walk
 from graphc.shapes import fmt
 
-from .canvas import (add_edges, add_nodes, diagram, edges, node_id, outputs, scope_lines,
-                     top_scope)
+from .canvas import add_edges, add_nodes, diagram, edges, node_id, outputs
+from .collapse import COLLAPSE_ALL, plan
 from .gradflow import draw_gradflow, loss_of
 from .style import (HIGHLIGHT, SCOPE_BOX, TIE, OptionError, check_dpi, check_grads, label,
                     layout, node_attrs, node_lines, short)
@@ -33,7 +33,9 @@ def draw(target, view="forward", at=None, collapse=None, exact=None, *, rankdir=
     along each edge; see ``visualize.gradflow``). ``at``: feeds; each node then shows its
     value. ``collapse=True`` draws one box per top-level scope (forward and gradflow);
     ``collapse=None`` (the default) does so for a gradient flow of more than
-    ``COLLAPSE_NODES`` nodes, saying so in its title; ``collapse=False`` draws every node.
+    ``COLLAPSE_NODES`` nodes, and past ``COLLAPSE_ALL`` (300) nodes every view collapses
+    scopes and repeated blocks (``visualize.collapse``), saying so in its title;
+    ``collapse=False`` draws every node.
     A whole Graph without gradient nodes in the backward view is drawn forward, its title
     saying that there are none. ``exact`` (gradflow only): exact values or numbers, as
     ``gc.explain`` takes it (None: its default). ``highlight`` (forward and
@@ -56,8 +58,8 @@ def draw(target, view="forward", at=None, collapse=None, exact=None, *, rankdir=
                              **options)
     marked = () if highlight is None else targets(highlight)[1]
     if view == "backward":
-        return _backward(target, at, grads, options, marked)
-    return _forward(target, at, bool(collapse), options, marked)
+        return _backward(target, at, grads, options, marked, collapse)
+    return _forward(target, at, collapse, options, marked)
 
 
 def _checked(view, collapse, grads, rankdir, slide, dpi, highlight):
@@ -124,33 +126,36 @@ def _forward(target, at, collapse, options, marked=()):
     graph, ids = targets(target)
     up = graph.nx.nodes if ids is None else walk.upstream(graph, ids)
     drawn = [v for v in walk.order(graph, up) if graph.record(v).role != "grad"]
-    values = values_at(graph, drawn, at)
-    dot = diagram(title(graph, "forward graph" + (", scopes collapsed" if collapse else "")),
-                  **options)
-    if collapse:
-        _collapsed(dot, graph, drawn, values)
-    else:
-        add_nodes(dot, graph, drawn, values, overrides=highlighted(graph, drawn, marked))
+    boxes = plan(graph, drawn, collapse)
+    if boxes is None:
+        dot = diagram(title(graph, "forward graph"), **options)
+        add_nodes(dot, graph, drawn, values_at(graph, drawn, at),
+                  overrides=highlighted(graph, drawn, marked))
         add_edges(dot, graph, drawn)
+        return dot
+    notes = [boxes.note(len(drawn), _why(collapse))] if boxes.runs else []
+    dot = diagram(title(graph, "forward graph, scopes collapsed", *notes), **options)
+    _collapsed(dot, graph, drawn, boxes, at)
     return dot
 
 
-def _collapsed(dot, graph, drawn, values):
-    """One box per top-level scope (with how many nodes, params and which ops it holds),
-    the nodes outside any scope as themselves, and the edges between them."""
-    group = {v: top_scope(graph, v) for v in drawn}
-    scopes = sorted({s for s in group.values() if s})
-    box = {s: f"s{i}" for i, s in enumerate(scopes)}
-    where = {v: box[group[v]] if group[v] else node_id(v) for v in drawn}
-    for s in scopes:
-        dot.node(box[s], label=label(scope_lines(graph, s, [v for v in drawn
-                                                            if group[v] == s])), **SCOPE_BOX)
+def _why(collapse):
+    return "" if collapse else f"more than {COLLAPSE_ALL:,}"
+
+
+def _collapsed(dot, graph, drawn, boxes, at=None):
+    """The ``Boxes`` of ``drawn`` (with how many nodes, params and which ops each box
+    holds), the nodes outside every box as themselves (their values at ``at``), and one
+    edge per pair of them that edges join."""
+    where = boxes.where
+    for box, _, lines in boxes.boxes:
+        dot.node(box, label=label(lines), **SCOPE_BOX)
     out = outputs(graph, drawn)
-    for v in drawn:
-        if not group[v]:
-            lines = node_lines(graph, v, values.get(v))
-            dot.node(node_id(v), label=label(lines),
-                     **node_attrs(graph.record(v), output=v in out))
+    alone = [v for v in drawn if where[v] == node_id(v)]
+    values = values_at(graph, alone, at)
+    for v in alone:
+        lines = node_lines(graph, v, values.get(v))
+        dot.node(node_id(v), label=label(lines), **node_attrs(graph.record(v), output=v in out))
     crossing = {}
     for u, v, _ in edges(graph, drawn):
         if where[u] != where[v]:
@@ -163,7 +168,7 @@ def _collapsed(dot, graph, drawn, values):
 
 # ---- backward -------------------------------------------------------------------------------
 
-def _backward(target, at, grads, options, marked=()):
+def _backward(target, at, grads, options, marked=(), collapse=None):
     graph, ids = targets(target)
     notes, record = [], None
     if ids is None:
@@ -179,19 +184,36 @@ def _backward(target, at, grads, options, marked=()):
         notes.append("not drawn: " + short(", ".join(
             graph.record(v).name for v in hidden if _bookkeeping(graph, v)), 80)
             + " (element counts, folded into the formulas when compiled)")
-    values = values_at(graph, drawn, at)
+    boxes = plan(graph, drawn, collapse)
+    if boxes is not None:
+        notes.append(boxes.note(len(drawn), _why(collapse)))
     dot = diagram(title(graph, "backward graph (gradient nodes dashed, tied to their "
                                "forward node)", *notes), **options)
+    if boxes is not None:
+        _collapsed(dot, graph, drawn, boxes, at)
+        _ties(dot, graph, drawn, boxes.where)
+        return dot
+    values = values_at(graph, drawn, at)
     dot.graph_attr["ordering"] = "out"  # operands in slot order, so edges do not cross
     add_nodes(dot, graph, drawn, values, extra=_along(graph, drawn, record),
               overrides=highlighted(graph, drawn, marked))
     add_edges(dot, graph, drawn)
-    keep = set(drawn)
+    _ties(dot, graph, drawn, {v: node_id(v) for v in drawn})
+    return dot
+
+
+def _ties(dot, graph, drawn, where):
+    """A dashed tie from each gradient node to its forward node, between the nodes or
+    boxes (``where``: id -> DOT id) they are drawn as, once a pair."""
+    tied = set()
     for v in drawn:
         of = gradient_of(graph, v)
-        if of is not None and of[1] in keep and of[1] != v:
-            dot.edge(node_id(v), node_id(of[1]), **TIE)
-    return dot
+        if of is None or of[1] not in where or of[1] == v:
+            continue
+        pair = (where[v], where[of[1]])
+        if pair[0] != pair[1] and pair not in tied:
+            tied.add(pair)
+            dot.edge(*pair, **TIE)
 
 
 #: Gradient nodes that are bookkeeping, not a step of the chain rule: the number of
