@@ -17,7 +17,9 @@ then that derivative is not compared with finite differences (the rest of the ch
 
 import importlib.util
 import sys
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from hypothesis import note
@@ -185,6 +187,8 @@ class Built:
     s: gc.Node
     firsts: list
     seconds: list
+    v: list = field(default_factory=list)  # s = sum_i sum(v_i * d_i) + sum_i sum(e_i x_i x_i)
+    e: list = field(default_factory=list)
 
     def nodes(self):
         return [self.loss, self.s] + self.firsts + self.seconds
@@ -211,9 +215,10 @@ def differentiate(case, seed):
     loss = total([gc.sum(out * out * weights(rng, out.shape))] +
                  [gc.sum(x * weights(rng, x.shape)) for x in wrt])
     firsts = gc.grad(loss, wrt)
-    s = total([gc.sum(d * weights(rng, d.shape)) for d in firsts] +
-              [gc.sum(x * x * weights(rng, x.shape)) for x in wrt])
-    return Built(wrt, loss, s, firsts, second_gradients(case, s, wrt))
+    v, e = [weights(rng, d.shape) for d in firsts], [weights(rng, x.shape) for x in wrt]
+    s = total([gc.sum(d * vi) for d, vi in zip(firsts, v)] +
+              [gc.sum(x * x * ei) for x, ei in zip(wrt, e)])
+    return Built(wrt, loss, s, firsts, second_gradients(case, s, wrt), v, e)
 
 
 #: The ops whose second derivative is not supported (TestSpec second=False): gc.grad says so.
@@ -243,7 +248,8 @@ def close(actual, expected, what, rtol=1e-9, atol=1e-9):
 
 def standalone(f, tmp):
     """The module ``f`` saves, imported from ``tmp`` with graphc made unimportable."""
-    path = f.save(tmp / "random_graph_module.py")
+    path = f.save(Path(tempfile.mkdtemp(dir=tmp)) / "random_graph_module.py")  # fresh: no
+    # bytecode cached for an earlier module of the same name, size and time
     saved = {k: v for k, v in sys.modules.items() if k == "graphc" or k.startswith("graphc.")}
     for k in saved:
         del sys.modules[k]
@@ -289,10 +295,12 @@ def against_differences(f, built, feeds, rng):
     return skipped
 
 
-def check(case, seed, opt, tmp=None, debug=False):
+def check(case, seed, opt, tmp=None, debug=False, against=None):
     """Every check of one random graph; returns the number of derivatives skipped at kinks.
     ``tmp``: a folder to save the standalone module in and import it from (None: skip);
-    ``debug``: compile with the graph verified after every pass."""
+    ``debug``: compile with the graph verified after every pass; ``against(case, built,
+    feeds, values)``: a further check of the compiled values where both derivatives were
+    smooth (``make fuzz`` passes PyTorch's)."""
     note(str(case.graph))
     note(f"seed {seed}, opt {opt}")
     built = differentiate(case, seed)
@@ -304,4 +312,7 @@ def check(case, seed, opt, tmp=None, debug=False):
     if tmp is not None:
         module = standalone(f, tmp)
         close(module.run(**feeds), f(**feeds), "the standalone module", rtol=0, atol=0)
-    return against_differences(f, built, feeds, np.random.default_rng(seed + 2))
+    skipped = against_differences(f, built, feeds, np.random.default_rng(seed + 2))
+    if against is not None and not skipped:  # smooth there: another library's gradients
+        against(case, built, feeds, f(**feeds))
+    return skipped

@@ -38,3 +38,45 @@ def test_second_derivative_of_prod_others_names_the_op_and_the_node():
     assert str(err.value) == (
         "second derivative of op 'prod_others' (node 'others') is not supported: its "
         "gradient, node 'dsum3_dx' (op 'prod_pairs'), has no gradient of its own")
+
+
+def test_second_derivative_through_a_sum_along_an_axis():
+    # The example: d/dx sum(dx * dx) with dx = d sum(sum(x, axis=1) ** 2) / dx
+    # raised "ShapeError: broadcast: axis 1 is out of range". dx = 2 r broadcast along axis
+    # 1 (r the row sums), so sum(dx * dx) = 4 * 3 * sum(r ** 2), whose gradient is 24 r.
+    g = gc.Graph("sum axis")
+    x = g.input("x", shape=(2, 3))
+    (dx,) = gc.grad(gc.sum(gc.sum(x, axis=1) ** 2), [x])
+    (ddx,) = gc.grad(gc.sum(dx * dx), [x])
+    at = {"x": np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]])}
+    expected = np.array([[144.0] * 3, [-12.0] * 3])
+    np.testing.assert_allclose(reference(ddx, at), expected, rtol=1e-12)
+    np.testing.assert_allclose(gc.evaluate(ddx, at=at), expected, rtol=1e-12)
+    for opt in gc.passes.LEVELS:
+        np.testing.assert_allclose(gc.compile(ddx, opt=opt)(**at), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["abs", "mae"])
+def test_second_derivative_through_abs_and_mae_takes_the_dirac_delta_as_zero(loss):
+    # The example: through abs or mae a DiracDelta made evaluate raise NameError.
+    # d/dx sum(x * |x|) = 2|x|; the gradient of sum(w * 2|x|) is 2 w sign(x), the delta at
+    # 0 taken as 0 (also at the kink itself, x = 0).
+    g = gc.Graph(loss)
+    x = g.input("x", shape=(4,))
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    at = {"x": np.array([1.5, -2.0, 0.0, 3.0])}
+    if loss == "abs":
+        first = gc.sum(x * gc.abs(x))
+        expected = 2 * w * np.sign(at["x"])
+    else:  # mae(x, 0) = mean |x|: d/dx = sign(x) / 4, then d sum(w * x * that) / dx
+        first = gc.mae(x, g.input("y", shape=(4,)))
+        at["y"] = np.zeros(4)
+        expected = w * np.sign(at["x"]) / 4
+    (dx,) = gc.grad(first, [x])
+    target = gc.sum(dx * w) if loss == "abs" else gc.sum(dx * x * w)
+    (ddx,) = gc.grad(target, [x])
+    np.testing.assert_allclose(reference(ddx, at), expected, rtol=1e-12)
+    np.testing.assert_allclose(gc.evaluate(ddx, at=at), expected, rtol=1e-12)
+    for opt in gc.passes.LEVELS:
+        np.testing.assert_allclose(gc.compile(ddx, opt=opt, unused="ignore")(**at), expected,
+                                   rtol=1e-12)
