@@ -9,19 +9,37 @@ from hypothesis import strategies as st
 import graphc as gc
 from graphc.interpret import reference
 
-from random_graphs import EXAMPLES, SEED, check, random_graph
+from random_graphs import EXAMPLES, OPS, PER_OP, SEED, check, random_graph
+
+SETTINGS = settings(deadline=None, database=None, report_multiple_bugs=False,
+                    suppress_health_check=list(HealthCheck))
+CHECKS = (st.integers(0, 2 ** 16), st.sampled_from(gc.passes.LEVELS), st.integers(0, 3))
+
+
+def check_one(tmp_path_factory, case, seed_, opt, save):
+    """One graph's every check; one in four saved as a standalone module and imported
+    without graphc."""
+    tmp = tmp_path_factory.mktemp("standalone") if save == 0 else None
+    check(case, seed_, opt, tmp)
+
+
+@pytest.mark.parametrize("opdef", OPS, ids=lambda op: op.name)
+def test_random_graphs_starting_with_each_op(tmp_path_factory, opdef):
+    """PER_OP graphs for each registered op, which starts them (so none is left out)."""
+    @seed(SEED)
+    @settings(SETTINGS, max_examples=PER_OP)
+    @given(random_graph(first=opdef), *CHECKS)
+    def graphs(case, seed_, opt, save):
+        check_one(tmp_path_factory, case, seed_, opt, save)
+    graphs()
 
 
 @seed(SEED)
-@settings(max_examples=EXAMPLES, deadline=None, database=None, report_multiple_bugs=False,
-          suppress_health_check=list(HealthCheck))
-@given(random_graph(), st.integers(0, 2 ** 16), st.sampled_from(gc.passes.LEVELS),
-       st.integers(0, 3))
-def test_random_graphs_of_every_op_agree_everywhere(tmp_path_factory, case, seed_, opt, save):
-    """200 graphs (tests/conftest.py prints how many, and the seed): one in four saved as a
-    standalone module and imported without graphc."""
-    tmp = tmp_path_factory.mktemp("standalone") if save == 0 else None
-    check(case, seed_, opt, tmp)
+@settings(SETTINGS, max_examples=EXAMPLES - PER_OP * len(OPS))
+@given(random_graph(), *CHECKS)
+def test_random_graphs_of_any_ops(tmp_path_factory, case, seed_, opt, save):
+    """The rest of the EXAMPLES graphs (tests/conftest.py prints how many, and the seed)."""
+    check_one(tmp_path_factory, case, seed_, opt, save)
 
 
 # ---- what the harness found, each as its minimal graph -------------------------------------
