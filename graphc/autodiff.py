@@ -84,11 +84,15 @@ class Builder:
     def ew(self, expr, mapping):
         """An ``elementwise`` node computing ``expr``, its symbols bound by ``mapping``.
 
-        Symbols bound to the same node are merged; ``a0`` alone returns that node.
+        Symbols bound to the same node are merged; ``a0`` alone returns that node. Where
+        merging cancels every symbol (``p - y`` with p and y one node), the constant left
+        keeps the operands, unused, for the broadcast shape.
         """
         canon, nodes = canonical(sp.sympify(expr), mapping)
         if canon == arg(0) and len(nodes) == 1:
             return nodes[0]
+        if not nodes:
+            nodes = list({n.id: n for n in mapping.values()}.values())
         return self.op("elementwise", *nodes, expr=canon)
 
     def sum_to(self, x, like, axes=()):

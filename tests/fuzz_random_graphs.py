@@ -33,7 +33,9 @@ def _index(index):
 
 
 def _reduce(fn):
-    def apply(attrs, x):
+    def apply(attrs, x):  # dim=() would reduce every axis in PyTorch: none here
+        if not attrs["axes"]:
+            return x
         return fn(x, dim=attrs["axes"], keepdim=attrs.get("keepdims", False))
     return apply
 

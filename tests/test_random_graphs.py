@@ -98,3 +98,20 @@ def test_second_derivative_through_abs_and_mae_takes_the_dirac_delta_as_zero(los
     for opt in gc.passes.LEVELS:
         np.testing.assert_allclose(gc.compile(ddx, opt=opt, unused="ignore")(**at), expected,
                                    rtol=1e-12)
+
+
+def test_gradient_of_a_loss_of_a_node_against_itself():
+    # Found by make fuzz: mse(x, x)'s derivative 2 (p - y) / n cancels to 0 once p and y
+    # are one node, and building it raised "op 'elementwise' takes one or more operands,
+    # got 0". mse(x, x) = 0 for every x: its gradient is zeros of x's shape.
+    g = gc.Graph("self mse")
+    x = g.input("x", shape=(4,))
+    loss = gc.mse(x, x) * 3.0 + gc.sum(x * x)
+    (dx,) = gc.grad(loss, [x])
+    (ddx,) = gc.grad(gc.sum(dx), [x])
+    at = {"x": np.array([1.0, -2.0, 0.5, 3.0])}
+    for opt in gc.passes.LEVELS:
+        values = gc.compile([dx, ddx], opt=opt)(**at)
+        np.testing.assert_array_equal(values[0], 2 * at["x"])
+        np.testing.assert_array_equal(values[1], [2.0] * 4)
+    np.testing.assert_array_equal(reference(dx, at), 2 * at["x"])
