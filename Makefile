@@ -53,9 +53,12 @@ docs: setup
 	$(BIN)/python docs/lecture_notebook.py
 	$(BIN)/python tests/browser.py docs/neuron_report.png
 
-# Longer than the suite: thousands of random graphs against the reference interpreter.
+# Longer than the suite: thousands of random graphs against the reference interpreter, then
+# thousands of every registered op, first and second order, from a random seed it prints
+# (and against torch.autograd where PyTorch is installed).
 fuzz: setup
 	cd tests && ../$(BIN)/python fuzz_codegen.py 2000
+	cd tests && ../$(BIN)/python fuzz_random_graphs.py 2000
 
 # graphc against hand-written NumPy (and PyTorch, jax, autograd, PyTensor when installed:
 # benchmarks/README.md); a few minutes, never part of `make test`. BENCH_ARGS=--quick

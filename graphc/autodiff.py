@@ -84,11 +84,15 @@ class Builder:
     def ew(self, expr, mapping):
         """An ``elementwise`` node computing ``expr``, its symbols bound by ``mapping``.
 
-        Symbols bound to the same node are merged; ``a0`` alone returns that node.
+        Symbols bound to the same node are merged; ``a0`` alone returns that node. Where
+        merging cancels every symbol (``p - y`` with p and y one node), the constant left
+        keeps the operands, unused, for the broadcast shape.
         """
         canon, nodes = canonical(sp.sympify(expr), mapping)
         if canon == arg(0) and len(nodes) == 1:
             return nodes[0]
+        if not nodes:
+            nodes = list({n.id: n for n in mapping.values()}.values())
         return self.op("elementwise", *nodes, expr=canon)
 
     def sum_to(self, x, like, axes=()):
@@ -265,8 +269,7 @@ class _Pass:
             b.steps.append(node)
         vjp = self.vjps.get(node.id, opdef.vjp)
         if vjp is None:
-            raise DifferentiationError(f"op {node.op!r} has no gradient: cannot "
-                                       f"differentiate through node {node.name!r}")
+            raise _no_gradient(self.graph, node)
         start = self.graph.next_id
         grads = vjp(b, node, ct, needs)
         kept = []
@@ -308,6 +311,19 @@ class _Pass:
 def _kept(mapping, alive):
     """``mapping`` without the entries whose node was removed again (read-only)."""
     return types.MappingProxyType({k: v for k, v in mapping.items() if v in alive})
+
+
+def _no_gradient(graph, node):
+    """The DifferentiationError for ``node``, whose op has no vjp: a gradient node made by a
+    forward node's vjp (its origin) makes it the second derivative of that node's op."""
+    forward = [m for m, _ in graph.record(node.id).origin if m in graph.nx]
+    if graph.record(node.id).role != "grad" or not forward:
+        return DifferentiationError(f"op {node.op!r} has no gradient: cannot differentiate "
+                                    f"through node {node.name!r}")
+    m = graph.record(forward[0])
+    return DifferentiationError(
+        f"second derivative of op {m.op!r} (node {m.name!r}) is not supported: its "
+        f"gradient, node {node.name!r} (op {node.op!r}), has no gradient of its own")
 
 
 def _origins(graph, m, start, ct, kept):
