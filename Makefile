@@ -65,6 +65,7 @@ fuzz: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_workloads.py --json out/bench.json $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_formulas.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis out

@@ -27,10 +27,10 @@ def upstream_ids(work, v):
 
 def flow_formula(work, v, c):
     """The formula of ``c`` (what flows back from the step ``v``) over ``v``'s upstream
-    gradient (``dloss_dv``) and the steps."""
+    gradient (``dloss_dv``), ``v`` and the steps it reads."""
     up = upstream_symbol(work, v)
     given = {t: up for t in upstream_ids(work, v)}
-    return formulas(work.graph, [c], keep=work.steps, given=given)[0]
+    return formulas(work.graph, [c], keep=work.reads(v) | {v}, given=given)[0]
 
 
 def local_formulas(work, v):
@@ -46,9 +46,22 @@ def local_formulas(work, v):
         if work.shape(c) != () or work.shape(u) != ():
             continue
         try:
-            dv = sp.diff(flow_formula(work, v, c), up)
+            dv = derivative(flow_formula(work, v, c), up)
         except (AttributeError, TypeError, ValueError):  # notation SymPy cannot differentiate
             continue
         if not dv.has(sp.Derivative, sp.Subs) and dv.free_symbols <= work.scalar_symbols:
             local[m, k] = sp.factor_terms(dv)
     return local
+
+
+def derivative(flow, up):
+    """d ``flow`` / d ``up`` for a flow linear in ``up``: the other factors of a product with
+    ``up`` once (most edges: read off, where ``sympy.diff`` and its assumptions took
+    milliseconds an edge), else by ``sympy.diff``."""
+    if flow == up:
+        return sp.S.One
+    if isinstance(flow, sp.Mul) and flow.args.count(up) == 1:
+        rest = [f for f in flow.args if f != up]
+        if not any(f.has(up) for f in rest):
+            return sp.Mul(*rest)
+    return sp.diff(flow, up)

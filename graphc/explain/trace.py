@@ -246,6 +246,7 @@ class _Work:
         self.folded = _folded(graph, forward, loss.id) if steps == "named" else set()
         self.steps = [v for v in walk.order(graph, forward) if v not in self.folded
                       and not graph.record(v).plain_number]
+        self.step_set = frozenset(self.steps)
         sources = _wrt_ids(loss, wrt, forward)
         self.diff = walk.on_paths(graph, sources, loss.id,
                                   walk.can_carry_gradient(graph)) | {loss.id}
@@ -269,21 +270,40 @@ class _Work:
     def symbol(self, v):
         return symbol(self.graph.record(v))
 
+    def reads(self, v):
+        """The steps that the step ``v`` reads, directly or through the nodes folded into
+        it: the symbols its formula is written over."""
+        found, stack = set(), list(self.graph.operands(v))
+        while stack:
+            u = stack.pop()
+            if u in self.folded:
+                stack.extend(self.graph.operands(u))
+            elif u in self.step_set:
+                found.add(u)
+        return found
+
     @cached_property
     def scalar_symbols(self):
         """The symbols of the scalar steps, made once (not once per step that asks)."""
         return frozenset(self.symbol(s) for s in self.steps if self.shape(s) == ())
 
 
+#: The most nodes folded into one step: the node that would fold more becomes a step of its
+#: own, so that a long unnamed chain is shown in steps whose formulas stay short.
+FOLD_NODES = 8
+
+
 def _folded(graph, forward, loss):
-    """Unnamed op nodes used exactly once (one edge) by the forward graph of the loss."""
-    folded = set()
-    for v in forward:
+    """Unnamed op nodes used exactly once (one edge) by the forward graph of the loss, at
+    most ``FOLD_NODES`` of them (with itself) folded into each node that uses them."""
+    folded, size = set(), {}
+    for v in walk.order(graph, forward):
         record = graph.record(v)
         if v == loss or record.role != "op" or record.named:
             continue
         users = [w for _, w in graph.nx.out_edges(v) if w in forward]
-        if len(users) == 1:
+        size[v] = 1 + sum(size[u] for u in graph.operands(v) if u in folded)
+        if len(users) == 1 and size[v] <= FOLD_NODES:
             folded.add(v)
     return folded
 
@@ -321,7 +341,7 @@ def _edges(work, v):
 def _forward_row(work, v, exacts, numeric):
     record, expr = work.graph.record(v), None
     if record.op not in LEAVES:
-        expr = formulas(work.graph, [v], keep=work.steps)[0]  # the other steps stay symbols
+        expr = formulas(work.graph, [v], keep=work.reads(v))[0]  # the steps stay symbols
     return ForwardRow(v, record.op, record.shape, expr, exacts.get(v), numeric[v],
                       work.names)
 

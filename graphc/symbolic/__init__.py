@@ -5,9 +5,10 @@ tensors.py), which claims and exact feeds share."""
 
 from .exact import (Exact, exact_array, exact_number, exact_values, plain_feeds,
                     why_numeric)
-from .formula import Formulas, formula, formula_text, formulas, latex, symbol, where
+from .formula import (Formulas, formula, formula_parts, formula_text, formulas, latex, symbol,
+                      where)
 from .latex import name_latex
 
 __all__ = ["Exact", "Formulas", "exact_array", "exact_number", "exact_values", "formula",
-           "formula_text", "formulas", "latex", "name_latex", "plain_feeds", "symbol", "where",
-           "why_numeric"]
+           "formula_parts", "formula_text", "formulas", "latex", "name_latex", "plain_feeds",
+           "symbol", "where", "why_numeric"]
