@@ -66,5 +66,5 @@ def test_a_files_claims_may_be_a_list_of_lines_and_nothing_else(tmp_path):
     source.write_text(source.read_text().replace("claims = [", "claims = 3 or ["))
     bad = graphc_in_process("check", source)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
-    assert "'claims' in FILE must be a dict of claims or a list of claim lines, got int" \
-        in bad.stderr
+    assert "'claims' in FILE must be a dict of claim -> value (or a list of claim lines), " \
+        "got int 3" in bad.stderr

@@ -56,7 +56,8 @@ def value(expr, point=None):
     values = {}
     for node in _postorder(sp.sympify(expr)):
         if not node.args:
-            values[node] = sp.sympify(point.get(node, node)).evalf(DIGITS)
+            atom = sp.sympify(point.get(node, node))
+            values[node] = atom.evalf(DIGITS) if hasattr(atom, "evalf") else atom  # true/false
             continue
         args = [values[a] for a in node.args]
         if isinstance(node, sp.Function):

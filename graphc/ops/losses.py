@@ -70,9 +70,11 @@ def check_rows(target, where=""):
 def _picked(log_p, target, check):
     """The log-probabilities each row's target takes (integer labels, checked by
     ``check``), or the rows' dot products with probability-row targets (``check_rows``)."""
-    if np.asarray(target).dtype.kind in "iu":
+    # labels have one axis fewer than the logits (exact values hold them as SymPy ints)
+    if np.ndim(target) == np.ndim(log_p) - 1:
         check(target, np.shape(log_p)[-1])
-        return np.take_along_axis(log_p, np.asarray(target)[..., None], -1)[..., 0]
+        labels = np.asarray(target).astype(np.int64)  # SymPy ints in exact values
+        return np.take_along_axis(log_p, labels[..., None], -1)[..., 0]
     check_rows(np.asarray(target, dtype=float))  # exact values are SymPy numbers
     return np.sum(target * log_p, axis=-1)
 

@@ -156,6 +156,7 @@ def formula(node, keep=None):
     written over its operands' names; ``formula_parts`` gives their formulas.
 
     >>> import graphc as gc
+    >>> import graphc as gc
     >>> g = gc.Graph()
     >>> x, w = g.input("x"), g.param("w")
     >>> z = (w * x).named("z")
