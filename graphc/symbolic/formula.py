@@ -172,6 +172,7 @@ def formula_parts(node, keep=None, lines=None):
     the formula is written with, directly or through another part, the last in graph order
     first, and ``more`` counts those left out past ``lines`` of them (None: none left out).
 
+    >>> import graphc as gc
     >>> g = gc.Graph()
     >>> v = x = g.input("x")
     >>> for _ in range(100):
