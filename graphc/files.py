@@ -49,7 +49,8 @@ def remove_stale(path, before):
     time as ``time.time()`` gives it); return how many. Another running process's
     temporaries stay, so two writers of one file never break each other."""
     path = Path(path)
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
+    # [0-9]{1,10}, not \d+: only ASCII digits, and no pid past what os.kill takes
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.([0-9]{{1,10}})\.[0-9a-f]{{8}}\.tmp")
     removed = 0
     with contextlib.suppress(OSError):
         for entry in os.scandir(path.parent):
@@ -72,6 +73,6 @@ def _running(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # it exists, owned by someone else
-        return True
+    except (OSError, OverflowError):  # someone else's process, or no pid of this system:
+        return True                   # not ours to remove
     return True

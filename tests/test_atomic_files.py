@@ -195,3 +195,16 @@ def test_a_killed_writer_leaves_the_old_file_whole_and_the_next_write_cleans_up(
     assert temporaries(tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [path.name] + ([sidecar.name] if kind == "graph" else []))
+
+
+def test_a_temporary_named_with_a_huge_or_non_ascii_pid_is_kept_and_breaks_no_write(tmp_path):
+    from graphc.files import write_atomic
+    odd = [tmp_path / ".m.py.99999999999999999999999.0123abcd.tmp",
+           tmp_path / ".m.py.\u0661\u0662\u0663.0123abcd.tmp",
+           tmp_path / ".m.py.4294967296.0123abcd.tmp"]
+    for path in odd:
+        path.write_text("not graphc's")
+        os.utime(path, (0, 0))
+    write_atomic(tmp_path / "m.py", lambda f: f.write(b"whole\n"))
+    assert (tmp_path / "m.py").read_text() == "whole\n"
+    assert all(path.exists() for path in odd)

@@ -239,13 +239,22 @@ def _sample(work, names):
         shape = tuple(n.shape or ())
         if n.dtype not in FLOATS or not all(isinstance(d, int) for d in shape):
             return None, None
-        values = np.array([sp.Rational(rng.randint(-150, 150), 100)
+        low, high = (1, 99) if _is_unit_target(n) else (-150, 150)
+        values = np.array([sp.Rational(rng.randint(low, high), 100)
                            for _ in range(int(np.prod(shape)))], dtype=object).reshape(shape)
         at[n.name] = values
         stand_in = names[n.name]
         symbols = sp.flatten(stand_in) if isinstance(stand_in, sp.NDimArray) else [stand_in]
         meaning.update(zip(symbols, values.ravel() if shape else [values.item()]))
     return at, meaning
+
+
+#: Losses whose target (operand 1) must lie in [0, 1]: their sample targets are drawn there.
+UNIT_TARGETS = ("bce", "bce_clamped", "bce_with_logits")
+
+
+def _is_unit_target(node):
+    return any(u.op in UNIT_TARGETS and u.operands[1] == node for u in node.users)
 
 
 def _dims(work, at):
@@ -470,6 +479,12 @@ def _numerically_zero(diff, tol, random_points):
     points = [{s: sp.Rational(rng.randint(-300, 300), 100) for s in symbols}
               for _ in range(5 if random_points and symbols else 1)]
     try:
-        return all(bool(abs(value(diff, p)) <= tol) for p in points)
+        values = [value(diff, p) for p in points]
+    except (TypeError, ValueError):
+        return None
+    if any(v.has(sp.Function) or not v.is_number for v in values):
+        return None  # a tensor function (concat, a slice) left unevaluated: not a number
+    try:
+        return all(bool(abs(v) <= tol) for v in values)
     except (TypeError, ValueError):
         return None

@@ -57,12 +57,16 @@ def value(expr, point=None):
     for node in _postorder(sp.sympify(expr)):
         if not node.args:
             atom = sp.sympify(point.get(node, node))
-            values[node] = atom.evalf(DIGITS) if hasattr(atom, "evalf") else atom  # true/false
+            # integers stay exact: they are also axes and slice bounds; true/false stay
+            keep = getattr(atom, "is_Integer", False) or not hasattr(atom, "evalf")
+            values[node] = atom if keep else atom.evalf(DIGITS)
             continue
         args = [values[a] for a in node.args]
         if isinstance(node, sp.Function):
             for a in args:
-                if a.is_number and a.is_finite is not False and abs(a) > MAX_ARGUMENT:
+                # `is sp.true`: a tensor's size stays an unevaluated relation
+                if a.is_number and a.is_finite is not False and \
+                        sp.sympify(abs(a) > MAX_ARGUMENT) is sp.true:
                     raise TooLarge(f"{node.func.__name__} of a number past 1e30")
         try:
             made = node.func(*args)

@@ -189,9 +189,6 @@ def _load(path):
     operands = _operands(nodes, edges)
     order = _topological(nodes, operands)
     arrays = _read_arrays(_sidecar(path), nodes)
-    if doc.get("arrays_sha256", saved_arrays.digest(arrays)) != saved_arrays.digest(arrays):
-        raise SavedGraphError(f"{_sidecar(path)} does not hold the arrays saved with {path} (one "
-                              f"of the two was replaced, or a save was cut short): save it again")
     graph = Graph(name)
     built = {}
     for key in order:
@@ -202,6 +199,10 @@ def _load(path):
             raise
         except GraphcError as err:
             raise SavedGraphError(f"node {entry['name']!r} ({entry['op']}): {err}") from None
+    # after building, so that an array a node lacks is named by that node first
+    if doc.get("arrays_sha256", saved_arrays.digest(arrays)) != saved_arrays.digest(arrays):
+        raise SavedGraphError(f"{_sidecar(path)} does not hold the arrays saved with {path} (one "
+                              f"of the two was replaced, or a save was cut short): save it again")
     for key in order:
         if "origin" in nodes[key]:
             graph.update(built[key], origin=_origin(nodes[key], built))
@@ -229,6 +230,7 @@ def _check_document(doc, path):
         raise SavedGraphError(f"{path}: schema version {doc.get('version')!r} is not one "
                               f"this graphc reads (it reads version {VERSION})")
     _known_keys(doc, DOCUMENT_KEYS, f"{path}")
+    _expect(doc, "arrays_sha256", str, "the graph", optional=True)
     _expect(doc, "name", str, "the graph")
     _expect(doc, "nodes", list, "the graph")
     _expect(doc, "edges", list, "the graph")

@@ -75,7 +75,9 @@ def _picked(log_p, target, check):
         check(target, np.shape(log_p)[-1])
         labels = np.asarray(target).astype(np.int64)  # SymPy ints in exact values
         return np.take_along_axis(log_p, labels[..., None], -1)[..., 0]
-    check_rows(np.asarray(target, dtype=float))  # exact values are SymPy numbers
+    numbers = _as_numbers(target)  # exact values are SymPy numbers, or symbols
+    if numbers is not None:
+        check_rows(numbers)
     return np.sum(target * log_p, axis=-1)
 
 
@@ -355,8 +357,19 @@ def check_unit(target, where=""):
 
 
 def _check_unit_exact(y):
-    """``check_unit`` of exact targets (SymPy numbers)."""
-    check_unit(np.asarray(y, dtype=float))
+    """``check_unit`` of exact targets (SymPy numbers); symbolic targets pass unchecked."""
+    numbers = _as_numbers(y)
+    if numbers is not None:
+        check_unit(numbers)
+
+
+def _as_numbers(values):
+    """Exact values as a float array, or None where they hold symbols (a formula, not a
+    point: no value to check)."""
+    try:
+        return np.asarray(values, dtype=float)
+    except TypeError:
+        return None
 
 
 def _reference_bce(attrs, p, y):
